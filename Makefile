@@ -1,0 +1,53 @@
+# Two commands do all the set-up: `make run` serves the portal, `make test` runs the whole suite.
+# Both create .venv and install the locked dependencies (uv.lock) by themselves.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+PORTAL_PORT ?= 8000
+DEMO_USERS ?= 200
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: install run test test-sqlite lint format check-deploy clean
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@$(VENV)/bin/uv sync --locked --quiet
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --users $(DEMO_USERS)
+	@$(PY) -m ops.banner --port $(PORTAL_PORT)
+	PORTAL_PORT=$(PORTAL_PORT) $(VENV)/bin/honcho -f Procfile.embedded start
+
+# The whole suite on PostgreSQL and Redis (started for the run if installed but not running).
+test: install
+	$(PY) scripts/with_services.py -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# The same suite on the embedded default: SQLite and the filesystem broker.
+test-sqlite: install
+	DATABASE_URL=sqlite:///$(CURDIR)/var/test-embedded.sqlite3 CELERY_BROKER_URL=filesystem:// \
+		$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check-deploy: install
+	DJANGO_SETTINGS_MODULE=workpex_portal.settings.production \
+	SECRET_KEY=check-deploy-$$(date +%s)-a-long-random-looking-secret-key-for-the-check \
+	DATABASE_URL=sqlite:///$(CURDIR)/var/check.sqlite3 CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \
+	ALLOWED_HOSTS=privacy.workpex.example \
+		$(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var/staticfiles var/broker .pytest_cache

@@ -1,0 +1,12 @@
+from allauth.account.adapter import DefaultAccountAdapter
+
+from . import services
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=False)
+        services.user_apply_signup(user=user, data=form.cleaned_data)
+        if commit:
+            user.save()
+        return user

@@ -1,0 +1,62 @@
+"""The admin site for privacy officers and support staff: reached only after MFA.
+
+Staff sign in through allauth (so its MFA stage and rate limits apply), never through the admin's
+own login form. A staff member without TOTP is sent to set it up; one whose session was not
+authenticated with MFA is asked for a code before the admin opens.
+"""
+
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.mfa.utils import is_mfa_enabled
+from django.contrib import admin, messages
+from django.contrib.auth import REDIRECT_FIELD_NAME as REDIRECT_NAME
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+def session_used_mfa(request) -> bool:
+    records = get_authentication_records(request, request.user)
+    return any(record.get("method") == "mfa" for record in records)
+
+
+def staff_mfa_satisfied(request) -> bool:
+    user = request.user
+    return bool(
+        user.is_active and user.is_staff and is_mfa_enabled(user) and session_used_mfa(request)
+    )
+
+
+class PortalAdminSite(admin.AdminSite):
+    site_header = gettext_lazy("Workpex Privacy Portal — staff")
+    site_title = gettext_lazy("Workpex privacy admin")
+    index_title = gettext_lazy("Privacy operations")
+
+    def has_permission(self, request):
+        return super().has_permission(request) and staff_mfa_satisfied(request)
+
+    def login(self, request, extra_context=None):
+        next_url = request.GET.get(REDIRECT_NAME) or request.get_full_path()
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = reverse("admin:index")
+        user = request.user
+        if not user.is_authenticated:
+            login_url = resolve_url("account_login")
+            return redirect(f"{login_url}?{REDIRECT_NAME}={next_url}")
+        if not (user.is_active and user.is_staff):
+            raise PermissionDenied(_("This area is for Workpex staff only."))
+        if not is_mfa_enabled(user):
+            messages.warning(
+                request,
+                _(
+                    "Staff must use two-factor authentication. Set up an authenticator app, "
+                    "then open the admin again."
+                ),
+            )
+            return redirect(f"{resolve_url('mfa_activate_totp')}?{REDIRECT_NAME}={next_url}")
+        if not session_used_mfa(request):
+            messages.info(request, _("Enter a code from your authenticator app to continue."))
+            return redirect(f"{resolve_url('mfa_reauthenticate')}?{REDIRECT_NAME}={next_url}")
+        return redirect(next_url)

@@ -1,0 +1,30 @@
+"""The accounts app's settings, read in one place with their defaults."""
+
+from django.conf import settings
+
+
+def _get(name: str, default):
+    return getattr(settings, f"ACCOUNTS_{name}", default)
+
+
+class AppSettings:
+    @property
+    def MINIMUM_AGE(self) -> int:  # noqa: N802
+        return _get("MINIMUM_AGE", 16)
+
+    @property
+    def PHOTO_MAX_BYTES(self) -> int:  # noqa: N802
+        return _get("PHOTO_MAX_BYTES", 5 * 1024 * 1024)
+
+    @property
+    def PHOTO_MAX_PIXELS(self) -> int:  # noqa: N802
+        """The longest side a photo may have; larger photos are refused, not silently shrunk."""
+        return _get("PHOTO_MAX_PIXELS", 4096)
+
+    @property
+    def PHOTO_STORED_PIXELS(self) -> int:  # noqa: N802
+        """The longest side of the stored (re-encoded) photo."""
+        return _get("PHOTO_STORED_PIXELS", 512)
+
+
+app_settings = AppSettings()

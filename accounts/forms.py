@@ -1,0 +1,171 @@
+from allauth.account.forms import ResetPasswordKeyForm as AllauthResetPasswordKeyForm
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
+from phonenumber_field.formfields import PhoneNumberField
+
+from . import services
+from .models import SecurityQuestion, User
+
+OLDEST_PLAUSIBLE_AGE = 130
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class SignupForm(AllauthSignupForm):
+    """allauth's signup plus the fields the policy names, and the 16+ age gate.
+
+    The age gate is a form error: a refused signup never reaches the database.
+    """
+
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    company_name = forms.CharField(label=_("Company name"), max_length=200)
+    country = LazyTypedChoiceField(label=_("Country"), choices=countries)
+    phone = PhoneNumberField(
+        label=_("Phone number"),
+        required=False,
+        help_text=_("Optional. Use the international format, for example +44 20 7946 0958."),
+    )
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"),
+        widget=DateInput(),
+        help_text=_("You must be 16 or older to have an account."),
+    )
+
+    field_order = [
+        "full_name",
+        "email",
+        "phone",
+        "company_name",
+        "country",
+        "date_of_birth",
+        "username",
+        "password1",
+        "password2",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["full_name"].widget.attrs["autocomplete"] = "name"
+        self.fields["company_name"].widget.attrs["autocomplete"] = "organization"
+        self.fields["country"].widget.attrs["autocomplete"] = "country"
+        self.fields["phone"].widget.attrs["autocomplete"] = "tel"
+        self.fields["date_of_birth"].widget.attrs["autocomplete"] = "bday"
+        self.order_fields(self.field_order)
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if born > today:
+            raise forms.ValidationError(_("The date of birth cannot be in the future."))
+        if services.age_on(date_of_birth=born, on=today) > OLDEST_PLAUSIBLE_AGE:
+            raise forms.ValidationError(_("Please check the year of your date of birth."))
+        if not services.user_is_old_enough(date_of_birth=born, on=today):
+            raise forms.ValidationError(
+                _(
+                    "Sorry, you must be at least 16 years old to create an account. "
+                    "We have not kept any of the details you entered."
+                ),
+                code="under_age",
+            )
+        return born
+
+
+class ProfileForm(forms.ModelForm):
+    photo = forms.ImageField(
+        label=_("Photo"),
+        required=False,
+        help_text=_(
+            "Optional. JPEG, PNG, WebP or GIF, up to 5 MB. We remove location and camera data."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
+        ),
+    )
+
+    class Meta:
+        model = User
+        fields = ["full_name", "phone", "company_name", "country", "photo", "time_zone", "language"]
+        help_texts = {
+            "phone": _("Optional. Leave blank to remove it."),
+            "time_zone": _("Optional. Dates and times are shown in this zone."),
+            "language": _("Optional. The portal is shown in this language."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [("", _("Use the default (UTC)"))] + list(
+            self.fields["time_zone"].choices
+        )[1:]
+        self.fields["language"].choices = [("", _("Use my browser's language"))] + list(
+            self.fields["language"].choices
+        )[1:]
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo and photo is not self.initial.get("photo") and hasattr(photo, "size"):
+            services.photo_validate(photo)
+        return photo
+
+
+class SecurityQuestionForm(forms.Form):
+    current_password = forms.CharField(
+        label=_("Your current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    question = forms.ChoiceField(label=_("Question"), choices=SecurityQuestion.choices)
+    answer = forms.CharField(
+        label=_("Answer"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text=_("Not case-sensitive. Asked only when you reset your password."),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_current_password(self):
+        password = self.cleaned_data["current_password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("That is not your current password."))
+        return password
+
+    def clean_answer(self):
+        answer = " ".join(self.cleaned_data["answer"].split())
+        if len(answer) < 2:
+            raise forms.ValidationError(_("The answer is too short to be a useful check."))
+        return answer
+
+
+class ResetPasswordKeyForm(AllauthResetPasswordKeyForm):
+    """allauth's "choose a new password" step, plus the security question when the user set one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.user is not None and self.user.has_security_question:
+            question = SecurityQuestion(self.user.security_question).label
+            self.fields = {
+                "security_answer": forms.CharField(
+                    label=question,
+                    max_length=200,
+                    widget=forms.TextInput(attrs={"autocomplete": "off"}),
+                    help_text=_("The answer to the security question you chose."),
+                ),
+                **self.fields,
+            }
+
+    def clean_security_answer(self):
+        answer = self.cleaned_data["security_answer"]
+        if not services.user_security_answer_check(user=self.user, answer=answer):
+            raise forms.ValidationError(_("That answer does not match the one you gave us."))
+        return answer

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("profile/", views.profile, name="profile"),
+    path("profile/photo/", views.profile_photo, name="profile_photo"),
+    path("profile/security-question/", views.security_question, name="security_question"),
+    path(
+        "profile/security-question/remove/",
+        views.security_question_clear,
+        name="security_question_clear",
+    ),
+]

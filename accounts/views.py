@@ -1,0 +1,68 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import services
+from .forms import ProfileForm, SecurityQuestionForm
+from .models import User
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    user = request.user
+    if request.method == "POST":
+        # The form validates a copy, so a refused edit leaves request.user as stored.
+        form = ProfileForm(request.POST, request.FILES, instance=User.objects.get(pk=user.pk))
+        if form.is_valid():
+            services.user_profile_update(user=user, data=form.cleaned_data)
+            messages.success(request, _("Your profile has been saved."))
+            return redirect("accounts:profile")
+    else:
+        form = ProfileForm(instance=user)
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def profile_photo(request):
+    """The signed-in user's own photo. Uploads are never served from a public URL."""
+    photo = request.user.photo
+    if not photo:
+        raise Http404(_("You have not uploaded a photo."))
+    try:
+        handle = photo.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The photo file is missing.")) from None
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=0, no-store"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def security_question(request):
+    user = request.user
+    form = SecurityQuestionForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        services.user_security_question_set(
+            user=user, question=form.cleaned_data["question"], answer=form.cleaned_data["answer"]
+        )
+        messages.success(
+            request,
+            _("Your security question is set. We ask it only when you reset your password."),
+        )
+        return redirect("accounts:profile")
+    return render(request, "accounts/security_question.html", {"form": form})
+
+
+@login_required
+@require_POST
+def security_question_clear(request):
+    services.user_security_question_clear(user=request.user)
+    messages.success(request, _("Your security question has been removed."))
+    return redirect("accounts:profile")

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ConsentConfig(AppConfig):
+    """Purposes, the consent ledger, preferences, unsubscribe, form submissions, policy versions."""
+
+    name = "consent"
+    verbose_name = _("Consent")

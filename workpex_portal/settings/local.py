@@ -1,0 +1,13 @@
+"""The embedded default, with no servers: SQLite, a filesystem Celery broker, mail to the console."""
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env, filesystem_broker_options
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env("SECRET_KEY", default="local-only-insecure-key-never-used-in-production")
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(
+        env.path("CELERY_BROKER_FOLDER", default=VAR_DIR / "broker")
+    )

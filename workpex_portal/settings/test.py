@@ -1,0 +1,28 @@
+"""Test settings: PostgreSQL and Redis by default; DATABASE_URL / CELERY_BROKER_URL choose others
+(`make test-sqlite` runs the suite on the embedded default: SQLite and the filesystem broker)."""
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env, filesystem_broker_options
+
+SECRET_KEY = "test-only-secret-key"  # noqa: S105
+DEBUG = False
+DATABASES = {
+    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/workpex")
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so that a worker process started by a test sees the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-embedded-db.sqlite3")}
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(
+        env.path("CELERY_BROKER_FOLDER", default=VAR_DIR / "test-broker")
+    )
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "test-media")
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
