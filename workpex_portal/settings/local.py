@@ -1,4 +1,4 @@
-"""The embedded default, with no servers: SQLite, a filesystem Celery broker, mail to the console."""
+"""The embedded default, with no servers: SQLite, a filesystem Celery broker, console mail."""
 
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env, filesystem_broker_options

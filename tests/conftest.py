@@ -1,0 +1,170 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+)
+from django.contrib.auth.models import Group
+
+from .factories import PASSWORD, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Tests with a worker or a browser need committed data that another process can see.
+
+    They run as transactional tests with serialized rollback, so each starts with what the
+    migrations made (groups, schedules, site). Marked before pytest-django orders the items,
+    so they run after every ordinary test.
+    """
+    for item in items:
+        if item.get_closest_marker("worker") or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _restore_migrated_data(django_db_setup, django_db_blocker):
+    """A transactional test empties the tables when it ends; put the migrations' data back so that
+    a database kept for the next run (--reuse-db) still holds it."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            contents = getattr(connection, "_test_serialized_contents", None)
+            if contents:
+                connection.creation.deserialize_db_from_string(contents)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path):
+    """Each test gets its own media folder and an empty cache (rate limits live there)."""
+    from django.core.cache import cache
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def user_client(client, user):
+    client.force_login(user)
+    return client
+
+
+def totp_now(secret: str) -> str:
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+@pytest.fixture
+def make_staff(db):
+    """A staff member in a role, with TOTP set up; returns (user, totp_secret)."""
+
+    def make(role: str = "Privacy officer", *, with_totp: bool = True):
+        staff = UserFactory(is_staff=True)
+        staff.groups.add(Group.objects.get(name=role))
+        secret = None
+        if with_totp:
+            secret = generate_totp_secret()
+            TOTP.activate(staff, secret)
+        return staff, secret
+
+    return make
+
+
+def login_with_totp(client, user, secret: str, next_url: str = "/admin/"):
+    """Log in through allauth as a person would: password first, then the authenticator code."""
+    response = client.post(
+        f"/accounts/login/?next={next_url}", {"login": user.username, "password": PASSWORD}
+    )
+    assert response.status_code == 302, response.content
+    assert response["Location"].startswith("/accounts/2fa/authenticate/")
+    return client.post("/accounts/2fa/authenticate/", {"code": totp_now(secret)})
+
+
+def _database_url(settings_dict: dict) -> str:
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = settings_dict.get("USER") or "postgres"
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real Celery worker in its own process, on the test broker and the test database."""
+    from django.conf import settings as django_settings
+    from django.db import connection
+
+    from workpex_portal.celery import app
+
+    app.control.purge()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "workpex_portal.settings.test",
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workpex_portal",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-mingle",
+            "--without-gossip",
+            "--hostname=test-worker@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.2):
+    """Poll until condition() is truthy; fail the test with a clear message on time-out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout} seconds")
+
+
+@pytest.fixture
+def authenticator_count():
+    return lambda user: Authenticator.objects.filter(user=user).count()
