@@ -1,3 +1,4 @@
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import ResetPasswordKeyForm as AllauthResetPasswordKeyForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
@@ -18,6 +19,13 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class LoginForm(AllauthLoginForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = _("Username or email")
+        self.fields["login"].widget.attrs["autocomplete"] = "username"
 
 
 class SignupForm(AllauthSignupForm):
@@ -86,10 +94,9 @@ class ProfileForm(forms.ModelForm):
         help_text=_(
             "Optional. JPEG, PNG, WebP or GIF, up to 5 MB. We remove location and camera data."
         ),
-        widget=forms.ClearableFileInput(
-            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
-        ),
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
     )
+    remove_photo = forms.BooleanField(label=_("Remove my current photo"), required=False)
 
     class Meta:
         model = User
@@ -108,12 +115,21 @@ class ProfileForm(forms.ModelForm):
         self.fields["language"].choices = [("", _("Use my browser's language"))] + list(
             self.fields["language"].choices
         )[1:]
+        if not self.instance.photo:
+            del self.fields["remove_photo"]
+        self.order_fields(self.Meta.fields[:5] + ["remove_photo"])
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
         if photo and photo is not self.initial.get("photo") and hasattr(photo, "size"):
             services.photo_validate(photo)
         return photo
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.pop("remove_photo", False) and "photo" not in self.files:
+            cleaned_data["photo"] = False  # the service's "remove the photo"
+        return cleaned_data
 
 
 class SecurityQuestionForm(forms.Form):

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,6 +20,8 @@ def profile(request):
         form = ProfileForm(request.POST, request.FILES, instance=User.objects.get(pk=user.pk))
         if form.is_valid():
             services.user_profile_update(user=user, data=form.cleaned_data)
+            if user.language:  # say it in the language just chosen
+                translation.activate(user.language)
             messages.success(request, _("Your profile has been saved."))
             return redirect("accounts:profile")
     else:

@@ -29,6 +29,8 @@ def pytest_collection_modifyitems(items):
     so they run after every ordinary test.
     """
     for item in items:
+        if "tests/e2e/" in item.nodeid:
+            item.add_marker(pytest.mark.browser)
         if item.get_closest_marker("worker") or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
 
@@ -38,12 +40,20 @@ def _restore_migrated_data(django_db_setup, django_db_blocker):
     """A transactional test empties the tables when it ends; put the migrations' data back so that
     a database kept for the next run (--reuse-db) still holds it."""
     yield
+    from django.core.management import call_command
     from django.db import connections
 
     with django_db_blocker.unblock():
         for connection in connections.all():
             contents = getattr(connection, "_test_serialized_contents", None)
             if contents:
+                call_command(
+                    "flush",
+                    database=connection.alias,
+                    interactive=False,
+                    verbosity=0,
+                    inhibit_post_migrate=True,
+                )
                 connection.creation.deserialize_db_from_string(contents)
 
 

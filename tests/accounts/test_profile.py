@@ -59,7 +59,7 @@ def test_optional_fields_can_be_cleared(user_client, user, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         response = user_client.post(
             "/accounts/profile/",
-            profile_data(phone="", time_zone="", language="", **{"photo-clear": "on"}),
+            profile_data(phone="", time_zone="", language="", remove_photo="on"),
         )
     assert response.status_code == 302
     user.refresh_from_db()

@@ -58,7 +58,7 @@ def test_signup_stores_the_fields_and_asks_to_verify_the_email(client):
         "Byrne Consulting",
         "IE",
     )
-    assert str(user.phone) == "+35315550199"
+    assert user.phone.as_e164 == "+35315550199"
     assert user.date_of_birth == date(1991, 4, 12)
     assert user.check_password("a-long-and-unusual-passphrase")
     address = EmailAddress.objects.get(user=user)

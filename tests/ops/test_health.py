@@ -30,16 +30,17 @@ def test_healthz_is_200_when_all_are_fine(client):
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_the_broker_does_not_answer(client, settings):
+def test_healthz_is_503_when_the_broker_does_not_answer(client, monkeypatch):
+    from kombu import Connection
+
     from workpex_portal.celery import app
 
     WorkerHeartbeat.objects.create(hostname="w1@host", last_seen=timezone.now())
-    original = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        response = client.get("/healthz")
-    finally:
-        app.conf.broker_url = original
+    # A real connection to a port where no broker listens.
+    monkeypatch.setattr(
+        app, "connection_for_write", lambda *a, **k: Connection("redis://127.0.0.1:1/0")
+    )
+    response = client.get("/healthz")
     assert response.status_code == 503
     assert not response.json()["broker"]["ok"]
 
