@@ -22,7 +22,7 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --users $(DEMO_USERS)
-	@$(PY) -m ops.banner --port $(PORTAL_PORT)
+	@$(PY) manage.py banner --port $(PORTAL_PORT)
 	PORTAL_PORT=$(PORTAL_PORT) $(VENV)/bin/honcho -f Procfile.embedded start
 
 # The whole suite on PostgreSQL and Redis (started for the run if installed but not running).
