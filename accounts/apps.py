@@ -7,6 +7,9 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Accounts")
 
+    def ready(self):
+        from . import personal_data  # noqa: F401  (registers this app's models)
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     default = False

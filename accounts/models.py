@@ -3,6 +3,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -78,3 +79,19 @@ class User(AbstractUser):
     @property
     def has_security_question(self) -> bool:
         return bool(self.security_question and self.security_answer_hash)
+
+
+class UserSession(AbstractBaseSession):
+    """Django's database session, plus whose it is, so a person's sessions can be found (to sign
+    them out everywhere, and to erase them) without decoding every session."""
+
+    user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+
+    class Meta(AbstractBaseSession.Meta):
+        verbose_name = _("session")
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore

@@ -10,3 +10,6 @@ class DsarConfig(AppConfig):
 
     name = "dsar"
     verbose_name = _("Data-subject requests")
+
+    def ready(self):
+        from . import checks, personal_data  # noqa: F401  (registers the check and the entries)

@@ -10,6 +10,8 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/workpex")
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# TEST_DATABASE_NAME lets two suites run side by side on one server.
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a worker process started by a test sees the same database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-embedded-db.sqlite3")}

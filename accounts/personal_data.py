@@ -1,0 +1,113 @@
+"""What the accounts app (and the account-related models of allauth, admin and sessions) holds
+about people: its entries in the personal-data registry."""
+
+from allauth.account.models import EmailAddress, EmailConfirmation
+from allauth.mfa.models import Authenticator
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
+from django.db.models import Q
+
+from dsar.registry import ErasureStrategy, Source, no_personal_data, personal_data
+
+from .models import User, UserSession
+
+ACCOUNT_RETENTION = "While you have an account; erased when you or we close it."
+
+
+def _admin_log_rows(subject):
+    user_type = ContentType.objects.get_for_model(User)
+    rows = Q(content_type=user_type, object_id=str(subject.user_id))
+    return LogEntry.objects.filter(rows) if subject.user_id is not None else LogEntry.objects.none()
+
+
+personal_data(
+    User,
+    category="Account and profile",
+    purpose="To set up and run your account, support you, and keep it secure.",
+    source=Source.PROVIDED,
+    retention=ACCOUNT_RETENTION,
+    recipients=("Workpex staff on a need-to-know basis",),
+    export_fields=(
+        "username",
+        "full_name",
+        "email",
+        "phone",
+        "company_name",
+        "country",
+        "date_of_birth",
+        "time_zone",
+        "language",
+        "photo",
+        "security_question",
+        "date_joined",
+        "last_login",
+    ),
+    erasure=ErasureStrategy.DELETE,
+    user_field="pk",
+    erase_order=100,  # last: other rows point at the user
+)
+personal_data(
+    EmailAddress,
+    category="Account and profile",
+    purpose="To sign you in, verify your address and send you account mail.",
+    source=Source.PROVIDED,
+    retention=ACCOUNT_RETENTION,
+    recipients=("Our email delivery provider",),
+    export_fields=("email", "verified", "primary"),
+    erasure=ErasureStrategy.DELETE,
+    user_field="user",
+    email_field="email",
+    erase_order=60,
+)
+personal_data(
+    EmailConfirmation,
+    category="Account and profile",
+    purpose="To confirm that an email address is yours.",
+    source=Source.AUTOMATIC,
+    retention="Until the address is confirmed or the link expires.",
+    recipients=(),
+    export_fields=("created", "sent"),
+    erasure=ErasureStrategy.DELETE,
+    user_field="email_address__user",
+    email_field="email_address__email",
+    erase_order=55,
+)
+personal_data(
+    Authenticator,
+    category="Sign-in security",
+    purpose="Two-factor authentication for your account.",
+    source=Source.PROVIDED,
+    retention=ACCOUNT_RETENTION,
+    recipients=(),
+    export_fields=("type", "created_at", "last_used_at"),
+    erasure=ErasureStrategy.DELETE,
+    user_field="user",
+    erase_order=60,
+)
+personal_data(
+    UserSession,
+    category="Sign-in security",
+    purpose="To keep you signed in.",
+    source=Source.AUTOMATIC,
+    retention="Until you sign out or the session expires (two weeks at most).",
+    recipients=(),
+    export_fields=("expire_date",),
+    erasure=ErasureStrategy.DELETE,
+    user_field="user_id",
+    erase_order=60,
+)
+personal_data(
+    LogEntry,
+    category="Staff actions on your account",
+    purpose="A record of changes staff made to your account in the admin.",
+    source=Source.AUTOMATIC,
+    retention=ACCOUNT_RETENTION,
+    recipients=("Workpex staff on a need-to-know basis",),
+    export_fields=("action_time", "action_flag", "change_message"),
+    erasure=ErasureStrategy.ANONYMISE,
+    anonymise={"object_repr": "[erased]", "change_message": ""},
+    subject_rows=_admin_log_rows,
+    erase_order=40,
+)
+no_personal_data(Session, reason="Not used: sessions live in accounts.UserSession.")

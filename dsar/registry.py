@@ -1,0 +1,163 @@
+"""The personal-data registry: the one place that says what each model holds about people.
+
+Every model of every installed app is either registered here with `personal_data(...)` or marked
+with `no_personal_data(...)`; the system check in `dsar.checks` fails on a model that is neither.
+Access reports, portability exports, erasure, restriction and retention are all generic over it.
+
+Apps register their models from `AppConfig.ready()` (through a `personal_data.py` module next to
+their `models.py`); `dsar` itself imports no other app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+
+class Source(models.TextChoices):
+    PROVIDED = "provided", _("You provided it")
+    AUTOMATIC = "automatic", _("Collected automatically")
+    THIRD_PARTY = "third_party", _("Received from a third party")
+
+
+class ErasureStrategy(models.TextChoices):
+    DELETE = "delete", _("Deleted")
+    ANONYMISE = "anonymise", _("Anonymised field by field")
+    LEGAL_HOLD = "legal_hold", _("Kept under a legal hold, detached from the person")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A data subject: an account holder (user_id) and/or a person known only by an email."""
+
+    user_id: int | None = None
+    email: str = ""
+
+    def __post_init__(self):
+        if self.user_id is None and not self.email:
+            raise ValueError("A subject needs a user id or an email address.")
+
+    @property
+    def ref(self) -> str:
+        """A pseudonymous reference for logs: never the email itself."""
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
+        import hashlib
+
+        return "email:" + hashlib.sha256(self.email.casefold().encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """What one model holds about people, and how each right applies to it."""
+
+    model: type[models.Model]
+    category: str
+    purpose: str
+    source: Source
+    retention: str  # in plain words, for people
+    recipients: tuple[str, ...]
+    export_fields: tuple[str, ...]
+    erasure: ErasureStrategy
+    # How to find a subject's rows: field paths compared with Subject.user_id and Subject.email.
+    user_field: str | None = None
+    email_field: str | None = None
+    # Or a function for rows that cannot be found by a field path (it wins over the two above).
+    subject_rows: Callable[[Subject], QuerySet] | None = None
+    # ANONYMISE: field -> replacement (a value, or a callable taking the row).
+    anonymise: Mapping[str, Any] = field(default_factory=dict)
+    # LEGAL_HOLD: why, and the fields set to None/"" so the kept row no longer points at the person.
+    legal_hold_reason: str = ""
+    detach_fields: tuple[str, ...] = ()
+    # Retention sweeps: rows whose `retention_field` is older than `retention_period` are erased.
+    retention_field: str | None = None
+    retention_period: timedelta | None = None
+    # Erasure order: lower runs first (rows that point at others before the rows they point at).
+    erase_order: int = 50
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label
+
+    def rows_for(self, subject: Subject) -> QuerySet:
+        if self.subject_rows is not None:
+            return self.subject_rows(subject)
+        condition = Q()
+        if self.user_field and subject.user_id is not None:
+            condition |= Q(**{self.user_field: subject.user_id})
+        if self.email_field and subject.email:
+            condition |= Q(**{f"{self.email_field}__iexact": subject.email})
+        if not condition:
+            return self.model._default_manager.none()
+        return self.model._default_manager.filter(condition)
+
+
+_registry: dict[str, PersonalData] = {}
+_no_personal_data: dict[str, str] = {}
+
+
+class RegistryError(Exception):
+    pass
+
+
+def _check_fields(entry: PersonalData) -> None:
+    names = {f.name for f in entry.model._meta.get_fields()} | {
+        f.attname for f in entry.model._meta.concrete_fields
+    }
+    for name in (*entry.export_fields, *entry.anonymise, *entry.detach_fields):
+        if name not in names:
+            raise RegistryError(f"{entry.label} has no field {name!r}")
+    if entry.erasure == ErasureStrategy.LEGAL_HOLD and not entry.legal_hold_reason:
+        raise RegistryError(f"{entry.label}: a legal hold needs its reason")
+    if entry.erasure == ErasureStrategy.ANONYMISE and not entry.anonymise:
+        raise RegistryError(f"{entry.label}: anonymising needs the fields to anonymise")
+    if not (entry.subject_rows or entry.user_field or entry.email_field):
+        raise RegistryError(f"{entry.label}: say how a subject's rows are found")
+
+
+def personal_data(model: type[models.Model], **declaration) -> PersonalData:
+    """Register a model that holds personal data. Registering the same model twice is an error."""
+    entry = PersonalData(model=model, **declaration)
+    _check_fields(entry)
+    label = model._meta.label
+    if label in _registry or label in _no_personal_data:
+        raise RegistryError(f"{label} is already in the personal-data registry")
+    _registry[label] = entry
+    return entry
+
+
+def no_personal_data(model: type[models.Model] | str, *, reason: str) -> None:
+    """Mark a model as holding nothing about any person, with the reason."""
+    label = model if isinstance(model, str) else model._meta.label
+    if label in _registry or label in _no_personal_data:
+        raise RegistryError(f"{label} is already in the personal-data registry")
+    _no_personal_data[label] = reason
+
+
+def entries() -> list[PersonalData]:
+    return sorted(_registry.values(), key=lambda e: (e.erase_order, e.label))
+
+
+def entry_for(model: type[models.Model]) -> PersonalData | None:
+    return _registry.get(model._meta.label)
+
+
+def unaccounted_models() -> list[str]:
+    """Models that are neither registered nor marked: each one fails the system check."""
+    known = _registry.keys() | _no_personal_data.keys()
+    return sorted(
+        m._meta.label
+        for m in apps.get_models(include_auto_created=False)
+        if m._meta.label not in known and not m._meta.proxy
+    )
+
+
+def categories() -> Iterable[str]:
+    return sorted({e.category for e in _registry.values()})

@@ -1,0 +1,48 @@
+"""Reads other apps rely on. The consent gate asks these whether processing is blocked."""
+
+from django.db.models import Q, QuerySet
+
+from .models import DIRECT_MARKETING, ProcessingBlock
+from .registry import Subject
+
+
+def processing_blocks_active(*, purpose: str, direct_marketing: bool) -> QuerySet:
+    """Active restrictions and objections that stop processing for `purpose`."""
+    applies = Q(purpose="") | Q(purpose=purpose)
+    if direct_marketing:
+        applies |= Q(purpose=DIRECT_MARKETING)
+    return ProcessingBlock.objects.filter(applies, lifted_at__isnull=True)
+
+
+def blocked_user_ids(*, purpose: str, direct_marketing: bool) -> QuerySet:
+    """A subquery of user ids whose processing for `purpose` is blocked (for bulk filters)."""
+    return (
+        processing_blocks_active(purpose=purpose, direct_marketing=direct_marketing)
+        .filter(user__isnull=False)
+        .values("user_id")
+    )
+
+
+def blocked_emails(*, purpose: str, direct_marketing: bool) -> QuerySet:
+    """A subquery of lower-cased emails whose processing for `purpose` is blocked."""
+    from django.db.models.functions import Lower
+
+    return (
+        processing_blocks_active(purpose=purpose, direct_marketing=direct_marketing)
+        .exclude(email="")
+        .annotate(email_lower=Lower("email"))
+        .values("email_lower")
+    )
+
+
+def subject_processing_blocked(*, subject: Subject, purpose: str, direct_marketing: bool) -> bool:
+    who = Q()
+    if subject.user_id is not None:
+        who |= Q(user_id=subject.user_id)
+    if subject.email:
+        who |= Q(email__iexact=subject.email)
+    return (
+        processing_blocks_active(purpose=purpose, direct_marketing=direct_marketing)
+        .filter(who)
+        .exists()
+    )
