@@ -1,4 +1,4 @@
-"""The session engine (SESSION_ENGINE = "accounts.sessions"): database sessions that know their user."""
+"""SESSION_ENGINE = "accounts.sessions": database sessions that know their user."""
 
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 
