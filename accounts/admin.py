@@ -2,11 +2,16 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from dsar.admin import AuditedViewMixin
+from dsar.registry import Subject
+
 from .models import User
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedViewMixin, DjangoUserAdmin):
+    audit_action = "staff_viewed_profile"
+
     list_display = ("username", "full_name", "email", "country", "is_staff", "date_joined")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups", "country")
     search_fields = ("username", "full_name", "email", "company_name")
@@ -36,6 +41,10 @@ class UserAdmin(DjangoUserAdmin):
         ),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
+
+    def audit_subject(self, obj):
+        return Subject(user_id=obj.pk)
+
     add_fieldsets = (
         (
             None,

@@ -50,7 +50,7 @@ def profile_photo(request):
 @require_http_methods(["GET", "POST"])
 def security_question(request):
     user = request.user
-    form = SecurityQuestionForm(request.POST or None, user=user)
+    form = SecurityQuestionForm(request.POST if request.method == "POST" else None, user=user)
     if request.method == "POST" and form.is_valid():
         services.user_security_question_set(
             user=user, question=form.cleaned_data["question"], answer=form.cleaned_data["answer"]

@@ -1,7 +1,10 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 
 # Purpose code that stands for every direct-marketing purpose (the consent app decides which).
 DIRECT_MARKETING = "direct_marketing"
@@ -98,3 +101,152 @@ class ProcessingBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.purpose or _('all purposes')})"
+
+
+class RequestKind(models.TextChoices):
+    ACCESS = "access", _("See a copy of my data (access)")
+    RECTIFICATION = "rectification", _("Correct my data (rectification)")
+    ERASURE = "erasure", _("Delete my data (erasure)")
+    RESTRICTION = "restriction", _("Limit how my data is used (restriction)")
+    PORTABILITY = "portability", _("Take my data elsewhere (portability)")
+    OBJECTION = "objection", _("Object to how my data is used (objection)")
+    COMPLAINT = "complaint", _("Complain to a supervisory authority")
+    SERVICE_DATA_EXPORT = "service_data_export", _("Export my service data")
+    SERVICE_DATA_DELETION = "service_data_deletion", _("Delete my service data")
+
+
+class RequestState(models.TextChoices):
+    AWAITING_CONFIRMATION = "awaiting_confirmation", _("Waiting for you to confirm your email")
+    RECEIVED = "received", _("Received")
+    VERIFIED = "verified", _("Identity confirmed")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn by you")
+    LAPSED = "lapsed", _("Lapsed (never confirmed)")
+
+
+OPEN_STATES = (
+    RequestState.AWAITING_CONFIRMATION,
+    RequestState.RECEIVED,
+    RequestState.VERIFIED,
+    RequestState.IN_PROGRESS,
+)
+CLOSED_STATES = (
+    RequestState.COMPLETED,
+    RequestState.REJECTED,
+    RequestState.WITHDRAWN,
+    RequestState.LAPSED,
+)
+
+
+class DataSubjectRequest(models.Model):
+    """One request by a person to exercise a right the policy grants."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("what you ask"), max_length=32, choices=RequestKind.choices)
+    state = models.CharField(
+        max_length=32, choices=RequestState.choices, default=RequestState.RECEIVED, db_index=True
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="privacy_requests",
+    )
+    email = models.EmailField(_("email address"), blank=True)
+    details = models.TextField(_("details"), blank=True)
+    purpose = models.CharField(
+        _("purpose"),
+        max_length=64,
+        blank=True,
+        help_text=_("For a restriction or an objection: which use of your data."),
+    )
+    country = CountryField(_("country"), blank=True)
+
+    filed_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    original_due_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    extension_reason = models.TextField(blank=True)
+    extended_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_privacy_requests",
+        limit_choices_to={"is_staff": True},
+    )
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("data-subject request")
+        ordering = ["due_at", "filed_at"]
+        constraints = [
+            # An open request must say whose it is; a closed one may be detached by erasure.
+            models.CheckConstraint(
+                condition=~Q(user__isnull=True, email="") | Q(state__in=CLOSED_STATES),
+                name="dsar_request_open_has_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(extended_at__isnull=True) | ~Q(extension_reason=""),
+                name="dsar_request_extension_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=RequestState.REJECTED) | ~Q(outcome=""),
+                name="dsar_request_rejection_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "state"])]
+        permissions = [("work_request", _("Can work on data-subject requests"))]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.reference}"
+
+    @property
+    def reference(self) -> str:
+        return f"R-{str(self.public_id)[:8].upper()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+class RequestEvent(models.Model):
+    """The timeline of a request: transitions, mails, notes, joins, extensions."""
+
+    class Kind(models.TextChoices):
+        FILED = "filed", _("Filed")
+        TRANSITION = "transition", _("State changed")
+        NOTE = "note", _("Internal note")
+        JOINED = "joined", _("Filed again (joined)")
+        EXTENSION = "extension", _("Deadline extended")
+        ASSIGNMENT = "assignment", _("Assigned")
+        MAIL = "mail", _("Mail sent")
+
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_state = models.CharField(max_length=32, blank=True)
+    to_state = models.CharField(max_length=32, blank=True)
+    text = models.TextField(blank=True)
+    internal = models.BooleanField(default=False, help_text=_("Hidden from the person."))
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("request event")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def to_state_label(self) -> str:
+        return RequestState(self.to_state).label if self.to_state else ""

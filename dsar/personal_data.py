@@ -1,6 +1,6 @@
 """The dsar app's own entries in the personal-data registry."""
 
-from .models import AuditEvent, ProcessingBlock
+from .models import AuditEvent, DataSubjectRequest, ProcessingBlock, RequestEvent
 from .registry import ErasureStrategy, Source, no_personal_data, personal_data
 
 no_personal_data(
@@ -19,4 +19,45 @@ personal_data(
     user_field="user",
     email_field="email",
     erase_order=20,
+)
+personal_data(
+    DataSubjectRequest,
+    category="Your privacy requests",
+    purpose="To handle the rights you exercise, and to prove we did.",
+    source=Source.PROVIDED,
+    retention="Three years after the request is closed; detached from you if you ask for erasure.",
+    recipients=("Workpex privacy officers",),
+    export_fields=(
+        "kind",
+        "state",
+        "email",
+        "details",
+        "purpose",
+        "country",
+        "filed_at",
+        "received_at",
+        "due_at",
+        "closed_at",
+        "outcome",
+    ),
+    erasure=ErasureStrategy.LEGAL_HOLD,
+    legal_hold_reason="Proof that the request was handled (GDPR Art. 5(2) accountability).",
+    detach_fields=("user", "email", "details", "country"),
+    user_field="user",
+    email_field="email",
+    erase_order=90,
+)
+personal_data(
+    RequestEvent,
+    category="Your privacy requests",
+    purpose="The history of each of your requests.",
+    source=Source.AUTOMATIC,
+    retention="As long as the request it belongs to.",
+    recipients=("Workpex privacy officers",),
+    export_fields=("at", "kind", "from_state", "to_state"),
+    erasure=ErasureStrategy.ANONYMISE,
+    anonymise={"text": "[erased]"},
+    user_field="request__user",
+    email_field="request__email",
+    erase_order=80,
 )

@@ -46,3 +46,34 @@ def subject_processing_blocked(*, subject: Subject, purpose: str, direct_marketi
         .filter(who)
         .exists()
     )
+
+
+def requests_of_user(*, user) -> QuerySet:
+    from .models import DataSubjectRequest
+
+    return DataSubjectRequest.objects.filter(user=user).order_by("-filed_at")
+
+
+def request_for_viewer(*, public_id, user=None, token: str = ""):
+    """The request if `user` filed it or `token` is its signed view link; else None."""
+    from django.core import signing
+
+    from .models import DataSubjectRequest
+
+    request = DataSubjectRequest.objects.filter(public_id=public_id).first()
+    if request is None:
+        return None
+    if user is not None and user.is_authenticated and request.user_id == user.pk:
+        return request
+    if token:
+        try:
+            signed_id = signing.loads(token, salt=VIEW_SALT, max_age=VIEW_LINK_MAX_AGE)
+        except signing.BadSignature:
+            return None
+        if signed_id == str(request.public_id):
+            return request
+    return None
+
+
+VIEW_SALT = "dsar.request.view"
+VIEW_LINK_MAX_AGE = 60 * 60 * 24 * 180

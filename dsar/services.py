@@ -1,9 +1,29 @@
-"""Writes of the privacy kernel: the audit log, restrictions and objections."""
+"""Writes of the privacy kernel: the audit log, restrictions and objections, requests."""
 
+from datetime import timedelta
+
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import AuditEvent, ProcessingBlock
+from .app_settings import app_settings
+from .deadlines import add_months, due_after_receipt
+from .mail import absolute_url, request_mail_send
+from .models import (
+    CLOSED_STATES,
+    DIRECT_MARKETING,
+    OPEN_STATES,
+    AuditEvent,
+    DataSubjectRequest,
+    ProcessingBlock,
+    RequestEvent,
+    RequestKind,
+    RequestState,
+)
 from .registry import Subject
 
 
@@ -68,3 +88,328 @@ def processing_block_lift(
             action=f"{block.kind}_lifted", actor=actor, subject=subject, reason=reason, obj=block
         )
     return block
+
+
+# --- Data-subject requests -----------------------------------------------------------------
+
+CONFIRM_SALT = "dsar.request.confirm"
+
+TRANSITIONS: dict[str, set[str]] = {
+    RequestState.AWAITING_CONFIRMATION: {
+        RequestState.RECEIVED,
+        RequestState.LAPSED,
+        RequestState.WITHDRAWN,
+    },
+    RequestState.RECEIVED: {RequestState.VERIFIED, RequestState.REJECTED, RequestState.WITHDRAWN},
+    RequestState.VERIFIED: {
+        RequestState.IN_PROGRESS,
+        RequestState.REJECTED,
+        RequestState.WITHDRAWN,
+    },
+    RequestState.IN_PROGRESS: {
+        RequestState.COMPLETED,
+        RequestState.REJECTED,
+        RequestState.WITHDRAWN,
+    },
+}
+
+
+class RequestError(ValidationError):
+    """A refused change to a request; nothing was changed."""
+
+
+def request_subject(request: DataSubjectRequest) -> Subject:
+    return Subject(user_id=request.user_id, email=request.email if not request.user_id else "")
+
+
+def _open_duplicate(*, kind: str, user, email: str) -> DataSubjectRequest | None:
+    same_person = Q(user=user) if user is not None else Q(user__isnull=True, email__iexact=email)
+    return (
+        DataSubjectRequest.objects.select_for_update()
+        .filter(same_person, kind=kind, state__in=OPEN_STATES)
+        .order_by("filed_at")
+        .first()
+    )
+
+
+def _start_clock(request: DataSubjectRequest, now) -> None:
+    due = due_after_receipt(
+        received_at=request.received_at,
+        verified_at=request.verified_at,
+        pauses=app_settings.CLOCK_PAUSES_UNTIL_VERIFIED,
+    )
+    if due is not None and request.original_due_at is None:
+        request.original_due_at = request.due_at = due
+
+
+def _event(request, kind, *, actor=None, text="", internal=False, from_state="", to_state=""):
+    return RequestEvent.objects.create(
+        request=request,
+        kind=kind,
+        actor=actor,
+        text=text,
+        internal=internal,
+        from_state=from_state,
+        to_state=to_state,
+    )
+
+
+@transaction.atomic
+def dsar_request_file(
+    *,
+    kind: str,
+    user=None,
+    email: str = "",
+    details: str = "",
+    purpose: str = "",
+    country: str = "",
+) -> tuple[DataSubjectRequest, bool]:
+    """File a request. Returns (request, joined): a second open request of the same kind by the
+    same person is joined to the first instead of opening another.
+
+    An account holder signed in is identified already; someone with only an email address must
+    confirm it through the link we mail before the request counts as received.
+    """
+    if kind not in RequestKind.values:
+        raise RequestError(_("Choose what you are asking for."))
+    if user is None and not email:
+        raise RequestError(_("Give the email address we should answer."))
+    email = user.email if user is not None else email.strip()
+    duplicate = _open_duplicate(kind=kind, user=user, email=email)
+    if duplicate is not None:
+        _event(duplicate, RequestEvent.Kind.JOINED, text=details)
+        audit_record(
+            action="request_joined", actor=user, subject=request_subject(duplicate), obj=duplicate
+        )
+        return duplicate, True
+
+    now = timezone.now()
+    request = DataSubjectRequest(
+        kind=kind, user=user, email=email, details=details, purpose=purpose, country=country
+    )
+    if user is not None:
+        request.state = RequestState.VERIFIED
+        request.received_at = request.verified_at = now
+        _start_clock(request, now)
+    else:
+        request.state = RequestState.AWAITING_CONFIRMATION
+    request.full_clean()
+    request.save()
+    _event(request, RequestEvent.Kind.FILED, actor=user, to_state=request.state)
+    audit_record(action="request_filed", actor=user, subject=request_subject(request), obj=request)
+    if user is None:
+        token = signing.dumps(str(request.public_id), salt=CONFIRM_SALT)
+        request_mail_send(
+            request=request,
+            template="confirm",
+            context={
+                "confirm_url": absolute_url(reverse("dsar:request_confirm", args=[token])),
+                "confirm_days": app_settings.CONFIRMATION_DAYS,
+            },
+        )
+    else:
+        request_mail_send(request=request, template="received")
+        _on_received(request)
+    return request, False
+
+
+@transaction.atomic
+def dsar_request_confirm(*, token: str) -> DataSubjectRequest:
+    """Confirm an email-only request from the link mailed to its address."""
+    try:
+        public_id = signing.loads(
+            token, salt=CONFIRM_SALT, max_age=timedelta(days=app_settings.CONFIRMATION_DAYS)
+        )
+    except signing.SignatureExpired:
+        raise RequestError(_("This link has expired. Please file your request again.")) from None
+    except signing.BadSignature:
+        raise RequestError(_("This link is not valid. Check that you copied all of it.")) from None
+    request = DataSubjectRequest.objects.select_for_update().filter(public_id=public_id).first()
+    if request is None or request.state == RequestState.LAPSED:
+        raise RequestError(_("This request no longer exists. Please file it again."))
+    if request.state != RequestState.AWAITING_CONFIRMATION:
+        return request  # confirming twice changes nothing
+    request.received_at = timezone.now()
+    _transition(request, RequestState.RECEIVED, actor=None)
+    _start_clock(request, request.received_at)
+    request.save()
+    request_mail_send(request=request, template="received")
+    _on_received(request)
+    return request
+
+
+def _on_received(request: DataSubjectRequest) -> None:
+    """What some kinds do at once, without waiting for an officer."""
+    if request.kind == RequestKind.OBJECTION and request.purpose in ("", DIRECT_MARKETING):
+        # An objection to direct marketing takes effect at once (GDPR Art. 21(3)).
+        processing_block_add(
+            kind=ProcessingBlock.Kind.OBJECTION,
+            subject=request_subject(request),
+            purpose=DIRECT_MARKETING,
+            reason=f"Request {request.reference}",
+            actor=request.user,
+        )
+
+
+def _transition(request: DataSubjectRequest, to_state: str, *, actor, reason: str = "") -> None:
+    if to_state not in TRANSITIONS.get(request.state, set()):
+        raise RequestError(
+            _("A request that is “%(from)s” cannot become “%(to)s”.")
+            % {
+                "from": RequestState(request.state).label,
+                "to": RequestState(to_state).label,
+            }
+        )
+    from_state = request.state
+    request.state = to_state
+    if to_state in CLOSED_STATES:
+        request.closed_at = timezone.now()
+    _event(
+        request,
+        RequestEvent.Kind.TRANSITION,
+        actor=actor,
+        from_state=from_state,
+        to_state=to_state,
+        text=reason,
+    )
+    audit_record(
+        action=f"request_{to_state}",
+        actor=actor,
+        subject=request_subject(request),
+        obj=request,
+        reason=reason,
+        detail={"from": from_state},
+    )
+
+
+@transaction.atomic
+def dsar_request_transition(
+    *, request: DataSubjectRequest, to_state: str, actor, reason: str = ""
+) -> DataSubjectRequest:
+    """Move a request along its state machine, mail the person and write the audit log.
+
+    Illegal moves raise RequestError and change nothing.
+    """
+    request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+    reason = reason.strip()
+    if to_state == RequestState.REJECTED and not reason:
+        raise RequestError(_("Say why the request is rejected: the person is told the reason."))
+    if to_state == RequestState.COMPLETED:
+        blockers = request_completion_blockers(request)
+        if blockers:
+            raise RequestError(" ".join(blockers))
+    _transition(request, to_state, actor=actor, reason=reason)
+    if to_state == RequestState.VERIFIED:
+        request.verified_at = timezone.now()
+        _start_clock(request, request.verified_at)
+    if to_state in (RequestState.REJECTED, RequestState.COMPLETED):
+        request.outcome = reason or request.outcome
+    request.save()
+    request_mail_send(request=request, template="transition", context={"reason": reason})
+    return request
+
+
+def request_completion_blockers(request: DataSubjectRequest) -> list[str]:
+    """Work that must be done before a request may be completed, in plain words."""
+    return []
+
+
+@transaction.atomic
+def dsar_request_withdraw(*, request: DataSubjectRequest, user) -> DataSubjectRequest:
+    return dsar_request_transition(
+        request=request, to_state=RequestState.WITHDRAWN, actor=user, reason=""
+    )
+
+
+@transaction.atomic
+def dsar_request_extend(
+    *, request: DataSubjectRequest, months: int, reason: str, actor
+) -> DataSubjectRequest:
+    """Extend once, by one or two months, only within the first month, with a reason that is
+    mailed to the person (GDPR Art. 12(3))."""
+    request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+    reason = reason.strip()
+    if not request.is_open:
+        raise RequestError(_("Only an open request can be extended."))
+    if request.extended_at is not None:
+        raise RequestError(_("This request has been extended already; it can be extended once."))
+    if request.original_due_at is None:
+        raise RequestError(_("The deadline has not started yet, so it cannot be extended."))
+    if timezone.now() >= request.original_due_at:
+        raise RequestError(_("An extension must be decided within the first month."))
+    if months not in range(1, app_settings.MAX_EXTENSION_MONTHS + 1):
+        raise RequestError(_("An extension is one or two months."))
+    if not reason:
+        raise RequestError(_("Give the reason for the extension: the person is told it."))
+    request.due_at = add_months(request.original_due_at, months)
+    request.extended_at = timezone.now()
+    request.extension_reason = reason
+    request.save(update_fields=["due_at", "extended_at", "extension_reason"])
+    _event(request, RequestEvent.Kind.EXTENSION, actor=actor, text=reason)
+    audit_record(
+        action="request_extended",
+        actor=actor,
+        subject=request_subject(request),
+        obj=request,
+        reason=reason,
+        detail={"months": months},
+    )
+    request_mail_send(request=request, template="extended")
+    return request
+
+
+@transaction.atomic
+def dsar_request_assign(*, request: DataSubjectRequest, assignee, actor) -> DataSubjectRequest:
+    if assignee is not None and not assignee.is_staff:
+        raise RequestError(_("Only staff can be assigned a request."))
+    request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+    request.assignee = assignee
+    request.reminder_sent_at = None
+    request.save(update_fields=["assignee", "reminder_sent_at"])
+    _event(
+        request,
+        RequestEvent.Kind.ASSIGNMENT,
+        actor=actor,
+        internal=True,
+        text=assignee.get_username() if assignee else "",
+    )
+    audit_record(
+        action="request_assigned", actor=actor, subject=request_subject(request), obj=request
+    )
+    return request
+
+
+def dsar_request_note(*, request: DataSubjectRequest, text: str, actor) -> RequestEvent:
+    text = text.strip()
+    if not text:
+        raise RequestError(_("The note is empty."))
+    return _event(request, RequestEvent.Kind.NOTE, actor=actor, text=text, internal=True)
+
+
+def dsar_requests_lapse_unconfirmed(*, now=None, batch_size: int = 500) -> int:
+    """Email-only requests never confirmed lapse after CONFIRMATION_DAYS and keep no data."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=app_settings.CONFIRMATION_DAYS)
+    lapsed = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                DataSubjectRequest.objects.select_for_update(skip_locked=True)
+                .filter(state=RequestState.AWAITING_CONFIRMATION, filed_at__lt=cutoff)
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                return lapsed
+            for request in batch:
+                _transition(request, RequestState.LAPSED, actor=None)
+            ids = [r.pk for r in batch]
+            DataSubjectRequest.objects.filter(pk__in=ids).update(
+                state=RequestState.LAPSED,
+                closed_at=now,
+                email="",
+                details="",
+                purpose="",
+                country="",
+            )
+            RequestEvent.objects.filter(request_id__in=ids).update(text="")
+            lapsed += len(batch)

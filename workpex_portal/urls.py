@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("privacy/", include("dsar.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,247 @@
+from django.contrib import admin, messages
+from django.db.models import Case, IntegerField, Value, When
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .forms import ExtensionForm
+from .models import (
+    CLOSED_STATES,
+    AuditEvent,
+    DataSubjectRequest,
+    ProcessingBlock,
+    RequestEvent,
+    RequestState,
+)
+from .registry import Subject
+
+OFFICER_PERMISSION = "dsar.work_request"
+
+
+class AuditedViewMixin:
+    """Staff opening a person's record in the admin is written to the audit log."""
+
+    audit_action = "staff_viewed"
+
+    def audit_subject(self, obj) -> Subject | None:
+        raise NotImplementedError
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        obj = self.get_object(request, object_id)
+        if obj is not None and request.method == "GET" and response.status_code == 200:
+            services.audit_record(
+                action=self.audit_action,
+                actor=request.user,
+                subject=self.audit_subject(obj),
+                obj=obj,
+            )
+        return response
+
+
+class RequestEventInline(admin.TabularInline):
+    model = RequestEvent
+    extra = 0
+    can_delete = False
+    fields = ("at", "kind", "actor", "from_state", "to_state", "text", "internal")
+    readonly_fields = fields
+    verbose_name_plural = _("Timeline")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("due")
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("overdue", _("Overdue")),
+            ("week", _("Due within 7 days")),
+            ("unassigned", _("Open and unassigned")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        open_requests = queryset.exclude(state__in=CLOSED_STATES)
+        if self.value() == "overdue":
+            return open_requests.filter(due_at__lt=now)
+        if self.value() == "week":
+            return open_requests.filter(due_at__gte=now, due_at__lt=now + timezone.timedelta(7))
+        if self.value() == "unassigned":
+            return open_requests.filter(assignee__isnull=True)
+        return queryset
+
+
+@admin.register(DataSubjectRequest)
+class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
+    audit_action = "staff_viewed_request"
+    list_display = ("reference", "kind", "state", "due_display", "assignee", "filed_at")
+    list_filter = (OverdueFilter, "kind", "state", "assignee")
+    list_select_related = ("assignee",)
+    search_fields = ("email", "user__username", "user__email", "public_id")
+    readonly_fields = (
+        "reference",
+        "kind",
+        "state",
+        "user",
+        "email",
+        "details",
+        "purpose",
+        "country",
+        "filed_at",
+        "received_at",
+        "verified_at",
+        "original_due_at",
+        "due_at",
+        "extended_at",
+        "extension_reason",
+        "closed_at",
+        "outcome",
+        "assignee",
+    )
+    fields = readonly_fields
+    inlines = [RequestEventInline]
+    change_form_template = "admin/dsar/datasubjectrequest/change_form.html"
+
+    def audit_subject(self, obj):
+        return services.request_subject(obj)
+
+    def has_add_permission(self, request):
+        return False  # requests are filed by people, at /privacy/requests/new/
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        queryset = (
+            super()
+            .get_queryset(request)
+            .annotate(
+                closed=Case(
+                    When(state__in=CLOSED_STATES, then=Value(1)),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            )
+        )
+        if not request.user.has_perm(OFFICER_PERMISSION):
+            queryset = queryset.filter(assignee=request.user)  # support: only what is theirs
+        return queryset.order_by("closed", "due_at", "filed_at")  # open first, overdue on top
+
+    @admin.display(description=_("due"), ordering="due_at")
+    def due_display(self, obj):
+        if obj.due_at is None or obj.state in CLOSED_STATES:
+            return "—"
+        if obj.due_at < timezone.now():
+            return format_html(
+                '<strong class="errornote">{} ({})</strong>', obj.due_at.date(), _("overdue")
+            )
+        return obj.due_at.date()
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/act/",
+                self.admin_site.admin_view(self.act_view),
+                name="dsar_datasubjectrequest_act",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        if obj is not None:
+            context["transitions"] = [
+                (state, RequestState(state).label)
+                for state in services.TRANSITIONS.get(obj.state, ())
+                if state not in (RequestState.RECEIVED, RequestState.LAPSED)
+            ]
+            context["can_work"] = request.user.has_perm(OFFICER_PERMISSION)
+            context["extension_form"] = ExtensionForm()
+            context["act_url"] = reverse("admin:dsar_datasubjectrequest_act", args=[obj.pk])
+            # Nothing here is edited through the form: every change goes through a service.
+            context.update(
+                show_save=False, show_save_and_continue=False, show_save_and_add_another=False
+            )
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def act_view(self, request, pk):
+        """The officer's buttons: transitions, extension, assignment, internal notes."""
+        dsar_request = get_object_or_404(self.get_queryset(request), pk=pk)
+        change_url = reverse("admin:dsar_datasubjectrequest_change", args=[pk])
+        if request.method != "POST" or not request.user.has_perm(OFFICER_PERMISSION):
+            messages.error(request, _("You are not allowed to work on requests."))
+            return HttpResponseRedirect(change_url)
+        action = request.POST.get("action", "")
+        try:
+            if action == "transition":
+                services.dsar_request_transition(
+                    request=dsar_request,
+                    to_state=request.POST.get("to_state", ""),
+                    actor=request.user,
+                    reason=request.POST.get("reason", ""),
+                )
+            elif action == "extend":
+                form = ExtensionForm(request.POST)
+                if not form.is_valid():
+                    raise services.RequestError(_("Choose one or two months and give a reason."))
+                services.dsar_request_extend(
+                    request=dsar_request, actor=request.user, **form.cleaned_data
+                )
+            elif action == "assign_me":
+                services.dsar_request_assign(
+                    request=dsar_request, assignee=request.user, actor=request.user
+                )
+            elif action == "note":
+                services.dsar_request_note(
+                    request=dsar_request, text=request.POST.get("text", ""), actor=request.user
+                )
+            else:
+                raise services.RequestError(_("Unknown action."))
+        except services.RequestError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Done."))
+        return HttpResponseRedirect(change_url)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "action", "actor", "actor_kind", "subject_ref", "object_type", "reason")
+    list_filter = ("action", "actor_kind", ("at", admin.DateFieldListFilter))
+    search_fields = ("subject_ref", "action", "object_id", "actor__username")
+    list_select_related = ("actor",)
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProcessingBlock)
+class ProcessingBlockAdmin(admin.ModelAdmin):
+    list_display = ("kind", "purpose", "user", "created_at", "lifted_at")
+    list_filter = ("kind", "purpose", ("lifted_at", admin.EmptyFieldListFilter))
+    readonly_fields = ("kind", "user", "email", "purpose", "reason", "created_at", "lifted_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

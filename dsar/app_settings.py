@@ -1,0 +1,40 @@
+"""The dsar app's settings, read in one place with their defaults."""
+
+from django.conf import settings
+
+
+def _get(name: str, default):
+    return getattr(settings, f"DSAR_{name}", default)
+
+
+class AppSettings:
+    @property
+    def CLOCK_PAUSES_UNTIL_VERIFIED(self) -> bool:  # noqa: N802
+        """When True, the one-month deadline does not run while the identity is unconfirmed."""
+        return _get("CLOCK_PAUSES_UNTIL_VERIFIED", False)
+
+    @property
+    def CONFIRMATION_DAYS(self) -> int:  # noqa: N802
+        """Days an email-only request waits for its confirmation before it lapses."""
+        return _get("CONFIRMATION_DAYS", 7)
+
+    @property
+    def ERASURE_GRACE_DAYS(self) -> int:  # noqa: N802
+        return _get("ERASURE_GRACE_DAYS", 14)
+
+    @property
+    def REMINDER_DAYS(self) -> int:  # noqa: N802
+        """The assignee is reminded this many days before the due date."""
+        return _get("REMINDER_DAYS", 5)
+
+    @property
+    def EXPORT_KEEP_DAYS(self) -> int:  # noqa: N802
+        """An export file is deleted this many days after it is ready."""
+        return _get("EXPORT_KEEP_DAYS", 7)
+
+    @property
+    def MAX_EXTENSION_MONTHS(self) -> int:  # noqa: N802
+        return 2
+
+
+app_settings = AppSettings()

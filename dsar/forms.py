@@ -1,0 +1,61 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
+
+from .models import RequestKind
+
+
+class RequestForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What would you like to do?"),
+        choices=RequestKind.choices,
+        widget=forms.RadioSelect,
+    )
+    details = forms.CharField(
+        label=_("Details"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "Optional. For example: what to correct and how, which use of your data you object "
+            "to, or what your complaint is about."
+        ),
+    )
+    purpose = forms.CharField(
+        label=_("Which use of your data?"),
+        required=False,
+        max_length=64,
+        help_text=_("Optional, for a restriction or an objection. Leave blank for all uses."),
+    )
+    country = LazyTypedChoiceField(
+        label=_("Country you live in"),
+        required=False,
+        choices=[("", "—")] + list(countries),
+        help_text=_("For a complaint: we tell you which authority handles it."),
+    )
+
+    def __init__(self, *args, needs_email: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if needs_email:
+            self.fields = {
+                "email": forms.EmailField(
+                    label=_("Your email address"),
+                    help_text=_("We send a link to this address to confirm the request is yours."),
+                    widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+                ),
+                **self.fields,
+            }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == RequestKind.COMPLAINT and not cleaned.get("country"):
+            self.add_error("country", _("Choose your country, so we can name its authority."))
+        return cleaned
+
+
+class ExtensionForm(forms.Form):
+    months = forms.TypedChoiceField(
+        label=_("Extend by"), coerce=int, choices=[(1, _("one month")), (2, _("two months"))]
+    )
+    reason = forms.CharField(label=_("Reason (mailed to the person)"), widget=forms.Textarea)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dsar"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("requests/new/", views.request_new, name="request_new"),
+    path("requests/confirm/<str:token>/", views.request_confirm, name="request_confirm"),
+    path("requests/<uuid:public_id>/", views.request_detail, name="request_detail"),
+    path("requests/<uuid:public_id>/withdraw/", views.request_withdraw, name="request_withdraw"),
+]

@@ -1,0 +1,130 @@
+from allauth.core import ratelimit
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import selectors, services
+from .authorities import authority_for
+from .forms import RequestForm
+from .mail import view_token
+from .models import RequestKind, RequestState
+
+
+@login_required
+def dashboard(request):
+    return render(
+        request,
+        "dsar/dashboard.html",
+        {"requests": selectors.requests_of_user(user=request.user)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def request_new(request):
+    user = request.user if request.user.is_authenticated else None
+    initial = {"kind": request.GET.get("kind")} if request.GET.get("kind") in RequestKind else {}
+    if user is not None and getattr(user, "country", None):
+        initial["country"] = str(user.country)
+    form = RequestForm(
+        request.POST if request.method == "POST" else None,
+        needs_email=user is None,
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data.get("email", "")
+        key = email.casefold() if user is None else f"user:{user.pk}"
+        limited = not ratelimit.consume(request, action="dsar_request", key=key)
+        if limited:
+            form.add_error(
+                None, _("You have sent several requests in a short time. Please try again later.")
+            )
+        else:
+            try:
+                dsar_request, joined = services.dsar_request_file(
+                    kind=form.cleaned_data["kind"],
+                    user=user,
+                    email=email,
+                    details=form.cleaned_data["details"],
+                    purpose=form.cleaned_data["purpose"],
+                    country=form.cleaned_data["country"] or "",
+                )
+            except services.RequestError as error:
+                form.add_error(None, error)
+            else:
+                return _after_filing(request, dsar_request, joined, user)
+    return render(request, "dsar/request_new.html", {"form": form})
+
+
+def _after_filing(request, dsar_request, joined, user):
+    if user is None:
+        # The same answer whether or not the address is known: no account enumeration.
+        return render(request, "dsar/request_check_email.html", status=200)
+    if joined:
+        messages.info(
+            request,
+            _("You already have this request open, so we added what you wrote to it."),
+        )
+    else:
+        messages.success(request, _("Your request is filed. We have sent you a confirmation."))
+    return redirect("dsar:request_detail", public_id=dsar_request.public_id)
+
+
+@require_http_methods(["GET", "POST"])
+def request_confirm(request, token):
+    """GET shows a button (mail scanners follow links); POST confirms."""
+    if request.method == "GET":
+        return render(request, "dsar/request_confirm.html", {"token": token})
+    try:
+        dsar_request = services.dsar_request_confirm(token=token)
+    except services.RequestError as error:
+        return render(request, "dsar/link_problem.html", {"message": error.messages[0]}, status=400)
+    messages.success(request, _("Thank you: your request is confirmed and we are on it."))
+    return redirect(_detail_path(dsar_request, view_token(dsar_request)))
+
+
+def request_detail(request, public_id):
+    token = request.GET.get("t", "")
+    dsar_request = selectors.request_for_viewer(public_id=public_id, user=request.user, token=token)
+    if dsar_request is None:
+        raise Http404(_("No such request, or it is not yours."))
+    authority = None
+    if dsar_request.kind == RequestKind.COMPLAINT:
+        authority = authority_for(str(dsar_request.country))
+    return render(
+        request,
+        "dsar/request_detail.html",
+        {
+            "dsar_request": dsar_request,
+            "events": dsar_request.events.filter(internal=False),
+            "authority": authority,
+            "token": token,
+            "can_withdraw": dsar_request.state in services.TRANSITIONS
+            and RequestState.WITHDRAWN in services.TRANSITIONS[dsar_request.state],
+        },
+    )
+
+
+@require_POST
+def request_withdraw(request, public_id):
+    token = request.POST.get("t", "")
+    dsar_request = selectors.request_for_viewer(public_id=public_id, user=request.user, token=token)
+    if dsar_request is None:
+        raise Http404(_("No such request, or it is not yours."))
+    try:
+        services.dsar_request_withdraw(
+            request=dsar_request, user=request.user if request.user.is_authenticated else None
+        )
+    except services.RequestError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Your request is withdrawn."))
+    return redirect(_detail_path(dsar_request, token))
+
+
+def _detail_path(dsar_request, token: str) -> str:
+    path = reverse("dsar:request_detail", args=[dsar_request.public_id])
+    return f"{path}?t={token}" if token and dsar_request.user_id is None else path
