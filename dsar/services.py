@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from .app_settings import app_settings
 from .deadlines import add_months, due_after_receipt
-from .mail import absolute_url, request_mail_send
+from .mail import absolute_url, request_mail_send, staff_mail_send
 from .models import (
     CLOSED_STATES,
     DIRECT_MARKETING,
@@ -413,3 +413,67 @@ def dsar_requests_lapse_unconfirmed(*, now=None, batch_size: int = 500) -> int:
             )
             RequestEvent.objects.filter(request_id__in=ids).update(text="")
             lapsed += len(batch)
+
+
+def _officer_emails() -> list[str]:
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model()
+        .objects.filter(groups__name="Privacy officer", is_active=True, is_staff=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+
+
+def dsar_reminders_send(*, now=None) -> int:
+    """Remind each assignee once, REMINDER_DAYS before the due date."""
+    now = now or timezone.now()
+    horizon = now + timedelta(days=app_settings.REMINDER_DAYS)
+    with transaction.atomic():
+        due_soon = list(
+            DataSubjectRequest.objects.select_for_update(skip_locked=True)
+            .select_related("assignee")
+            .filter(
+                state__in=OPEN_STATES,
+                assignee__isnull=False,
+                reminder_sent_at__isnull=True,
+                due_at__lte=horizon,
+            )
+        )
+        for request in due_soon:
+            staff_mail_send(
+                recipients=[request.assignee.email],
+                template="reminder",
+                context={
+                    "request": request,
+                    "admin_url": absolute_url(
+                        reverse("admin:dsar_datasubjectrequest_change", args=[request.pk])
+                    ),
+                },
+            )
+        DataSubjectRequest.objects.filter(pk__in=[r.pk for r in due_soon]).update(
+            reminder_sent_at=now
+        )
+    return len(due_soon)
+
+
+def dsar_unassigned_nag(*, limit: int = 50) -> int:
+    """Tell the privacy officers which open requests have nobody assigned (soonest due first)."""
+    unassigned = list(
+        DataSubjectRequest.objects.filter(state__in=OPEN_STATES, assignee__isnull=True)
+        .exclude(state=RequestState.AWAITING_CONFIRMATION)
+        .order_by("due_at", "filed_at")[:limit]
+    )
+    if unassigned:
+        with transaction.atomic():
+            staff_mail_send(
+                recipients=_officer_emails(),
+                template="unassigned",
+                context={
+                    "requests": unassigned,
+                    "count": len(unassigned),
+                    "base_url": absolute_url(""),
+                },
+            )
+    return len(unassigned)

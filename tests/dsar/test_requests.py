@@ -293,3 +293,31 @@ def test_bad_input_is_refused_and_stores_nothing(client, data):
     page = response.content.decode()
     assert "is-invalid" in page or "This field is required." in page
     assert not DataSubjectRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_assignee_is_reminded_once_before_the_due_date(
+    user, make_staff, django_capture_on_commit_callbacks
+):
+    officer, _ = make_staff()
+    request, _ = file_as(user)
+    services.dsar_request_assign(request=request, assignee=officer, actor=None)
+    assert services.dsar_reminders_send() == 0  # due in a month: too early
+    later = request.due_at - timedelta(days=4)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.dsar_reminders_send(now=later) == 1
+    assert services.dsar_reminders_send(now=later) == 0
+    assert mail.outbox[-1].to == [officer.email]
+    assert request.reference in mail.outbox[-1].subject
+
+
+@pytest.mark.django_db
+def test_officers_are_told_about_unassigned_requests(
+    user, make_staff, django_capture_on_commit_callbacks
+):
+    officer, _ = make_staff()
+    request, _ = file_as(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.dsar_unassigned_nag() == 1
+    assert officer.email in mail.outbox[-1].to
+    assert request.reference in mail.outbox[-1].body
