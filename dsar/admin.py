@@ -14,7 +14,9 @@ from .models import (
     AuditEvent,
     DataSubjectRequest,
     ProcessingBlock,
+    RecipientNotification,
     RequestEvent,
+    RequestKind,
     RequestState,
 )
 from .registry import Subject
@@ -81,6 +83,21 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RecipientNotificationInline(admin.TabularInline):
+    model = RecipientNotification
+    extra = 0
+    can_delete = False
+    fields = ("recipient_name", "adapter", "state", "attempts", "last_error", "done_at", "done_by")
+    readonly_fields = fields
+    verbose_name_plural = _("Recipients to tell (GDPR Art. 19)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(DataSubjectRequest)
 class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
     audit_action = "staff_viewed_request"
@@ -109,7 +126,7 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
         "assignee",
     )
     fields = readonly_fields
-    inlines = [RequestEventInline]
+    inlines = [RecipientNotificationInline, RequestEventInline]
     change_form_template = "admin/dsar/datasubjectrequest/change_form.html"
 
     def audit_subject(self, obj):
@@ -167,6 +184,16 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
             context["can_work"] = request.user.has_perm(OFFICER_PERMISSION)
             context["extension_form"] = ExtensionForm()
             context["act_url"] = reverse("admin:dsar_datasubjectrequest_act", args=[obj.pk])
+            context["can_apply"] = obj.state == RequestState.IN_PROGRESS and obj.kind in (
+                RequestKind.RESTRICTION,
+                RequestKind.OBJECTION,
+            )
+            context["manual_notifications"] = obj.recipient_notifications.filter(
+                adapter="", state=RecipientNotification.State.PENDING
+            )
+            context["active_blocks"] = obj.processing_blocks.filter(
+                lifted_at__isnull=True, lift_at__isnull=True
+            )
             # Nothing here is edited through the form: every change goes through a service.
             context.update(
                 show_save=False, show_save_and_continue=False, show_save_and_add_another=False
@@ -199,6 +226,22 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
             elif action == "assign_me":
                 services.dsar_request_assign(
                     request=dsar_request, assignee=request.user, actor=request.user
+                )
+            elif action == "apply":
+                services.dsar_request_apply(request=dsar_request, actor=request.user)
+            elif action == "notified_by_hand":
+                notification = get_object_or_404(
+                    dsar_request.recipient_notifications, pk=request.POST.get("notification")
+                )
+                services.recipient_notification_mark_done(
+                    notification=notification, actor=request.user
+                )
+            elif action == "announce_lift":
+                block = get_object_or_404(
+                    dsar_request.processing_blocks, pk=request.POST.get("block")
+                )
+                services.processing_block_announce_lift(
+                    block=block, actor=request.user, reason=request.POST.get("reason", "")
                 )
             elif action == "note":
                 services.dsar_request_note(

@@ -83,7 +83,18 @@ class ProcessingBlock(models.Model):
         help_text=_("A purpose code, 'direct_marketing', or empty for every purpose."),
     )
     reason = models.TextField(blank=True)
+    request = models.ForeignKey(
+        "dsar.DataSubjectRequest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="processing_blocks",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A restriction is lifted only after the person was told (GDPR Art. 18(3)): first announced,
+    # then lifted by the sweep once `lift_at` has come.
+    lift_announced_at = models.DateTimeField(null=True, blank=True)
+    lift_at = models.DateTimeField(null=True, blank=True, db_index=True)
     lifted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -250,3 +261,52 @@ class RequestEvent(models.Model):
     @property
     def to_state_label(self) -> str:
         return RequestState(self.to_state).label if self.to_state else ""
+
+
+MAX_NOTIFY_ATTEMPTS = 10
+
+
+class RecipientNotification(models.Model):
+    """Telling one recipient of a person's data about a rectification, erasure or restriction
+    (GDPR Art. 19). Sent through the recipient's adapter, or a task an officer does by hand."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("To do")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed, to retry")
+        DONE = "done", _("Done by hand")
+
+    request = models.ForeignKey(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="recipient_notifications"
+    )
+    recipient_key = models.CharField(max_length=100)
+    recipient_name = models.CharField(max_length=200)
+    recipient_contact = models.CharField(max_length=200, blank=True)
+    adapter = models.CharField(
+        max_length=200, blank=True, help_text=_("Empty: an officer contacts the recipient.")
+    )
+    # What the recipient needs to find the person; cleared once the recipient has been told.
+    subject_email = models.EmailField(blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("recipient notification")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "recipient_key"], name="dsar_one_notification_per_recipient"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_name} ({self.get_state_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.SENT, self.State.DONE)

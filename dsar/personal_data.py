@@ -1,6 +1,12 @@
 """The dsar app's own entries in the personal-data registry."""
 
-from .models import AuditEvent, DataSubjectRequest, ProcessingBlock, RequestEvent
+from .models import (
+    AuditEvent,
+    DataSubjectRequest,
+    ProcessingBlock,
+    RecipientNotification,
+    RequestEvent,
+)
 from .registry import ErasureStrategy, Source, no_personal_data, personal_data
 
 no_personal_data(
@@ -60,4 +66,21 @@ personal_data(
     user_field="request__user",
     email_field="request__email",
     erase_order=80,
+)
+personal_data(
+    RecipientNotification,
+    category="Your privacy requests",
+    purpose="To pass your rectification, erasure or restriction on to those who received your data.",
+    source=Source.AUTOMATIC,
+    retention="The address is cleared as soon as the recipient has been told.",
+    recipients=("The recipients of your data named in the notification",),
+    export_fields=("recipient_name", "state", "created_at", "done_at"),
+    erasure=ErasureStrategy.LEGAL_HOLD,
+    legal_hold_reason=(
+        "GDPR Art. 19: we must tell each recipient about your erasure; the address is kept only "
+        "until that recipient has been told."
+    ),
+    user_field="request__user",
+    email_field="subject_email",
+    erase_order=85,
 )

@@ -7,6 +7,8 @@ SCHEDULES = [
     ("Lapse unconfirmed privacy requests", "dsar.tasks.requests_lapse_unconfirmed_task", "7", "*"),
     ("Remind assignees of privacy requests due soon", "dsar.tasks.request_reminders_task", "0", "7"),
     ("Tell officers about unassigned privacy requests", "dsar.tasks.requests_unassigned_nag_task", "5", "7"),
+    ("Retry recipient notifications (GDPR Art. 19)", "dsar.tasks.recipient_notifications_sweep_task", "*/10", "*"),
+    ("Lift restrictions whose notice has run out", "dsar.tasks.processing_blocks_lift_due_task", "20", "*"),
 ]
 
 

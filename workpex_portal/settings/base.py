@@ -222,3 +222,15 @@ ACCOUNTS_PHOTO_MAX_PIXELS = 4096
 OPS_HEARTBEAT_MAX_AGE_SECONDS = env.int("OPS_HEARTBEAT_MAX_AGE_SECONDS", default=120)
 CSRF_FAILURE_VIEW = "workpex_portal.views.csrf_failure"
 SESSION_ENGINE = "accounts.sessions"
+
+# Recipients of personal data told about rectification, erasure and restriction (GDPR Art. 19).
+# `adapter` empty: an officer contacts the recipient by hand from the request's admin page.
+DSAR_SERVICE_PROVIDERS = [
+    {
+        "key": "email-delivery",
+        "name": "Email delivery provider",
+        "adapter": "dsar.recipients.MailAdapter",
+        "contact": env("DSAR_EMAIL_PROVIDER_CONTACT", default="privacy@mail-provider.example"),
+    },
+    {"key": "payment-processor", "name": "Payment processor", "adapter": ""},
+]

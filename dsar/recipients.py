@@ -1,0 +1,73 @@
+"""Who receives a person's data, for telling them about rectification, erasure and restriction
+(GDPR Art. 19). Service providers come from the DSAR_SERVICE_PROVIDERS setting; other apps add
+their own recipients (reselling partners, enabled integrations) with `recipient_source`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils.module_loading import import_string
+
+from .registry import Subject
+
+
+@dataclass(frozen=True)
+class Recipient:
+    key: str
+    name: str
+    adapter: str = ""  # dotted path of a RecipientAdapter; empty means an officer does it by hand
+    contact: str = ""  # an address the adapter may use
+
+
+_sources: list[Callable[[Subject], Iterable[Recipient]]] = []
+
+
+def recipient_source(func: Callable[[Subject], Iterable[Recipient]]):
+    """Register a function that lists the recipients of a subject's data (a decorator)."""
+    _sources.append(func)
+    return func
+
+
+@recipient_source
+def service_providers(subject: Subject) -> Iterable[Recipient]:
+    for provider in getattr(settings, "DSAR_SERVICE_PROVIDERS", []):
+        yield Recipient(**provider)
+
+
+def recipients_for(subject: Subject) -> list[Recipient]:
+    seen: dict[str, Recipient] = {}
+    for source in _sources:
+        for recipient in source(subject):
+            seen.setdefault(recipient.key, recipient)
+    return list(seen.values())
+
+
+class RecipientAdapter:
+    """Tells one recipient about a change. Raise to signal a failure worth retrying."""
+
+    def __init__(self, recipient: Recipient):
+        self.recipient = recipient
+
+    def notify(self, *, kind: str, subject_email: str, reference: str) -> None:
+        raise NotImplementedError
+
+
+class MailAdapter(RecipientAdapter):
+    """For a recipient whose privacy desk takes requests by mail."""
+
+    def notify(self, *, kind: str, subject_email: str, reference: str) -> None:
+        context = {"kind": kind, "subject_email": subject_email, "reference": reference}
+        send_mail(
+            render_to_string("dsar/mail/recipient_subject.txt", context).strip(),
+            render_to_string("dsar/mail/recipient_body.txt", context),
+            settings.DEFAULT_FROM_EMAIL,
+            [self.recipient.contact],
+        )
+
+
+def adapter_for(path: str, recipient: Recipient) -> RecipientAdapter:
+    return import_string(path)(recipient)

@@ -1,0 +1,126 @@
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from dsar import selectors, services
+from dsar.models import ProcessingBlock, RecipientNotification, RequestKind, RequestState
+from dsar.registry import Subject
+
+from . import adapters
+
+PROVIDERS = [
+    {"key": "crm", "name": "CRM provider", "adapter": "tests.dsar.adapters.RecordingAdapter"},
+    {
+        "key": "mailer",
+        "name": "Mail provider",
+        "adapter": "dsar.recipients.MailAdapter",
+        "contact": "privacy@mailer.example",
+    },
+    {"key": "printer", "name": "Print shop", "adapter": ""},
+]
+
+
+@pytest.fixture(autouse=True)
+def providers(settings):
+    settings.DSAR_SERVICE_PROVIDERS = PROVIDERS
+    adapters.TOLD.clear()
+
+
+def restriction_in_progress(user, purpose="analytics"):
+    request, _ = services.dsar_request_file(
+        kind=RequestKind.RESTRICTION, user=user, purpose=purpose
+    )
+    return services.dsar_request_transition(request=request, to_state="in_progress", actor=None)
+
+
+def blocked(user, purpose="analytics"):
+    return selectors.subject_processing_blocked(
+        subject=Subject(user_id=user.pk), purpose=purpose, direct_marketing=False
+    )
+
+
+@pytest.mark.django_db
+def test_restriction_is_applied_recipients_are_told_then_it_completes(
+    user, django_capture_on_commit_callbacks
+):
+    request = restriction_in_progress(user)
+    with pytest.raises(services.RequestError, match="Apply the restriction"):
+        services.dsar_request_transition(request=request, to_state="completed", actor=None)
+    assert not blocked(user)
+
+    services.dsar_request_apply(request=request, actor=None)
+    services.dsar_request_apply(request=request, actor=None)  # twice changes nothing
+    assert blocked(user) and not blocked(user, purpose="billing")
+    assert ProcessingBlock.objects.filter(request=request).count() == 1
+    notifications = {n.recipient_key: n for n in request.recipient_notifications.all()}
+    assert set(notifications) == {"crm", "mailer", "printer"}
+
+    with pytest.raises(services.RequestError, match="recipients have not been told"):
+        services.dsar_request_transition(request=request, to_state="completed", actor=None)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.recipient_notification_send(notification_id=notifications["crm"].pk)
+        assert services.recipient_notification_send(notification_id=notifications["mailer"].pk)
+    assert not services.recipient_notification_send(notification_id=notifications["crm"].pk)
+    assert [{"recipient": "crm", "email": user.email, "ref": request.reference}] == adapters.TOLD
+    provider_mail = next(m for m in mail.outbox if m.to == ["privacy@mailer.example"])
+    assert user.email in provider_mail.body and request.reference in provider_mail.subject
+    sent = RecipientNotification.objects.get(pk=notifications["crm"].pk)
+    assert sent.state == "sent" and sent.subject_email == ""  # not kept once told
+
+    services.recipient_notification_mark_done(notification=notifications["printer"], actor=None)
+    services.dsar_request_transition(request=request, to_state="completed", actor=None)
+    request.refresh_from_db()
+    assert request.state == RequestState.COMPLETED
+
+
+@pytest.mark.django_db
+def test_lifting_is_announced_before_it_happens(user, django_capture_on_commit_callbacks):
+    request = restriction_in_progress(user)
+    services.dsar_request_apply(request=request, actor=None)
+    block = ProcessingBlock.objects.get(request=request)
+    with pytest.raises(services.RequestError, match="Say why"):
+        services.processing_block_announce_lift(block=block, actor=None, reason="")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.processing_block_announce_lift(
+            block=block, actor=None, reason="We verified the data is accurate."
+        )
+    assert "We will lift the restriction" in mail.outbox[-1].subject
+    assert "verified the data is accurate" in mail.outbox[-1].body
+    assert blocked(user)  # told first: still restricted
+    assert services.processing_blocks_lift_due() == 0
+    assert services.processing_blocks_lift_due(now=timezone.now() + timedelta(days=8)) == 1
+    assert not blocked(user)
+
+
+@pytest.mark.django_db
+def test_failed_adapter_is_recorded_and_retried_by_the_sweep(user, settings):
+    settings.DSAR_SERVICE_PROVIDERS = [
+        {"key": "flaky", "name": "Flaky partner", "adapter": "tests.dsar.adapters.FailingAdapter"}
+    ]
+    request = restriction_in_progress(user)
+    services.dsar_request_apply(request=request, actor=None)
+    notification = request.recipient_notifications.get()
+    assert not services.recipient_notification_send(notification_id=notification.pk)
+    notification.refresh_from_db()
+    assert notification.state == "failed" and notification.attempts == 1
+    assert "partner API is down" in notification.last_error
+    RecipientNotification.objects.filter(pk=notification.pk).update(
+        created_at=timezone.now() - timedelta(hours=1)
+    )
+    assert services.recipient_notifications_sweep() == 1
+    RecipientNotification.objects.filter(pk=notification.pk).update(attempts=10)
+    assert services.recipient_notifications_sweep() == 0  # given up: officers see it in admin
+
+
+@pytest.mark.django_db
+def test_an_objection_an_officer_upholds_blocks_that_purpose(user):
+    request, _ = services.dsar_request_file(
+        kind=RequestKind.OBJECTION, user=user, purpose="analytics"
+    )
+    request = services.dsar_request_transition(request=request, to_state="in_progress", actor=None)
+    services.dsar_request_apply(request=request, actor=None)
+    assert blocked(user, "analytics")
+    services.dsar_request_transition(request=request, to_state="completed", actor=None)
