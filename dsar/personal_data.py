@@ -70,7 +70,7 @@ personal_data(
 personal_data(
     RecipientNotification,
     category="Your privacy requests",
-    purpose="To pass your rectification, erasure or restriction on to those who received your data.",
+    purpose="To pass your rectification, erasure or restriction on to whoever received your data.",
     source=Source.AUTOMATIC,
     retention="The address is cleared as soon as the recipient has been told.",
     recipients=("The recipients of your data named in the notification",),
