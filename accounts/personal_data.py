@@ -11,8 +11,13 @@ from django.db.models import Q
 from dsar.registry import ErasureStrategy, Source, no_personal_data, personal_data
 
 from .models import User, UserSession
+from .services import RECTIFIABLE_FIELDS, user_rectify
 
 ACCOUNT_RETENTION = "While you have an account; erased when you or we close it."
+
+
+def _rectify_user(subject, field: str, value: str) -> None:
+    user_rectify(user=User.objects.get(pk=subject.user_id), field=field, value=value)
 
 
 def _admin_log_rows(subject):
@@ -46,6 +51,8 @@ personal_data(
     erasure=ErasureStrategy.DELETE,
     user_field="pk",
     erase_order=100,  # last: other rows point at the user
+    rectifiable_fields=RECTIFIABLE_FIELDS,
+    rectify=_rectify_user,
 )
 personal_data(
     EmailAddress,

@@ -158,3 +158,19 @@ def user_security_answer_check(*, user: User, answer: str) -> bool:
     if not user.has_security_question:
         return True
     return check_password(_normalise_answer(answer or ""), user.security_answer_hash)
+
+
+# What a person cannot change on their profile, and so asks an officer to correct.
+RECTIFIABLE_FIELDS = ("date_of_birth", "username")
+
+
+@transaction.atomic
+def user_rectify(*, user: User, field: str, value: str) -> User:
+    """Apply a correction a privacy officer approved, with the same checks as any other edit."""
+    if field not in RECTIFIABLE_FIELDS:
+        raise ValidationError(_("This field cannot be corrected this way."))
+    model_field = User._meta.get_field(field)
+    setattr(user, field, model_field.to_python(value.strip()))
+    user.full_clean(exclude=["password", "photo"])
+    user.save(update_fields=[field])
+    return user

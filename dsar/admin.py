@@ -15,6 +15,7 @@ from .models import (
     DataSubjectRequest,
     ProcessingBlock,
     RecipientNotification,
+    RectificationProposal,
     RequestEvent,
     RequestKind,
     RequestState,
@@ -188,6 +189,9 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
                 RequestKind.RESTRICTION,
                 RequestKind.OBJECTION,
             )
+            context["pending_rectifications"] = obj.rectifications.filter(
+                decision=RectificationProposal.Decision.PENDING
+            )
             context["manual_notifications"] = obj.recipient_notifications.filter(
                 adapter="", state=RecipientNotification.State.PENDING
             )
@@ -242,6 +246,16 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
                 )
                 services.processing_block_announce_lift(
                     block=block, actor=request.user, reason=request.POST.get("reason", "")
+                )
+            elif action in ("rectify_apply", "rectify_reject"):
+                proposal = get_object_or_404(
+                    dsar_request.rectifications, pk=request.POST.get("proposal")
+                )
+                services.dsar_rectification_decide(
+                    proposal=proposal,
+                    approve=action == "rectify_apply",
+                    actor=request.user,
+                    reason=request.POST.get("reason", ""),
                 )
             elif action == "note":
                 services.dsar_request_note(

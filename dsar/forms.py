@@ -4,6 +4,7 @@ from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
 from .models import RequestKind
+from .registry import rectifiable_choices
 
 
 class RequestForm(forms.Form):
@@ -28,6 +29,14 @@ class RequestForm(forms.Form):
         max_length=64,
         help_text=_("Optional, for a restriction or an objection. Leave blank for all uses."),
     )
+    rectification_target = forms.ChoiceField(
+        label=_("What should we correct?"),
+        required=False,
+        help_text=_("For a correction of something you cannot change on your profile."),
+    )
+    rectification_value = forms.CharField(
+        label=_("The correct value"), required=False, max_length=500
+    )
     country = LazyTypedChoiceField(
         label=_("Country you live in"),
         required=False,
@@ -37,6 +46,7 @@ class RequestForm(forms.Form):
 
     def __init__(self, *args, needs_email: bool, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["rectification_target"].choices = [("", "—")] + rectifiable_choices()
         if needs_email:
             self.fields = {
                 "email": forms.EmailField(
@@ -49,6 +59,8 @@ class RequestForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("rectification_target") and not cleaned.get("rectification_value"):
+            self.add_error("rectification_value", _("Give the correct value."))
         if cleaned.get("kind") == RequestKind.COMPLAINT and not cleaned.get("country"):
             self.add_error("country", _("Choose your country, so we can name its authority."))
         return cleaned

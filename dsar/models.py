@@ -310,3 +310,36 @@ class RecipientNotification(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.SENT, self.State.DONE)
+
+
+class RectificationProposal(models.Model):
+    """A correction a person asks for, of a field they cannot change themselves."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("Waiting for a decision")
+        APPLIED = "applied", _("Applied")
+        REJECTED = "rejected", _("Rejected")
+
+    request = models.ForeignKey(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="rectifications"
+    )
+    target = models.CharField(_("what to correct"), max_length=150)
+    proposed_value = models.CharField(_("the correct value"), max_length=500)
+    decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.PENDING)
+    decision_reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("proposed correction")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(decision="rejected") | ~Q(decision_reason=""),
+                name="dsar_rectification_rejection_has_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} → {self.proposed_value}"

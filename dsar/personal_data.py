@@ -5,6 +5,7 @@ from .models import (
     DataSubjectRequest,
     ProcessingBlock,
     RecipientNotification,
+    RectificationProposal,
     RequestEvent,
 )
 from .registry import ErasureStrategy, Source, no_personal_data, personal_data
@@ -83,4 +84,18 @@ personal_data(
     user_field="request__user",
     email_field="subject_email",
     erase_order=85,
+)
+personal_data(
+    RectificationProposal,
+    category="Your privacy requests",
+    purpose="To correct your data as you asked.",
+    source=Source.PROVIDED,
+    retention="As long as the request it belongs to.",
+    recipients=("Workpex privacy officers",),
+    export_fields=("target", "proposed_value", "decision", "decided_at"),
+    erasure=ErasureStrategy.ANONYMISE,
+    anonymise={"proposed_value": "[erased]"},
+    user_field="request__user",
+    email_field="request__email",
+    erase_order=80,
 )

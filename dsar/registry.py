@@ -81,6 +81,10 @@ class PersonalData:
     retention_period: timedelta | None = None
     # Erasure order: lower runs first (rows that point at others before the rows they point at).
     erase_order: int = 50
+    # Rectification: fields a person may ask an officer to correct, and the owning app's function
+    # that applies an approved correction through its services: rectify(subject, field, value).
+    rectifiable_fields: tuple[str, ...] = ()
+    rectify: Callable[[Subject, str, str], None] | None = None
 
     @property
     def label(self) -> str:
@@ -118,6 +122,11 @@ def _check_fields(entry: PersonalData) -> None:
         raise RegistryError(f"{entry.label}: a legal hold needs its reason")
     if entry.erasure == ErasureStrategy.ANONYMISE and not entry.anonymise:
         raise RegistryError(f"{entry.label}: anonymising needs the fields to anonymise")
+    if entry.rectifiable_fields and entry.rectify is None:
+        raise RegistryError(f"{entry.label}: rectifiable fields need a rectify function")
+    for name in entry.rectifiable_fields:
+        if name not in names:
+            raise RegistryError(f"{entry.label} has no field {name!r}")
     if not (entry.subject_rows or entry.user_field or entry.email_field):
         raise RegistryError(f"{entry.label}: say how a subject's rows are found")
 
@@ -157,6 +166,20 @@ def unaccounted_models() -> list[str]:
         for m in apps.get_models(include_auto_created=False)
         if m._meta.label not in known and not m._meta.proxy
     )
+
+
+def rectifiable_choices() -> list[tuple[str, str]]:
+    """(value, label) pairs "<model label>.<field>" for the fields a person may ask to correct."""
+    choices = []
+    for entry in entries():
+        for name in entry.rectifiable_fields:
+            field_ = entry.model._meta.get_field(name)
+            choices.append((f"{entry.label}.{name}", f"{entry.category}: {field_.verbose_name}"))
+    return choices
+
+
+def entry_by_label(label: str) -> PersonalData | None:
+    return _registry.get(label)
 
 
 def categories() -> Iterable[str]:

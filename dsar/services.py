@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import registry
 from .app_settings import app_settings
 from .deadlines import add_months, due_after_receipt
 from .mail import absolute_url, request_mail_send, staff_mail_send
@@ -22,6 +23,7 @@ from .models import (
     DataSubjectRequest,
     ProcessingBlock,
     RecipientNotification,
+    RectificationProposal,
     RequestEvent,
     RequestKind,
     RequestState,
@@ -216,6 +218,8 @@ def dsar_request_file(
     details: str = "",
     purpose: str = "",
     country: str = "",
+    rectification_target: str = "",
+    rectification_value: str = "",
 ) -> tuple[DataSubjectRequest, bool]:
     """File a request. Returns (request, joined): a second open request of the same kind by the
     same person is joined to the first instead of opening another.
@@ -228,6 +232,8 @@ def dsar_request_file(
     if user is None and not email:
         raise RequestError(_("Give the email address we should answer."))
     email = user.email if user is not None else email.strip()
+    if rectification_target and rectification_target not in dict(registry.rectifiable_choices()):
+        raise RequestError(_("Choose a field from the list."))
     duplicate = _open_duplicate(kind=kind, user=user, email=email)
     if duplicate is not None:
         _event(duplicate, RequestEvent.Kind.JOINED, text=details)
@@ -248,6 +254,10 @@ def dsar_request_file(
         request.state = RequestState.AWAITING_CONFIRMATION
     request.full_clean()
     request.save()
+    if kind == RequestKind.RECTIFICATION and rectification_target:
+        RectificationProposal.objects.create(
+            request=request, target=rectification_target, proposed_value=rectification_value
+        )
     _event(request, RequestEvent.Kind.FILED, actor=user, to_state=request.state)
     audit_record(action="request_filed", actor=user, subject=request_subject(request), obj=request)
     if user is None:
@@ -370,6 +380,8 @@ def request_completion_blockers(request: DataSubjectRequest) -> list[str]:
     )
     if needs_block and not request.processing_blocks.exists():
         blockers.append(_("Apply the restriction or objection first (or reject the request)."))
+    if request.rectifications.filter(decision=RectificationProposal.Decision.PENDING).exists():
+        blockers.append(_("Decide every proposed correction first."))
     if request.recipient_notifications.exclude(
         state__in=[RecipientNotification.State.SENT, RecipientNotification.State.DONE]
     ).exists():
@@ -405,6 +417,52 @@ def dsar_request_apply(*, request: DataSubjectRequest, actor) -> DataSubjectRequ
             recipient_notifications_create(request=request)
         return request
     raise RequestError(_("This kind of request is not applied from here."))
+
+
+@transaction.atomic
+def dsar_rectification_decide(
+    *, proposal: RectificationProposal, approve: bool, actor, reason: str = ""
+) -> RectificationProposal:
+    """Apply or reject a proposed correction. An applied one goes through the owning app's
+    services (the registry's `rectify`), and the recipients of the data are told."""
+    proposal = RectificationProposal.objects.select_for_update().get(pk=proposal.pk)
+    request = proposal.request
+    if request.state != RequestState.IN_PROGRESS:
+        raise RequestError(_("Start work on the request (in progress) before deciding."))
+    if proposal.decision != RectificationProposal.Decision.PENDING:
+        raise RequestError(_("This correction has been decided already."))
+    reason = reason.strip()
+    if approve:
+        label, _dot, field = proposal.target.rpartition(".")
+        entry = registry.entry_by_label(label)
+        if entry is None or entry.rectify is None or field not in entry.rectifiable_fields:
+            raise RequestError(_("This field can no longer be corrected here."))
+        try:
+            entry.rectify(request_subject(request), field, proposal.proposed_value)
+        except ValidationError as error:
+            raise RequestError(
+                _("The correction is not valid: %(why)s") % {"why": " ".join(error.messages)}
+            ) from None
+        proposal.decision = RectificationProposal.Decision.APPLIED
+    else:
+        if not reason:
+            raise RequestError(_("Say why the correction is rejected: the person is told."))
+        proposal.decision = RectificationProposal.Decision.REJECTED
+    proposal.decision_reason = reason
+    proposal.decided_by = actor
+    proposal.decided_at = timezone.now()
+    proposal.save()
+    audit_record(
+        action=f"rectification_{proposal.decision}",
+        actor=actor,
+        subject=request_subject(request),
+        obj=proposal,
+        reason=reason,
+        detail={"target": proposal.target},
+    )
+    if approve:
+        recipient_notifications_create(request=request)
+    return proposal
 
 
 def recipient_notifications_create(*, request: DataSubjectRequest) -> int:

@@ -51,6 +51,8 @@ def request_new(request):
                     details=form.cleaned_data["details"],
                     purpose=form.cleaned_data["purpose"],
                     country=form.cleaned_data["country"] or "",
+                    rectification_target=form.cleaned_data["rectification_target"],
+                    rectification_value=form.cleaned_data["rectification_value"],
                 )
             except services.RequestError as error:
                 form.add_error(None, error)
