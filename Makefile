@@ -27,12 +27,12 @@ run: install
 
 # The whole suite on PostgreSQL and Redis (started for the run if installed but not running).
 test: install
-	$(PY) scripts/with_services.py -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) scripts/with_services.py -- $(PY) -m pytest --create-db $(PYTEST_ARGS)
 
 # The same suite on the embedded default: SQLite and the filesystem broker.
 test-sqlite: install
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test-embedded.sqlite3 CELERY_BROKER_URL=filesystem:// \
-		$(PY) -m pytest $(PYTEST_ARGS)
+		$(PY) -m pytest --create-db $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -343,3 +343,90 @@ class RectificationProposal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target} → {self.proposed_value}"
+
+
+def export_upload_to(instance: "ExportFile", filename: str) -> str:
+    return f"exports/{instance.public_id.hex}/{filename}"
+
+
+class ExportFile(models.Model):
+    """A package built for an access, portability or service-data request.
+
+    Built by a worker, reviewed by an officer (who may redact other people's data), then released
+    to the person through an expiring link. The files are deleted EXPORT_KEEP_DAYS after they are
+    ready.
+    """
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", _("Access report (HTML and JSON)")
+        PORTABILITY = "portability", _("Portable package (ZIP of JSON and CSV)")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for a worker")
+        BUILDING = "building", _("Being built")
+        READY = "ready", _("Ready for review")
+        RELEASED = "released", _("Released to the person")
+        FAILED = "failed", _("Failed")
+        DELETED = "deleted", _("Deleted")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="exports"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    # For an access report: the HTML page; for a portability package: the ZIP.
+    file = models.FileField(upload_to=export_upload_to, blank=True)
+    # For an access report: the JSON document.
+    data_file = models.FileField(upload_to=export_upload_to, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    redactions = models.JSONField(
+        default=dict, blank=True, help_text=_("model label → {row id: [fields]} to redact")
+    )
+    redaction_reason = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(redactions={}) | ~Q(redaction_reason=""),
+                name="dsar_export_redaction_has_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.request.reference}"
+
+
+class ErasureSchedule(models.Model):
+    """An approved erasure waiting out its grace period, then run by the beat sweep."""
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        CANCELLED = "cancelled", _("Cancelled by the person")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    request = models.OneToOneField(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="erasure"
+    )
+    due_at = models.DateTimeField(db_index=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.SCHEDULED)
+    started_at = models.DateTimeField(null=True, blank=True)
+    final_mail_sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled erasure")
+
+    def __str__(self) -> str:
+        return f"{self.request.reference} {self.get_state_display()} {self.due_at:%Y-%m-%d}"

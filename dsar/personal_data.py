@@ -3,6 +3,8 @@
 from .models import (
     AuditEvent,
     DataSubjectRequest,
+    ErasureSchedule,
+    ExportFile,
     ProcessingBlock,
     RecipientNotification,
     RectificationProposal,
@@ -98,4 +100,21 @@ personal_data(
     user_field="request__user",
     email_field="request__email",
     erase_order=80,
+)
+personal_data(
+    ExportFile,
+    category="Your privacy requests",
+    purpose="The copy of your data you asked for.",
+    source=Source.AUTOMATIC,
+    retention="Deleted 7 days after it is ready.",
+    recipients=("You", "The privacy officer handling your request"),
+    export_fields=("kind", "state", "ready_at", "released_at", "expires_at"),
+    erasure=ErasureStrategy.DELETE,
+    user_field="request__user",
+    email_field="request__email",
+    erase_order=70,  # retention: files deleted by the export sweep, which keeps the row as a record
+)
+no_personal_data(
+    ErasureSchedule,
+    reason="Dates and counts of an erasure; the person is found through the request, not here.",
 )

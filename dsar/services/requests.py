@@ -1,4 +1,5 @@
-"""Writes of the privacy kernel: the audit log, restrictions and objections, requests."""
+"""The life of a data-subject request: filing, confirmation, the state machine, deadlines,
+extensions, assignment, reminders and the officer's decisions."""
 
 from datetime import timedelta
 
@@ -10,16 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import registry
-from .app_settings import app_settings
-from .deadlines import add_months, due_after_receipt
-from .mail import absolute_url, request_mail_send, staff_mail_send
-from .models import (
+from .. import registry
+from ..app_settings import app_settings
+from ..deadlines import add_months, due_after_receipt
+from ..mail import absolute_url, request_mail_send, staff_mail_send
+from ..models import (
     CLOSED_STATES,
     DIRECT_MARKETING,
-    MAX_NOTIFY_ATTEMPTS,
     OPEN_STATES,
-    AuditEvent,
     DataSubjectRequest,
     ProcessingBlock,
     RecipientNotification,
@@ -28,126 +27,9 @@ from .models import (
     RequestKind,
     RequestState,
 )
-from .recipients import Recipient, adapter_for, recipients_for
-from .registry import Subject
-
-
-class RequestError(ValidationError):
-    """A refused change to a request; nothing was changed."""
-
-
-def audit_record(
-    *,
-    action: str,
-    actor=None,
-    actor_kind: str | None = None,
-    subject: Subject | None = None,
-    reason: str = "",
-    obj=None,
-    detail: dict | None = None,
-) -> AuditEvent:
-    """Append one event to the audit log. `detail` must not hold names, addresses or other
-    personal data: refer to the subject through `subject` (kept as a pseudonymous reference)."""
-    if actor_kind is None:
-        actor_kind = "system" if actor is None else ("staff" if actor.is_staff else "subject")
-    return AuditEvent.objects.create(
-        action=action,
-        actor=actor,
-        actor_kind=actor_kind,
-        subject_ref=subject.ref if subject else "",
-        reason=reason,
-        object_type=obj._meta.label if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        detail=detail or {},
-    )
-
-
-@transaction.atomic
-def processing_block_add(
-    *,
-    kind: str,
-    subject: Subject,
-    purpose: str = "",
-    reason: str = "",
-    actor=None,
-    request: DataSubjectRequest | None = None,
-) -> ProcessingBlock:
-    block = ProcessingBlock.objects.create(
-        kind=kind,
-        user_id=subject.user_id,
-        email=subject.email if subject.user_id is None else "",
-        purpose=purpose,
-        reason=reason,
-        request=request,
-    )
-    audit_record(
-        action=f"{kind}_added",
-        actor=actor,
-        subject=subject,
-        reason=reason,
-        obj=block,
-        detail={"purpose": purpose or "*"},
-    )
-    return block
-
-
-LIFT_NOTICE_DAYS = 7
-
-
-@transaction.atomic
-def processing_block_announce_lift(
-    *, block: ProcessingBlock, actor, reason: str, notice_days: int = LIFT_NOTICE_DAYS
-) -> ProcessingBlock:
-    """Tell the person a restriction will be lifted, and when; the sweep lifts it then.
-
-    GDPR Art. 18(3): the person is informed before the restriction is lifted.
-    """
-    block = ProcessingBlock.objects.select_for_update().get(pk=block.pk)
-    reason = reason.strip()
-    if block.lifted_at is not None or block.lift_at is not None:
-        raise RequestError(_("This restriction is already lifted or about to be."))
-    if not reason:
-        raise RequestError(_("Say why the restriction is lifted: the person is told."))
-    now = timezone.now()
-    block.lift_announced_at = now
-    block.lift_at = now + timedelta(days=notice_days)
-    block.save(update_fields=["lift_announced_at", "lift_at"])
-    subject = Subject(user_id=block.user_id, email=block.email)
-    audit_record(
-        action=f"{block.kind}_lift_announced",
-        actor=actor,
-        subject=subject,
-        reason=reason,
-        obj=block,
-    )
-    if block.request is not None:
-        request_mail_send(
-            request=block.request,
-            template="lift_announced",
-            context={"block": block, "reason": reason},
-        )
-    return block
-
-
-def processing_blocks_lift_due(*, now=None) -> int:
-    """Lift the restrictions whose announced lifting time has come (a beat sweep)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        due = list(
-            ProcessingBlock.objects.select_for_update(skip_locked=True).filter(
-                lifted_at__isnull=True, lift_at__lte=now
-            )
-        )
-        for block in due:
-            block.lifted_at = now
-            block.save(update_fields=["lifted_at"])
-            audit_record(
-                action=f"{block.kind}_lifted",
-                subject=Subject(user_id=block.user_id, email=block.email),
-                obj=block,
-            )
-    return len(due)
-
+from .base import RequestError, _event, audit_record, request_subject
+from .blocks import processing_block_add
+from .recipients import recipient_notifications_create
 
 # --- Data-subject requests -----------------------------------------------------------------
 
@@ -173,10 +55,6 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-def request_subject(request: DataSubjectRequest) -> Subject:
-    return Subject(user_id=request.user_id, email=request.email if not request.user_id else "")
-
-
 def _open_duplicate(*, kind: str, user, email: str) -> DataSubjectRequest | None:
     same_person = Q(user=user) if user is not None else Q(user__isnull=True, email__iexact=email)
     return (
@@ -195,18 +73,6 @@ def _start_clock(request: DataSubjectRequest, now) -> None:
     )
     if due is not None and request.original_due_at is None:
         request.original_due_at = request.due_at = due
-
-
-def _event(request, kind, *, actor=None, text="", internal=False, from_state="", to_state=""):
-    return RequestEvent.objects.create(
-        request=request,
-        kind=kind,
-        actor=actor,
-        text=text,
-        internal=internal,
-        from_state=from_state,
-        to_state=to_state,
-    )
 
 
 @transaction.atomic
@@ -463,116 +329,6 @@ def dsar_rectification_decide(
     if approve:
         recipient_notifications_create(request=request)
     return proposal
-
-
-def recipient_notifications_create(*, request: DataSubjectRequest) -> int:
-    """One notification per recipient of the person's data; adapters are woken after commit."""
-    subject = request_subject(request)
-    email = request.email or getattr(request.user, "email", "")
-    rows = [
-        RecipientNotification(
-            request=request,
-            recipient_key=recipient.key,
-            recipient_name=recipient.name,
-            recipient_contact=recipient.contact,
-            adapter=recipient.adapter,
-            subject_email=email,
-        )
-        for recipient in recipients_for(subject)
-    ]
-    created = RecipientNotification.objects.bulk_create(rows, ignore_conflicts=True)
-    _wake_recipient_notifications(request)
-    return len(created)
-
-
-def _wake_recipient_notifications(request: DataSubjectRequest) -> None:
-    from .tasks import recipient_notify_task
-
-    ids = list(
-        request.recipient_notifications.exclude(adapter="")
-        .filter(state__in=[RecipientNotification.State.PENDING, RecipientNotification.State.FAILED])
-        .values_list("pk", flat=True)
-    )
-    for pk in ids:
-        transaction.on_commit(lambda pk=pk: recipient_notify_task.delay(pk))
-
-
-def recipient_notification_send(*, notification_id: int) -> bool:
-    """Send one notification through its adapter. Repeats and lost messages change nothing:
-    the row is claimed under a lock and a finished row is left alone."""
-    with transaction.atomic():
-        notification = (
-            RecipientNotification.objects.select_for_update(skip_locked=True)
-            .select_related("request")
-            .filter(pk=notification_id)
-            .first()
-        )
-        if notification is None or notification.is_finished or not notification.adapter:
-            return False
-        recipient = Recipient(
-            key=notification.recipient_key,
-            name=notification.recipient_name,
-            adapter=notification.adapter,
-            contact=notification.recipient_contact,
-        )
-        notification.attempts += 1
-        try:
-            adapter_for(notification.adapter, recipient).notify(
-                kind=notification.request.get_kind_display(),
-                subject_email=notification.subject_email,
-                reference=notification.request.reference,
-            )
-        except Exception as error:  # an adapter may fail in any way; record it and retry later
-            notification.state = RecipientNotification.State.FAILED
-            notification.last_error = f"{type(error).__name__}: {error}"[:1000]
-            notification.save(update_fields=["state", "attempts", "last_error"])
-            return False
-        notification.state = RecipientNotification.State.SENT
-        notification.done_at = timezone.now()
-        notification.subject_email = ""
-        notification.save(update_fields=["state", "attempts", "done_at", "subject_email"])
-        return True
-
-
-@transaction.atomic
-def recipient_notification_mark_done(
-    *, notification: RecipientNotification, actor
-) -> RecipientNotification:
-    """An officer contacted a recipient that has no adapter."""
-    notification = RecipientNotification.objects.select_for_update().get(pk=notification.pk)
-    if not notification.is_finished:
-        notification.state = RecipientNotification.State.DONE
-        notification.done_at = timezone.now()
-        notification.done_by = actor
-        notification.subject_email = ""
-        notification.save(update_fields=["state", "done_at", "done_by", "subject_email"])
-        audit_record(
-            action="recipient_notified_by_hand",
-            actor=actor,
-            subject=request_subject(notification.request),
-            obj=notification,
-            detail={"recipient": notification.recipient_key},
-        )
-    return notification
-
-
-def recipient_notifications_sweep(*, older_than_minutes: int = 10, limit: int = 500) -> int:
-    """Wake notifications whose message was lost or whose last try failed (a beat sweep)."""
-    from .tasks import recipient_notify_task
-
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    ids = list(
-        RecipientNotification.objects.exclude(adapter="")
-        .filter(
-            state__in=[RecipientNotification.State.PENDING, RecipientNotification.State.FAILED],
-            created_at__lt=cutoff,
-            attempts__lt=MAX_NOTIFY_ATTEMPTS,  # past that, an officer sees the failure in admin
-        )
-        .values_list("pk", flat=True)[:limit]
-    )
-    for pk in ids:
-        recipient_notify_task.delay(pk)
-    return len(ids)
 
 
 @transaction.atomic

@@ -1,0 +1,102 @@
+"""Restrictions and objections: adding them, and lifting them only after the person is told."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..mail import request_mail_send
+from ..models import (
+    DataSubjectRequest,
+    ProcessingBlock,
+)
+from ..registry import Subject
+from .base import RequestError, audit_record
+
+
+@transaction.atomic
+def processing_block_add(
+    *,
+    kind: str,
+    subject: Subject,
+    purpose: str = "",
+    reason: str = "",
+    actor=None,
+    request: DataSubjectRequest | None = None,
+) -> ProcessingBlock:
+    block = ProcessingBlock.objects.create(
+        kind=kind,
+        user_id=subject.user_id,
+        email=subject.email if subject.user_id is None else "",
+        purpose=purpose,
+        reason=reason,
+        request=request,
+    )
+    audit_record(
+        action=f"{kind}_added",
+        actor=actor,
+        subject=subject,
+        reason=reason,
+        obj=block,
+        detail={"purpose": purpose or "*"},
+    )
+    return block
+
+
+LIFT_NOTICE_DAYS = 7
+
+
+@transaction.atomic
+def processing_block_announce_lift(
+    *, block: ProcessingBlock, actor, reason: str, notice_days: int = LIFT_NOTICE_DAYS
+) -> ProcessingBlock:
+    """Tell the person a restriction will be lifted, and when; the sweep lifts it then.
+
+    GDPR Art. 18(3): the person is informed before the restriction is lifted.
+    """
+    block = ProcessingBlock.objects.select_for_update().get(pk=block.pk)
+    reason = reason.strip()
+    if block.lifted_at is not None or block.lift_at is not None:
+        raise RequestError(_("This restriction is already lifted or about to be."))
+    if not reason:
+        raise RequestError(_("Say why the restriction is lifted: the person is told."))
+    now = timezone.now()
+    block.lift_announced_at = now
+    block.lift_at = now + timedelta(days=notice_days)
+    block.save(update_fields=["lift_announced_at", "lift_at"])
+    subject = Subject(user_id=block.user_id, email=block.email)
+    audit_record(
+        action=f"{block.kind}_lift_announced",
+        actor=actor,
+        subject=subject,
+        reason=reason,
+        obj=block,
+    )
+    if block.request is not None:
+        request_mail_send(
+            request=block.request,
+            template="lift_announced",
+            context={"block": block, "reason": reason},
+        )
+    return block
+
+
+def processing_blocks_lift_due(*, now=None) -> int:
+    """Lift the restrictions whose announced lifting time has come (a beat sweep)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            ProcessingBlock.objects.select_for_update(skip_locked=True).filter(
+                lifted_at__isnull=True, lift_at__lte=now
+            )
+        )
+        for block in due:
+            block.lifted_at = now
+            block.save(update_fields=["lifted_at"])
+            audit_record(
+                action=f"{block.kind}_lifted",
+                subject=Subject(user_id=block.user_id, email=block.email),
+                obj=block,
+            )
+    return len(due)
