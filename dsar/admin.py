@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -7,12 +8,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import selectors, services
 from .forms import ExtensionForm
 from .models import (
     CLOSED_STATES,
     AuditEvent,
     DataSubjectRequest,
+    ExportFile,
     ProcessingBlock,
     RecipientNotification,
     RectificationProposal,
@@ -21,8 +23,18 @@ from .models import (
     RequestState,
 )
 from .registry import Subject
+from .views import export_file_response
 
 OFFICER_PERMISSION = "dsar.work_request"
+APPLY_LABELS = {
+    RequestKind.RESTRICTION: _("Apply the restriction"),
+    RequestKind.OBJECTION: _("Uphold the objection"),
+    RequestKind.ACCESS: _("Build the access report"),
+    RequestKind.PORTABILITY: _("Build the portable package"),
+    RequestKind.SERVICE_DATA_EXPORT: _("Build the service-data package"),
+    RequestKind.ERASURE: _("Approve the erasure (runs after the grace period)"),
+    RequestKind.SERVICE_DATA_DELETION: _("Approve the deletion (runs after the grace period)"),
+}
 
 
 class AuditedViewMixin:
@@ -165,8 +177,42 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
             )
         return obj.due_at.date()
 
+    def _export_links(self, export):
+        if export.state not in (ExportFile.State.READY, ExportFile.State.RELEASED):
+            return []
+        parts = ["report.html", "report.json"] if export.kind == "access" else ["package.zip"]
+        return [
+            (part, reverse("admin:dsar_export_review", args=[export.request_id, export.pk, part]))
+            for part in parts
+        ]
+
+    def export_review_view(self, request, pk, export_pk, part):
+        """Only the officer assigned to the request downloads the package, to review it."""
+        dsar_request = get_object_or_404(self.get_queryset(request), pk=pk)
+        export = get_object_or_404(
+            dsar_request.exports.filter(
+                state__in=[ExportFile.State.READY, ExportFile.State.RELEASED]
+            ),
+            pk=export_pk,
+        )
+        if dsar_request.assignee_id != request.user.pk or part not in selectors.EXPORT_PARTS:
+            services.audit_record(
+                action="export_download_refused",
+                actor=request.user,
+                subject=services.request_subject(dsar_request),
+                obj=export,
+            )
+            raise PermissionDenied(_("Only the officer assigned to this request may download it."))
+        services.export_download_record(export=export, actor=request.user, part=part)
+        return export_file_response(export, part)
+
     def get_urls(self):
         return [
+            path(
+                "<int:pk>/exports/<int:export_pk>/<str:part>",
+                self.admin_site.admin_view(self.export_review_view),
+                name="dsar_export_review",
+            ),
             path(
                 "<int:pk>/act/",
                 self.admin_site.admin_view(self.act_view),
@@ -185,10 +231,11 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
             context["can_work"] = request.user.has_perm(OFFICER_PERMISSION)
             context["extension_form"] = ExtensionForm()
             context["act_url"] = reverse("admin:dsar_datasubjectrequest_act", args=[obj.pk])
-            context["can_apply"] = obj.state == RequestState.IN_PROGRESS and obj.kind in (
-                RequestKind.RESTRICTION,
-                RequestKind.OBJECTION,
-            )
+            context["can_apply"] = obj.state == RequestState.IN_PROGRESS and obj.kind in APPLY_LABELS
+            context["apply_label"] = APPLY_LABELS.get(obj.kind, "")
+            context["exports"] = [
+                (export, self._export_links(export)) for export in obj.exports.all()
+            ]
             context["pending_rectifications"] = obj.rectifications.filter(
                 decision=RectificationProposal.Decision.PENDING
             )
@@ -256,6 +303,21 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
                     approve=action == "rectify_apply",
                     actor=request.user,
                     reason=request.POST.get("reason", ""),
+                )
+            elif action == "release":
+                export = get_object_or_404(dsar_request.exports, pk=request.POST.get("export"))
+                services.export_release(export=export, actor=request.user)
+            elif action == "redact":
+                export = get_object_or_404(dsar_request.exports, pk=request.POST.get("export"))
+                fields = [f.strip() for f in request.POST.get("fields", "").split(",") if f.strip()]
+                label, row_id = request.POST.get("model", ""), request.POST.get("row", "")
+                if not (label and row_id and fields):
+                    raise services.RequestError(_("Name the model, the row id and the fields."))
+                services.export_redact(
+                    export=export,
+                    redactions={label: {row_id: fields}},
+                    reason=request.POST.get("reason", ""),
+                    actor=request.user,
                 )
             elif action == "note":
                 services.dsar_request_note(

@@ -199,11 +199,6 @@ class DataSubjectRequest(models.Model):
         verbose_name = _("data-subject request")
         ordering = ["due_at", "filed_at"]
         constraints = [
-            # An open request must say whose it is; a closed one may be detached by erasure.
-            models.CheckConstraint(
-                condition=~Q(user__isnull=True, email="") | Q(state__in=CLOSED_STATES),
-                name="dsar_request_open_has_subject",
-            ),
             models.CheckConstraint(
                 condition=Q(extended_at__isnull=True) | ~Q(extension_reason=""),
                 name="dsar_request_extension_has_reason",

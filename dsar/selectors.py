@@ -77,3 +77,28 @@ def request_for_viewer(*, public_id, user=None, token: str = ""):
 
 VIEW_SALT = "dsar.request.view"
 VIEW_LINK_MAX_AGE = 60 * 60 * 24 * 180
+
+
+EXPORT_PARTS = {
+    "report.html": ("file", "text/html"),
+    "report.json": ("data_file", "application/json"),
+    "package.zip": ("file", "application/zip"),
+}
+
+
+def export_for_subject(*, public_id, part: str, user=None, token: str = ""):
+    """A released, unexpired export of the viewer's own request, or None."""
+    from django.utils import timezone
+
+    from .models import ExportFile
+
+    export = (
+        ExportFile.objects.select_related("request")
+        .filter(public_id=public_id, state=ExportFile.State.RELEASED, expires_at__gt=timezone.now())
+        .first()
+    )
+    if export is None or part not in EXPORT_PARTS:
+        return None
+    if request_for_viewer(public_id=export.request.public_id, user=user, token=token) is None:
+        return None
+    return export if getattr(export, EXPORT_PARTS[part][0]) else None

@@ -42,3 +42,36 @@ def recipient_notifications_sweep_task() -> int:
 @shared_task(ignore_result=True)
 def processing_blocks_lift_due_task() -> int:
     return services.processing_blocks_lift_due()
+
+
+@shared_task(ignore_result=True)
+def export_build_task(export_id: int) -> None:
+    from .services.exports import export_build
+
+    export_build(export_id=export_id)
+
+
+@shared_task(ignore_result=True)
+def exports_sweep_task() -> dict:
+    from .services.exports import exports_sweep
+
+    return exports_sweep()
+
+
+@shared_task(ignore_result=True)
+def erasure_run_task(schedule_id: int) -> None:
+    from .services.erasure import erasure_run
+
+    erasure_run(schedule_id=schedule_id)
+
+
+@shared_task(ignore_result=True)
+def erasures_run_due_task() -> int:
+    """The beat sweep: every due erasure (or one whose worker died) gets a message; the
+    schedule row is claimed under a lock, so duplicates do nothing."""
+    from .services.erasure import erasures_due
+
+    due = erasures_due()
+    for schedule_id in due:
+        erasure_run_task.delay(schedule_id)
+    return len(due)

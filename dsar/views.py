@@ -1,7 +1,7 @@
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -103,6 +103,8 @@ def request_detail(request, public_id):
             "dsar_request": dsar_request,
             "events": dsar_request.events.filter(internal=False),
             "authority": authority,
+            "exports": dsar_request.exports.filter(state="released"),
+            "erasure": getattr(dsar_request, "erasure", None),
             "token": token,
             "can_withdraw": dsar_request.state in services.TRANSITIONS
             and RequestState.WITHDRAWN in services.TRANSITIONS[dsar_request.state],
@@ -130,3 +132,47 @@ def request_withdraw(request, public_id):
 def _detail_path(dsar_request, token: str) -> str:
     path = reverse("dsar:request_detail", args=[dsar_request.public_id])
     return f"{path}?t={token}" if token and dsar_request.user_id is None else path
+
+
+def export_file_response(export, part: str) -> FileResponse:
+    """Always a download, never rendered from our origin (it holds user-supplied text)."""
+    field_name, content_type = selectors.EXPORT_PARTS[part]
+    response = FileResponse(
+        getattr(export, field_name).open("rb"),
+        as_attachment=True,
+        filename=f"workpex-{export.request.reference}-{part}",
+        content_type=content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+@require_http_methods(["GET"])
+def export_download(request, public_id, part):
+    token = request.GET.get("t", "")
+    user = request.user if request.user.is_authenticated else None
+    export = selectors.export_for_subject(public_id=public_id, part=part, user=user, token=token)
+    if export is None:
+        raise Http404(_("This download does not exist, is not yours, or has expired."))
+    services.export_download_record(export=export, actor=user, part=part)
+    return export_file_response(export, part)
+
+
+@require_POST
+def erasure_cancel(request, public_id):
+    token = request.POST.get("t", "")
+    dsar_request = selectors.request_for_viewer(
+        public_id=public_id, user=request.user, token=token
+    )
+    if dsar_request is None:
+        raise Http404(_("No such request, or it is not yours."))
+    try:
+        services.erasure_cancel(
+            request=dsar_request, user=request.user if request.user.is_authenticated else None
+        )
+    except services.RequestError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("The erasure is cancelled. We keep your data."))
+    return redirect(_detail_path(dsar_request, token))

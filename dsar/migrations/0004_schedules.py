@@ -9,6 +9,8 @@ SCHEDULES = [
     ("Tell officers about unassigned privacy requests", "dsar.tasks.requests_unassigned_nag_task", "5", "7"),
     ("Retry recipient notifications (GDPR Art. 19)", "dsar.tasks.recipient_notifications_sweep_task", "*/10", "*"),
     ("Lift restrictions whose notice has run out", "dsar.tasks.processing_blocks_lift_due_task", "20", "*"),
+    ("Run due erasures", "dsar.tasks.erasures_run_due_task", "*/5", "*"),
+    ("Delete expired exports, retry stuck ones", "dsar.tasks.exports_sweep_task", "*/10", "*"),
 ]
 
 

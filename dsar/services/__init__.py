@@ -7,6 +7,15 @@ from .blocks import (
     processing_block_announce_lift,
     processing_blocks_lift_due,
 )
+from .erasure import erasure_cancel, erasure_run, erasure_schedule, erasures_due
+from .exports import (
+    export_build,
+    export_download_record,
+    export_redact,
+    export_release,
+    exports_create,
+    exports_sweep,
+)
 from .recipients import (
     recipient_notification_mark_done,
     recipient_notification_send,
@@ -35,6 +44,16 @@ __all__ = [
     "TRANSITIONS",
     "RequestError",
     "audit_record",
+    "erasure_cancel",
+    "erasure_run",
+    "erasure_schedule",
+    "erasures_due",
+    "export_build",
+    "export_download_record",
+    "export_redact",
+    "export_release",
+    "exports_create",
+    "exports_sweep",
     "dsar_rectification_decide",
     "dsar_reminders_send",
     "dsar_request_apply",

@@ -20,6 +20,8 @@ from ..models import (
     DIRECT_MARKETING,
     OPEN_STATES,
     DataSubjectRequest,
+    ErasureSchedule,
+    ExportFile,
     ProcessingBlock,
     RecipientNotification,
     RectificationProposal,
@@ -29,6 +31,8 @@ from ..models import (
 )
 from .base import RequestError, _event, audit_record, request_subject
 from .blocks import processing_block_add
+from .erasure import erasure_schedule
+from .exports import EXPORT_KINDS, exports_create
 from .recipients import recipient_notifications_create
 
 # --- Data-subject requests -----------------------------------------------------------------
@@ -248,6 +252,14 @@ def request_completion_blockers(request: DataSubjectRequest) -> list[str]:
         blockers.append(_("Apply the restriction or objection first (or reject the request)."))
     if request.rectifications.filter(decision=RectificationProposal.Decision.PENDING).exists():
         blockers.append(_("Decide every proposed correction first."))
+    if request.kind in EXPORT_KINDS and not request.exports.filter(
+        state=ExportFile.State.RELEASED
+    ).exists():
+        blockers.append(_("Build, review and release the package first."))
+    if request.kind in (RequestKind.ERASURE, RequestKind.SERVICE_DATA_DELETION) and not (
+        ErasureSchedule.objects.filter(request=request, state=ErasureSchedule.State.DONE).exists()
+    ):
+        blockers.append(_("The erasure has not run yet."))
     if request.recipient_notifications.exclude(
         state__in=[RecipientNotification.State.SENT, RecipientNotification.State.DONE]
     ).exists():
@@ -281,6 +293,12 @@ def dsar_request_apply(*, request: DataSubjectRequest, actor) -> DataSubjectRequ
         )
         if request.kind == RequestKind.RESTRICTION:
             recipient_notifications_create(request=request)
+        return request
+    if request.kind in EXPORT_KINDS:
+        exports_create(request=request)
+        return request
+    if request.kind in (RequestKind.ERASURE, RequestKind.SERVICE_DATA_DELETION):
+        erasure_schedule(request=request, actor=actor)
         return request
     raise RequestError(_("This kind of request is not applied from here."))
 
