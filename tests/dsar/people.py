@@ -78,7 +78,9 @@ def make_person(*, username: str, full_name: str, phone: str, staff: User) -> Pe
     block = processing_block_add(
         kind=ProcessingBlock.Kind.RESTRICTION,
         subject=Subject(user_id=user.pk),
-        reason=f"{full_name} disputes the accuracy of their data.",
+        # Not the person's name: the service copies the reason into the audit log (see
+        # test_erasure.test_a_reason_naming_the_person_does_not_survive_erasure).
+        reason="Disputes the accuracy of the phone number we hold.",
     )
     email_block = processing_block_add(
         kind=ProcessingBlock.Kind.OBJECTION,
