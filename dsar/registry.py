@@ -71,7 +71,8 @@ class PersonalData:
     email_field: str | None = None
     # Or a function for rows that cannot be found by a field path (it wins over the two above).
     subject_rows: Callable[[Subject], QuerySet] | None = None
-    # ANONYMISE: field -> replacement (a value, or a callable taking the row).
+    # ANONYMISE: field -> replacement: a constant or a Django expression (F, Value, Concat...),
+    # applied in one set-based UPDATE. Callables are refused: they would need a query per row.
     anonymise: Mapping[str, Any] = field(default_factory=dict)
     # LEGAL_HOLD: why, and the fields set to None/"" so the kept row no longer points at the person.
     legal_hold_reason: str = ""
@@ -102,6 +103,23 @@ class PersonalData:
             return self.model._default_manager.none()
         return self.model._default_manager.filter(condition)
 
+    def detach_values(self) -> dict[str, Any]:
+        """LEGAL_HOLD: the value each detach field gets so the kept row no longer points at the
+        person: None where the column is nullable, else "" for text. Anything else cannot be
+        detached, which is a mistake in the declaration."""
+        values = {}
+        for name in self.detach_fields:
+            model_field = self.model._meta.get_field(name)
+            if model_field.null:
+                values[model_field.attname] = None
+            elif model_field.get_internal_type() in _TEXT_TYPES:
+                values[model_field.attname] = ""
+            else:
+                raise RegistryError(
+                    f"{self.label}.{name} cannot be detached: make it nullable or text"
+                )
+        return values
+
 
 _registry: dict[str, PersonalData] = {}
 _no_personal_data: dict[str, str] = {}
@@ -111,6 +129,10 @@ class RegistryError(Exception):
     pass
 
 
+# Internal types whose columns hold text, so that "" is a value they can take.
+_TEXT_TYPES = frozenset({"CharField", "TextField", "SlugField", "FileField", "FilePathField"})
+
+
 def _check_fields(entry: PersonalData) -> None:
     names = {f.name for f in entry.model._meta.get_fields()} | {
         f.attname for f in entry.model._meta.concrete_fields
@@ -118,6 +140,20 @@ def _check_fields(entry: PersonalData) -> None:
     for name in (*entry.export_fields, *entry.anonymise, *entry.detach_fields):
         if name not in names:
             raise RegistryError(f"{entry.label} has no field {name!r}")
+    columns = {f.name for f in entry.model._meta.concrete_fields} | {
+        f.attname for f in entry.model._meta.concrete_fields
+    }
+    for name in entry.export_fields:
+        if name not in columns:
+            # Exports write one flat record per row; a to-many relation has no single value.
+            raise RegistryError(f"{entry.label}: export field {name!r} is not a column")
+    for name, value in entry.anonymise.items():
+        if callable(value):
+            raise RegistryError(
+                f"{entry.label}: anonymise[{name!r}] is a callable; use a constant or a Django "
+                "expression so that anonymising stays one UPDATE, not one per row"
+            )
+    entry.detach_values()
     if entry.erasure == ErasureStrategy.LEGAL_HOLD and not entry.legal_hold_reason:
         raise RegistryError(f"{entry.label}: a legal hold needs its reason")
     if entry.erasure == ErasureStrategy.ANONYMISE and not entry.anonymise:

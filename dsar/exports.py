@@ -1,0 +1,620 @@
+"""The access report and the portability package: everything held about a subject, per category.
+
+Both exporters are generic over the personal-data registry and share one walk over the data
+(`_walk`): categories in order, the models of each category, and each model's rows for the subject,
+read with a server-side cursor in chunks. Every row goes straight to the writers ("sinks") that
+were given to the walk, so memory stays flat however many rows a person has, and the number of
+queries grows with the number of models and chunks, never with the number of rows.
+
+The engines only read and write files. Recording the export in the audit log, and deciding who may
+see it, is the job of the service that calls them (it knows the actor and the reason).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime
+import decimal
+import hashlib
+import io
+import json
+import shutil
+import tempfile
+import uuid
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any, Protocol
+
+from django.db import models
+from django.utils import timezone, translation
+from django.utils.duration import duration_iso_string
+from django.utils.html import escape
+from django.utils.text import capfirst, slugify
+from django.utils.translation import gettext as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from dsar import registry
+from dsar.registry import PersonalData, Source, Subject
+
+ACCESS_REPORT_SCHEMA = "workpex-access-report/1"
+PORTABILITY_SCHEMA_VERSION = "1"
+REDACTED = "[redacted]"
+# Rows fetched per round trip. Large enough to keep round trips few, small enough that a chunk of
+# rows is a negligible amount of memory.
+EXPORT_CHUNK_SIZE = 500
+
+Redactions = Mapping[str, Mapping[str, Iterable[str]]]
+
+
+# --- What is exported: categories, columns and values --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Category:
+    """One data category and the registered models that hold data in it."""
+
+    name: str
+    entries: tuple[PersonalData, ...]
+
+    @property
+    def sources(self) -> list[str]:
+        return _distinct(str(Source(e.source).label) for e in self.entries)
+
+    @property
+    def purposes(self) -> list[str]:
+        return _distinct(e.purpose for e in self.entries)
+
+    @property
+    def retentions(self) -> list[str]:
+        return _distinct(e.retention for e in self.entries)
+
+    @property
+    def recipients(self) -> list[str]:
+        return _distinct(r for e in self.entries for r in e.recipients)
+
+    @property
+    def field_names(self) -> list[str]:
+        """The union of the export fields of the category's models, in declaration order."""
+        return _distinct(name for e in self.entries for name in e.export_fields)
+
+    def description(self) -> dict[str, Any]:
+        """The category's header in the JSON documents.
+
+        Models sharing a category may differ in purpose or source; the category-level strings join
+        the distinct values, and `models` keeps what applies to each model exactly.
+        """
+        return {
+            "category": self.name,
+            "source": "; ".join(self.sources),
+            "purpose": " ".join(self.purposes),
+            "retention": " ".join(self.retentions),
+            "recipients": self.recipients,
+            "models": [
+                {
+                    "model": e.label,
+                    "name": str(capfirst(e.model._meta.verbose_name_plural)),
+                    "source": str(Source(e.source).label),
+                    "purpose": e.purpose,
+                    "retention": e.retention,
+                    "recipients": list(e.recipients),
+                }
+                for e in self.entries
+            ],
+        }
+
+
+def _distinct(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def export_categories() -> list[Category]:
+    """Every category of the registry, in name order, each with its models in label order."""
+    by_name: dict[str, list[PersonalData]] = {}
+    for entry in sorted(registry.entries(), key=lambda e: e.label):
+        by_name.setdefault(entry.category, []).append(entry)
+    return [Category(name, tuple(by_name[name])) for name in sorted(by_name)]
+
+
+def export_columns(entry: PersonalData) -> list[tuple[str, models.Field]]:
+    """(exported name, model field) for each export field of an entry, in declaration order."""
+    return [(name, entry.model._meta.get_field(name)) for name in entry.export_fields]
+
+
+def export_value(field: models.Field, value: Any) -> Any:
+    """A column's value as plain JSON data, the same in every export format.
+
+    Values come from `values_list`, so they are what the database holds: a file field's stored
+    name, a country's code, a choice's stored value. Phone numbers are E.164, dates and times
+    ISO 8601, and decimals strings so that no precision is lost.
+    """
+    if isinstance(field, models.FileField):
+        return value or ""
+    if isinstance(field, PhoneNumberField) and value:
+        number = field.to_python(value)  # stored as E.164 unless PHONENUMBER_DB_FORMAT says not
+        return number.as_e164 if number.is_valid() else str(value)
+    if value is None or isinstance(value, bool | int | float | str | dict | list):
+        return value
+    if isinstance(value, datetime.date | datetime.time):  # a datetime is a date too
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return duration_iso_string(value)
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return str(value)
+
+
+def _redactions_check(redactions: Redactions) -> dict[str, dict[str, set[str]]]:
+    """Normalise redactions, refusing unknown models and fields before anything is written: a
+    typo in a redaction must not let someone else's data through unnoticed."""
+    exported = {e.label: set(e.export_fields) for e in registry.entries()}
+    checked: dict[str, dict[str, set[str]]] = {}
+    for label, rows in redactions.items():
+        if label not in exported:
+            raise ValueError(f"Redaction for {label}, which holds no exported personal data.")
+        checked[label] = {}
+        for pk, names in rows.items():
+            names = {names} if isinstance(names, str) else set(names)
+            if unknown := names - exported[label]:
+                raise ValueError(f"Redaction of {label} {pk}: no exported field {sorted(unknown)}.")
+            checked[label][str(pk)] = names
+    return checked
+
+
+@dataclass(frozen=True)
+class Record:
+    """One exported row: its model label, primary key and exported values by field name."""
+
+    model: str
+    id: Any
+    fields: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"model": self.model, "id": self.id, "fields": self.fields}
+
+
+def export_records(
+    *,
+    entry: PersonalData,
+    subject: Subject,
+    redactions: Redactions | None = None,
+    chunk_size: int = EXPORT_CHUNK_SIZE,
+) -> Iterator[Record]:
+    """The subject's rows of one registered model as records, read in chunks of `chunk_size`.
+
+    `redactions` maps model label -> {str(pk): field names}: those values become "[redacted]"
+    (an officer removes other people's data from the package).
+    """
+    columns = export_columns(entry)
+    redacted = _redactions_check(redactions or {}).get(entry.label, {})
+    rows = (
+        entry.rows_for(subject)
+        .order_by("pk")
+        .values_list("pk", *(f.attname for _name, f in columns))
+        .iterator(chunk_size=chunk_size)
+    )
+    for pk, *values in rows:
+        hidden = redacted.get(str(pk), ())
+        fields = {
+            name: REDACTED if name in hidden else export_value(model_field, value)
+            for (name, model_field), value in zip(columns, values, strict=True)
+        }
+        yield Record(entry.label, export_value(entry.model._meta.pk, pk), fields)
+
+
+# --- The walk and its sinks ----------------------------------------------------------------------
+
+
+class Sink(Protocol):
+    """A writer the walk feeds, in order: every category, its models, and their records."""
+
+    def category_start(self, category: Category) -> None: ...
+
+    def model_start(self, entry: PersonalData) -> None: ...
+
+    def record(self, record: Record) -> None: ...
+
+    def model_end(self, entry: PersonalData, count: int) -> None: ...
+
+    def category_end(self, category: Category) -> None: ...
+
+
+def _walk(
+    *,
+    categories: Sequence[Category],
+    subject: Subject,
+    sinks: Sequence[Sink],
+    redactions: Redactions | None,
+    chunk_size: int,
+) -> dict[str, int]:
+    """Read each model's rows for the subject once and hand every record to every sink.
+
+    Returns the number of records per model label.
+    """
+    counts: dict[str, int] = {}
+    for category in categories:
+        for sink in sinks:
+            sink.category_start(category)
+        for entry in category.entries:
+            for sink in sinks:
+                sink.model_start(entry)
+            count = 0
+            for record in export_records(
+                entry=entry, subject=subject, redactions=redactions, chunk_size=chunk_size
+            ):
+                count += 1
+                for sink in sinks:
+                    sink.record(record)
+            counts[entry.label] = count
+            for sink in sinks:
+                sink.model_end(entry, count)
+        for sink in sinks:
+            sink.category_end(category)
+    return counts
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class JsonSink:
+    """Writes categories as JSON objects with their records, one `json.dumps` per record.
+
+    `prefix` and `suffix` wrap the categories (comma-separated), so the same sink writes both the
+    access report (a document holding a list of categories) and a single category's document.
+    """
+
+    def __init__(self, out: IO[str], *, prefix: str = "", suffix: str = "") -> None:
+        self.out = out
+        self.prefix = prefix
+        self.suffix = suffix
+        self.categories_written = 0
+        self.records_written = 0
+
+    def start(self) -> None:
+        self.out.write(self.prefix)
+
+    def finish(self) -> None:
+        self.out.write(self.suffix)
+
+    def category_start(self, category: Category) -> None:
+        header = _json(category.description())
+        # Reopen the object to append the records list: the header is small, the records not.
+        self.out.write(("," if self.categories_written else "") + header[:-1] + ',"records":[')
+        self.categories_written += 1
+        self.records_written = 0
+
+    def model_start(self, entry: PersonalData) -> None:
+        pass
+
+    def record(self, record: Record) -> None:
+        self.out.write(("," if self.records_written else "") + _json(record.as_json()))
+        self.records_written += 1
+
+    def model_end(self, entry: PersonalData, count: int) -> None:
+        pass
+
+    def category_end(self, category: Category) -> None:
+        self.out.write("]}")
+
+
+def _cell(value: Any) -> str:
+    """A JSON-ready value as the text of a CSV or HTML cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return _json(value)
+    return str(value)
+
+
+class CsvSink:
+    """Writes one category as CSV: a `model` and an `id` column, then the union of the category's
+    export fields (empty where a model has no such field), header first."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.writer = csv.writer(out, lineterminator="\r\n")
+        self.columns: list[str] = []
+
+    def category_start(self, category: Category) -> None:
+        self.columns = category.field_names
+        self.writer.writerow(["model", "id", *self.columns])
+
+    def model_start(self, entry: PersonalData) -> None:
+        pass
+
+    def record(self, record: Record) -> None:
+        values = (_cell(record.fields.get(name)) for name in self.columns)
+        self.writer.writerow([record.model, _cell(record.id), *values])
+
+    def model_end(self, entry: PersonalData, count: int) -> None:
+        pass
+
+    def category_end(self, category: Category) -> None:
+        pass
+
+
+_HTML_STYLE = (
+    "body{font-family:system-ui,sans-serif;line-height:1.5;margin:2rem auto;max-width:72rem;"
+    "padding:0 1rem;color:#1a1a1a}table{border-collapse:collapse;margin:0 0 1.5rem;width:100%}"
+    "th,td{border:1px solid #767676;padding:.25rem .5rem;text-align:left;vertical-align:top;"
+    "overflow-wrap:anywhere}thead th{background:#f0f0f0}dt{font-weight:bold}"
+    "dd{margin:0 0 .5rem 1rem}"
+)
+
+
+class HtmlSink:
+    """Writes the access report as one self-contained, accessible HTML page: no scripts, no
+    external resources, a heading per category, a description list of its source, purpose,
+    retention and recipients, and a table per model. Every value is escaped."""
+
+    def __init__(self, out: IO[str], *, subject: Subject, generated_at: str) -> None:
+        self.out = out
+        self.subject = subject
+        self.generated_at = generated_at
+        self.columns: list[tuple[str, models.Field]] = []
+        self.rows_written = 0
+
+    def start(self, categories: Sequence[Category]) -> None:
+        title = escape(_("Your personal data held by Workpex"))
+        language = escape(translation.get_language() or "en")
+        links = "".join(
+            f'<li><a href="#{self._anchor(c)}">{escape(c.name)}</a></li>' for c in categories
+        )
+        self.out.write(
+            f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{title}</title>\n<style>{_HTML_STYLE}</style>\n</head>\n<body>\n<main>\n"
+            f"<h1>{title}</h1>\n<p>{escape(_('Generated at'))} "
+            f'<time datetime="{escape(self.generated_at)}">{escape(self.generated_at)}</time> '
+            f"{escape(_('for'))} <code>{escape(self.subject.ref)}</code>.</p>\n"
+            f'<nav aria-label="{escape(_("Categories"))}"><ul>{links}</ul></nav>\n'
+        )
+
+    def finish(self) -> None:
+        self.out.write("</main>\n</body>\n</html>\n")
+
+    @staticmethod
+    def _anchor(category: Category) -> str:
+        # A category name without any letter for a slug still needs a stable, unique anchor.
+        digest = hashlib.sha256(category.name.encode()).hexdigest()[:8]
+        return f"category-{slugify(category.name) or digest}"
+
+    def category_start(self, category: Category) -> None:
+        anchor = self._anchor(category)
+        about = [
+            (_("Where it comes from"), category.sources),
+            (_("Why we hold it"), category.purposes),
+            (_("How long we keep it"), category.retentions),
+            (_("Who receives it"), category.recipients or [_("Nobody outside Workpex")]),
+        ]
+        items = "".join(
+            f"<dt>{escape(term)}</dt>" + "".join(f"<dd>{escape(v)}</dd>" for v in values)
+            for term, values in about
+        )
+        self.out.write(
+            f'<section aria-labelledby="{anchor}">\n'
+            f'<h2 id="{anchor}">{escape(category.name)}</h2>\n<dl>{items}</dl>\n'
+        )
+
+    def model_start(self, entry: PersonalData) -> None:
+        self.columns = export_columns(entry)
+        self.rows_written = 0
+        self.out.write(f"<h3>{escape(capfirst(entry.model._meta.verbose_name_plural))}</h3>\n")
+
+    def record(self, record: Record) -> None:
+        if not self.rows_written:  # the table starts with its first row: none for no data
+            headers = "".join(
+                f'<th scope="col">{escape(capfirst(f.verbose_name))}</th>' for _n, f in self.columns
+            )
+            self.out.write(
+                f'<table>\n<thead><tr><th scope="col">{escape(_("ID"))}</th>{headers}</tr></thead>'
+                "\n<tbody>\n"
+            )
+        cells = "".join(f"<td>{escape(_cell(record.fields[n]))}</td>" for n, _f in self.columns)
+        self.out.write(f'<tr><th scope="row">{escape(_cell(record.id))}</th>{cells}</tr>\n')
+        self.rows_written += 1
+
+    def model_end(self, entry: PersonalData, count: int) -> None:
+        if count:
+            self.out.write("</tbody>\n</table>\n")
+        else:
+            self.out.write(f"<p>{escape(_('We hold nothing of this kind about you.'))}</p>\n")
+
+    def category_end(self, category: Category) -> None:
+        self.out.write("</section>\n")
+
+
+# --- Files: text over binary, with a running checksum --------------------------------------------
+
+
+class CountingWriter:
+    """A text writer over a binary stream: encodes UTF-8 and keeps the SHA-256 and byte count of
+    everything written, so a member's checksum is known the moment it is finished. Small writes are
+    gathered into blocks first; `flush()` sends what is left."""
+
+    BLOCK = 64 * 1024
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.sha256 = hashlib.sha256()
+        self.bytes = 0
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+
+    def write(self, text: str) -> int:
+        data = text.encode("utf-8")
+        self._pending.append(data)
+        self._pending_size += len(data)
+        if self._pending_size >= self.BLOCK:
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            self._pending_size = 0
+            self.sha256.update(data)
+            self.bytes += len(data)
+            self.raw.write(data)
+
+
+def _text_out(file: IO) -> tuple[IO[str], CountingWriter | None]:
+    """Accept a text or a binary file; a binary one gets a UTF-8 writer that must be flushed."""
+    if isinstance(file, io.TextIOBase):
+        return file, None
+    if isinstance(file, io.RawIOBase | io.BufferedIOBase) or "b" in getattr(file, "mode", ""):
+        writer = CountingWriter(file)
+        return writer, writer
+    return file, None
+
+
+# --- The two exporters ---------------------------------------------------------------------------
+
+
+def access_report_write(
+    *,
+    subject: Subject,
+    json_file: IO,
+    html_file: IO,
+    redactions: Redactions | None = None,
+    chunk_size: int = EXPORT_CHUNK_SIZE,
+) -> dict[str, int]:
+    """Write the access report: everything held about the subject, per category, with each
+    category's source, purpose, retention and recipients, as a JSON document and an HTML page.
+
+    Both are written as the rows are read, in one pass over the data. The files may be text or
+    binary (then UTF-8 is written). Returns the number of records per model label.
+    """
+    redactions = _redactions_check(redactions or {})
+    generated_at = timezone.now().isoformat()
+    categories = export_categories()
+    json_out, json_writer = _text_out(json_file)
+    html_out, html_writer = _text_out(html_file)
+    header = _json(
+        {"schema": ACCESS_REPORT_SCHEMA, "generated_at": generated_at, "subject": subject.ref}
+    )
+    json_sink = JsonSink(json_out, prefix=header[:-1] + ',"categories":[', suffix="]}\n")
+    html_sink = HtmlSink(html_out, subject=subject, generated_at=generated_at)
+    json_sink.start()
+    html_sink.start(categories)
+    counts = _walk(
+        categories=categories,
+        subject=subject,
+        sinks=[json_sink, html_sink],
+        redactions=redactions,
+        chunk_size=chunk_size,
+    )
+    json_sink.finish()
+    html_sink.finish()
+    for writer in (json_writer, html_writer):
+        if writer is not None:
+            writer.flush()
+    return counts
+
+
+def _member_stems(categories: Sequence[Category]) -> list[str]:
+    """A file-name stem per category: its slug, made unique ("category-N" when it has none)."""
+    stems: list[str] = []
+    for number, category in enumerate(categories, start=1):
+        stem = slugify(category.name) or f"category-{number}"
+        candidate, suffix = stem, 2
+        while candidate in stems or candidate == "manifest":
+            candidate, suffix = f"{stem}-{suffix}", suffix + 1
+        stems.append(candidate)
+    return stems
+
+
+def portability_package_write(
+    *,
+    subject: Subject,
+    zip_file: str | IO[bytes],
+    redactions: Redactions | None = None,
+    chunk_size: int = EXPORT_CHUNK_SIZE,
+) -> dict[str, Any]:
+    """Write the portability package: a ZIP with a JSON and a CSV file per category and a
+    `manifest.json` listing every file with its record count, size and SHA-256.
+
+    Members are streamed into the archive (`ZipFile.open(name, "w")`) and their checksums computed
+    as they are written. `zip_file` is a path or a binary file. Returns the manifest.
+    """
+    redactions = _redactions_check(redactions or {})
+    generated_at = timezone.now().isoformat()
+    categories = export_categories()
+    files: list[dict[str, Any]] = []
+    with zipfile.ZipFile(zip_file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for category, stem in zip(categories, _member_stems(categories), strict=True):
+            files += _category_members_write(
+                archive=archive,
+                stem=stem,
+                category=category,
+                subject=subject,
+                redactions=redactions,
+                chunk_size=chunk_size,
+            )
+        manifest = {
+            "schema_version": PORTABILITY_SCHEMA_VERSION,
+            "generated_at": generated_at,
+            "subject": subject.ref,
+            "files": files,
+        }
+        archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+    return manifest
+
+
+def _category_members_write(
+    *,
+    archive: zipfile.ZipFile,
+    stem: str,
+    category: Category,
+    subject: Subject,
+    redactions: Redactions | None,
+    chunk_size: int,
+) -> list[dict[str, Any]]:
+    """Write one category's JSON and CSV members; return their manifest entries.
+
+    A ZIP takes one member at a time, so the CSV goes to a spooled temporary file during the same
+    pass as the JSON, and is copied in after: both files come from one read of the data. The spool
+    moves to disk past one block, so a big category costs disk, not memory.
+    """
+    with tempfile.SpooledTemporaryFile(max_size=CountingWriter.BLOCK) as spool:
+        csv_out = CountingWriter(spool)
+        with archive.open(f"{stem}.json", "w") as member:
+            json_out = CountingWriter(member)
+            json_sink = JsonSink(json_out, suffix="\n")
+            json_sink.start()
+            counts = _walk(
+                categories=[category],
+                subject=subject,
+                sinks=[json_sink, CsvSink(csv_out)],
+                redactions=redactions,
+                chunk_size=chunk_size,
+            )
+            json_sink.finish()
+            json_out.flush()
+        csv_out.flush()
+        spool.seek(0)
+        with archive.open(f"{stem}.csv", "w") as member:
+            shutil.copyfileobj(spool, member, CountingWriter.BLOCK)
+    records = sum(counts.values())
+    return [
+        _manifest_file(f"{stem}.json", category, records, json_out),
+        _manifest_file(f"{stem}.csv", category, records, csv_out),
+    ]
+
+
+def _manifest_file(
+    name: str, category: Category, records: int, out: CountingWriter
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "category": category.name,
+        "records": records,
+        "sha256": out.sha256.hexdigest(),
+        "bytes": out.bytes,
+    }
