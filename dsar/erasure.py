@@ -47,7 +47,9 @@ def erasure_erase_subject(
 
     Every registered model appears in the result, with 0 where nothing was held. Pass a subject
     with both the user id and the email address, so that rows known only by email are found too.
-    Safe to run again, and to re-run after a crash: it finishes what is left.
+    Safe to run again, and to re-run after a crash: it finishes what is left. Call it outside a
+    transaction (from a worker): inside one, the per-model transactions are only savepoints and
+    nothing, files included, is final until the caller commits.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
