@@ -33,7 +33,7 @@ from django.db.models.functions import Cast
 from django.db.models.lookups import IContains
 
 from dsar import registry
-from dsar.registry import ErasureStrategy, PersonalData, RegistryError, Subject
+from dsar.registry import ErasureStrategy, PersonalData, Subject
 
 logger = logging.getLogger(__name__)
 
@@ -67,25 +67,10 @@ def _erase_entry(*, entry: PersonalData, subject: Subject, batch_size: int) -> i
     if strategy == ErasureStrategy.DELETE:
         return _rows_delete(entry=entry, rows=rows, batch_size=batch_size)
     if strategy == ErasureStrategy.ANONYMISE:
-        changes = anonymise_changes(entry)
+        changes = entry.anonymise_values()  # checked again: an entry may be built by hand
     else:
         changes = entry.detach_values()
     return _rows_update(entry=entry, rows=rows, changes=changes, batch_size=batch_size)
-
-
-def anonymise_changes(entry: PersonalData) -> dict[str, Any]:
-    """The replacements of an ANONYMISE entry, checked: constants and Django expressions only.
-
-    A callable would need the row, so a query per row; the registry refuses them when a model is
-    registered, and this refuses them again for entries built by hand.
-    """
-    for name, value in entry.anonymise.items():
-        if callable(value):
-            raise RegistryError(
-                f"{entry.label}: anonymise[{name!r}] is a callable; use a constant or a Django "
-                "expression (F, Value, Concat...) so anonymising stays set-based"
-            )
-    return dict(entry.anonymise)
 
 
 def _batches(rows: QuerySet, *, batch_size: int, columns: Sequence[str]) -> Iterator[list[tuple]]:
