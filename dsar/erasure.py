@@ -33,7 +33,7 @@ from django.db.models.functions import Cast
 from django.db.models.lookups import IContains
 
 from dsar import registry
-from dsar.registry import ErasureStrategy, PersonalData, RegistryError, Subject
+from dsar.registry import ErasureStrategy, PersonalData, Subject
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,9 @@ def erasure_erase_subject(
 
     Every registered model appears in the result, with 0 where nothing was held. Pass a subject
     with both the user id and the email address, so that rows known only by email are found too.
-    Safe to run again, and to re-run after a crash: it finishes what is left.
+    Safe to run again, and to re-run after a crash: it finishes what is left. Call it outside a
+    transaction (from a worker): inside one, the per-model transactions are only savepoints and
+    nothing, files included, is final until the caller commits.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -65,25 +67,10 @@ def _erase_entry(*, entry: PersonalData, subject: Subject, batch_size: int) -> i
     if strategy == ErasureStrategy.DELETE:
         return _rows_delete(entry=entry, rows=rows, batch_size=batch_size)
     if strategy == ErasureStrategy.ANONYMISE:
-        changes = anonymise_changes(entry)
+        changes = entry.anonymise_values()  # checked again: an entry may be built by hand
     else:
         changes = entry.detach_values()
     return _rows_update(entry=entry, rows=rows, changes=changes, batch_size=batch_size)
-
-
-def anonymise_changes(entry: PersonalData) -> dict[str, Any]:
-    """The replacements of an ANONYMISE entry, checked: constants and Django expressions only.
-
-    A callable would need the row, so a query per row; the registry refuses them when a model is
-    registered, and this refuses them again for entries built by hand.
-    """
-    for name, value in entry.anonymise.items():
-        if callable(value):
-            raise RegistryError(
-                f"{entry.label}: anonymise[{name!r}] is a callable; use a constant or a Django "
-                "expression (F, Value, Concat...) so anonymising stays set-based"
-            )
-    return dict(entry.anonymise)
 
 
 def _batches(rows: QuerySet, *, batch_size: int, columns: Sequence[str]) -> Iterator[list[tuple]]:

@@ -103,6 +103,17 @@ class PersonalData:
             return self.model._default_manager.none()
         return self.model._default_manager.filter(condition)
 
+    def anonymise_values(self) -> dict[str, Any]:
+        """ANONYMISE: the replacements, checked: constants and Django expressions only. A callable
+        would need the row, so one query per row; it is a mistake in the declaration."""
+        for name, value in self.anonymise.items():
+            if callable(value):
+                raise RegistryError(
+                    f"{self.label}: anonymise[{name!r}] is a callable; use a constant or a Django "
+                    "expression (F, Value, Concat...) so that anonymising stays set-based"
+                )
+        return dict(self.anonymise)
+
     def detach_values(self) -> dict[str, Any]:
         """LEGAL_HOLD: the value each detach field gets so the kept row no longer points at the
         person: None where the column is nullable, else "" for text. Anything else cannot be
@@ -147,12 +158,7 @@ def _check_fields(entry: PersonalData) -> None:
         if name not in columns:
             # Exports write one flat record per row; a to-many relation has no single value.
             raise RegistryError(f"{entry.label}: export field {name!r} is not a column")
-    for name, value in entry.anonymise.items():
-        if callable(value):
-            raise RegistryError(
-                f"{entry.label}: anonymise[{name!r}] is a callable; use a constant or a Django "
-                "expression so that anonymising stays one UPDATE, not one per row"
-            )
+    entry.anonymise_values()
     entry.detach_values()
     if entry.erasure == ErasureStrategy.LEGAL_HOLD and not entry.legal_hold_reason:
         raise RegistryError(f"{entry.label}: a legal hold needs its reason")
