@@ -231,7 +231,9 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
             context["can_work"] = request.user.has_perm(OFFICER_PERMISSION)
             context["extension_form"] = ExtensionForm()
             context["act_url"] = reverse("admin:dsar_datasubjectrequest_act", args=[obj.pk])
-            context["can_apply"] = obj.state == RequestState.IN_PROGRESS and obj.kind in APPLY_LABELS
+            context["can_apply"] = (
+                obj.state == RequestState.IN_PROGRESS and obj.kind in APPLY_LABELS
+            )
             context["apply_label"] = APPLY_LABELS.get(obj.kind, "")
             context["exports"] = [
                 (export, self._export_links(export)) for export in obj.exports.all()

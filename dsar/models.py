@@ -10,8 +10,14 @@ from django_countries.fields import CountryField
 DIRECT_MARKETING = "direct_marketing"
 
 
+ERASED = "[erased]"
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
+        # The one exception: erasure may blank the free text a person could be named in.
+        if kwargs == {"reason": ERASED}:
+            return super().update(**kwargs)
         raise PermissionError(f"{self.model._meta.label} is append-only: rows are never updated.")
 
     def delete(self):
@@ -19,8 +25,9 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    """Who did what to whose data, when and why. Append-only, and free of personal data itself:
-    the subject is a pseudonymous reference and details never hold names or addresses."""
+    """Who did what to whose data, when and why. Append-only: the subject is a pseudonymous
+    reference and details never hold names or addresses; only the free-text reason (where staff
+    may have named the person) is blanked when that person's data is erased."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -1,6 +1,7 @@
 """The dsar app's own entries in the personal-data registry."""
 
 from .models import (
+    ERASED,
     AuditEvent,
     DataSubjectRequest,
     ErasureSchedule,
@@ -10,11 +11,28 @@ from .models import (
     RectificationProposal,
     RequestEvent,
 )
-from .registry import ErasureStrategy, Source, no_personal_data, personal_data
+from .registry import ErasureStrategy, Source, Subject, no_personal_data, personal_data
 
-no_personal_data(
+
+def _audit_rows(subject):
+    refs = {subject.ref}
+    if subject.user_id is not None and subject.email:
+        refs.add(Subject(email=subject.email).ref)
+    return AuditEvent.objects.filter(subject_ref__in=refs).exclude(reason__in=["", ERASED])
+
+
+personal_data(
     AuditEvent,
-    reason="Pseudonymous subject references and staff ids only; details hold no personal data.",
+    category="Records of who handled your data",
+    purpose="To show who looked at or changed your data, when and why (accountability).",
+    source=Source.AUTOMATIC,
+    retention="Kept as proof of how we handled your data; the reasons are blanked on erasure.",
+    recipients=("Workpex privacy officers",),
+    export_fields=("at", "action", "actor_kind", "reason"),
+    erasure=ErasureStrategy.ANONYMISE,
+    anonymise={"reason": ERASED},
+    subject_rows=_audit_rows,
+    erase_order=95,
 )
 personal_data(
     ProcessingBlock,

@@ -10,8 +10,6 @@ urlpatterns = [
     path("requests/confirm/<str:token>/", views.request_confirm, name="request_confirm"),
     path("requests/<uuid:public_id>/", views.request_detail, name="request_detail"),
     path("requests/<uuid:public_id>/withdraw/", views.request_withdraw, name="request_withdraw"),
-    path(
-        "requests/<uuid:public_id>/cancel-erasure/", views.erasure_cancel, name="erasure_cancel"
-    ),
+    path("requests/<uuid:public_id>/cancel-erasure/", views.erasure_cancel, name="erasure_cancel"),
     path("exports/<uuid:public_id>/<str:part>", views.export_download, name="export_download"),
 ]

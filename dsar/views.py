@@ -162,9 +162,7 @@ def export_download(request, public_id, part):
 @require_POST
 def erasure_cancel(request, public_id):
     token = request.POST.get("t", "")
-    dsar_request = selectors.request_for_viewer(
-        public_id=public_id, user=request.user, token=token
-    )
+    dsar_request = selectors.request_for_viewer(public_id=public_id, user=request.user, token=token)
     if dsar_request is None:
         raise Http404(_("No such request, or it is not yours."))
     try:

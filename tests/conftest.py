@@ -122,7 +122,18 @@ def _database_url(settings_dict: dict) -> str:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db):
+def worker_mail_dir(tmp_path):
+    folder = tmp_path / "worker-mail"
+    folder.mkdir()
+    return folder
+
+
+def read_mail_dir(folder: Path) -> str:
+    return "\n".join(p.read_text() for p in sorted(folder.glob("*")))
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, worker_mail_dir, settings):
     """A real Celery worker in its own process, on the test broker and the test database."""
     from django.conf import settings as django_settings
     from django.db import connection
@@ -135,6 +146,9 @@ def celery_worker_process(transactional_db):
         "DJANGO_SETTINGS_MODULE": "workpex_portal.settings.test",
         "DATABASE_URL": _database_url(connection.settings_dict),
         "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "TEST_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "TEST_EMAIL_FILE_PATH": str(worker_mail_dir),
     }
     process = subprocess.Popen(
         [

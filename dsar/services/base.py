@@ -40,7 +40,10 @@ def audit_record(
     )
 
 
-def request_subject(request: DataSubjectRequest) -> Subject:
+def request_subject(request: DataSubjectRequest) -> Subject | None:
+    """Whose request it is; None once erasure has detached the request from the person."""
+    if request.user_id is None and not request.email:
+        return None
     return Subject(user_id=request.user_id, email=request.email if not request.user_id else "")
 
 

@@ -93,7 +93,7 @@ def erasures_due(*, now=None, limit: int = 100) -> list[int]:
 def _claim(schedule_id: int, now) -> ErasureSchedule | None:
     with transaction.atomic():
         schedule = (
-            ErasureSchedule.objects.select_for_update(skip_locked=True)
+            ErasureSchedule.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("request__user")
             .filter(pk=schedule_id)
             .first()

@@ -31,8 +31,10 @@ def export_subject(request: DataSubjectRequest):
     from ..registry import Subject
 
     email = request.email or getattr(request.user, "email", "")
-    return Subject(user_id=request.user_id, email=email) if request.user_id else request_subject(
-        request
+    return (
+        Subject(user_id=request.user_id, email=email)
+        if request.user_id
+        else request_subject(request)
     )
 
 
@@ -58,7 +60,7 @@ def _wake(export: ExportFile) -> None:
 def _claim(export_id: int) -> ExportFile | None:
     with transaction.atomic():
         export = (
-            ExportFile.objects.select_for_update(skip_locked=True)
+            ExportFile.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("request__user")
             .filter(pk=export_id, state__in=[ExportFile.State.PENDING, ExportFile.State.FAILED])
             .first()
@@ -176,7 +178,9 @@ def export_release(*, export: ExportFile, actor) -> ExportFile:
     export.released_at = timezone.now()
     export.save(update_fields=["state", "released_at"])
     request = export.request
-    audit_record(action="export_released", actor=actor, subject=request_subject(request), obj=export)
+    audit_record(
+        action="export_released", actor=actor, subject=request_subject(request), obj=export
+    )
     unreleased = request.exports.exclude(
         state__in=[ExportFile.State.RELEASED, ExportFile.State.DELETED]
     )

@@ -17,6 +17,8 @@ from .base import audit_record, request_subject
 def recipient_notifications_create(*, request: DataSubjectRequest) -> int:
     """One notification per recipient of the person's data; adapters are woken after commit."""
     subject = request_subject(request)
+    if subject is None:
+        return 0  # detached by an erasure that already created the notifications
     email = request.email or getattr(request.user, "email", "")
     rows = [
         RecipientNotification(

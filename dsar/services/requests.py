@@ -184,7 +184,7 @@ def _on_received(request: DataSubjectRequest) -> None:
         )
 
 
-def _transition(request: DataSubjectRequest, to_state: str, *, actor, reason: str = "") -> None:
+def _ensure_allowed(request: DataSubjectRequest, to_state: str) -> None:
     if to_state not in TRANSITIONS.get(request.state, set()):
         raise RequestError(
             _("A request that is “%(from)s” cannot become “%(to)s”.")
@@ -193,6 +193,10 @@ def _transition(request: DataSubjectRequest, to_state: str, *, actor, reason: st
                 "to": RequestState(to_state).label,
             }
         )
+
+
+def _transition(request: DataSubjectRequest, to_state: str, *, actor, reason: str = "") -> None:
+    _ensure_allowed(request, to_state)
     from_state = request.state
     request.state = to_state
     if to_state in CLOSED_STATES:
@@ -225,6 +229,9 @@ def dsar_request_transition(
     """
     request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
     reason = reason.strip()
+    if to_state not in RequestState.values:
+        raise RequestError(_("Unknown state."))
+    _ensure_allowed(request, to_state)
     if to_state == RequestState.REJECTED and not reason:
         raise RequestError(_("Say why the request is rejected: the person is told the reason."))
     if to_state == RequestState.COMPLETED:
@@ -252,9 +259,10 @@ def request_completion_blockers(request: DataSubjectRequest) -> list[str]:
         blockers.append(_("Apply the restriction or objection first (or reject the request)."))
     if request.rectifications.filter(decision=RectificationProposal.Decision.PENDING).exists():
         blockers.append(_("Decide every proposed correction first."))
-    if request.kind in EXPORT_KINDS and not request.exports.filter(
-        state=ExportFile.State.RELEASED
-    ).exists():
+    if (
+        request.kind in EXPORT_KINDS
+        and not request.exports.filter(state=ExportFile.State.RELEASED).exists()
+    ):
         blockers.append(_("Build, review and release the package first."))
     if request.kind in (RequestKind.ERASURE, RequestKind.SERVICE_DATA_DELETION) and not (
         ErasureSchedule.objects.filter(request=request, state=ErasureSchedule.State.DONE).exists()
@@ -429,7 +437,7 @@ def dsar_requests_lapse_unconfirmed(*, now=None, batch_size: int = 500) -> int:
     while True:
         with transaction.atomic():
             batch = list(
-                DataSubjectRequest.objects.select_for_update(skip_locked=True)
+                DataSubjectRequest.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(state=RequestState.AWAITING_CONFIRMATION, filed_at__lt=cutoff)
                 .order_by("pk")[:batch_size]
             )
@@ -467,7 +475,7 @@ def dsar_reminders_send(*, now=None) -> int:
     horizon = now + timedelta(days=app_settings.REMINDER_DAYS)
     with transaction.atomic():
         due_soon = list(
-            DataSubjectRequest.objects.select_for_update(skip_locked=True)
+            DataSubjectRequest.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("assignee")
             .filter(
                 state__in=OPEN_STATES,

@@ -21,8 +21,10 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    """One Chromium per test: Playwright's event loop must not outlive the test, or Django's
+    database connection for the next transactional test is a fresh one without its data."""
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         message = (
             f"Chromium not found at {CHROMIUM}: install it with "

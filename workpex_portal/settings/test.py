@@ -24,7 +24,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     )
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Worker processes started by tests write mail to files the test can read.
+EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+EMAIL_FILE_PATH = env("TEST_EMAIL_FILE_PATH", default=str(VAR_DIR / "test-mail"))
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "test-media")
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
