@@ -100,6 +100,7 @@ personal_data(
     retention="Until you sign out or the session expires (two weeks at most).",
     recipients=(),
     export_fields=("expire_date",),
+    export_row_id=False,  # the key would let anyone holding the report sign in as the person
     erasure=ErasureStrategy.DELETE,
     user_field="user_id",
     erase_order=60,

@@ -202,7 +202,8 @@ def export_records(
             name: REDACTED if name in hidden else export_value(model_field, value)
             for (name, model_field), value in zip(columns, values, strict=True)
         }
-        yield Record(entry.label, export_value(entry.model._meta.pk, pk), fields)
+        row_id = export_value(entry.model._meta.pk, pk) if entry.export_row_id else None
+        yield Record(entry.label, row_id, fields)
 
 
 # --- The walk and its sinks ----------------------------------------------------------------------

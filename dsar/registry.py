@@ -82,6 +82,8 @@ class PersonalData:
     retention_period: timedelta | None = None
     # Erasure order: lower runs first (rows that point at others before the rows they point at).
     erase_order: int = 50
+    # False where the primary key is itself a secret (a session key): exports leave it out.
+    export_row_id: bool = True
     # Rectification: fields a person may ask an officer to correct, and the owning app's function
     # that applies an approved correction through its services: rectify(subject, field, value).
     rectifiable_fields: tuple[str, ...] = ()
