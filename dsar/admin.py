@@ -1,8 +1,7 @@
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -202,7 +201,13 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
                 subject=services.request_subject(dsar_request),
                 obj=export,
             )
-            raise PermissionDenied(_("Only the officer assigned to this request may download it."))
+            # A response, not an exception: the audit event of the refusal must be committed.
+            return render(
+                request,
+                "403.html",
+                {"exception": _("Only the officer assigned to this request may download it.")},
+                status=403,
+            )
         services.export_download_record(export=export, actor=request.user, part=part)
         return export_file_response(export, part)
 

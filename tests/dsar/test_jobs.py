@@ -172,3 +172,47 @@ def test_export_sweep_deletes_expired_files_and_retries_stuck_builds(user):
     result = services.exports_sweep()
     assert result["stuck"] == 1 and result["woken"] >= 1
     assert services.export_build(export_id=stuck_export.pk)
+
+
+@pytest.mark.django_db
+def test_only_the_person_cancels_their_erasure(client, user):
+    request = in_progress(user, RequestKind.ERASURE)
+    services.dsar_request_apply(request=request, actor=None)
+    client.force_login(UserFactory())
+    response = client.post(f"/privacy/requests/{request.public_id}/cancel-erasure/")
+    assert response.status_code == 404
+    assert ErasureSchedule.objects.get(request=request).state == "scheduled"
+
+
+@pytest.mark.django_db
+def test_only_the_assigned_officer_downloads_a_package_for_review(client, make_staff, user):
+    from dsar.models import AuditEvent
+    from tests.conftest import login_with_totp
+
+    assigned, _ = make_staff()
+    other, secret = make_staff()
+    request = in_progress(user, RequestKind.PORTABILITY)
+    services.dsar_request_assign(request=request, assignee=assigned, actor=None)
+    services.dsar_request_apply(request=request, actor=None)
+    export = request.exports.get()
+    services.export_build(export_id=export.pk)
+    url = f"/admin/dsar/datasubjectrequest/{request.pk}/exports/{export.pk}/package.zip"
+    login_with_totp(client, other, secret)
+    assert client.get(url).status_code == 403
+    assert AuditEvent.objects.filter(action="export_download_refused", actor=other).exists()
+    client.force_login(assigned)  # a session without MFA is refused by the admin as a whole
+    assert client.get(url).status_code == 302
+
+
+@pytest.mark.django_db
+def test_an_expired_download_link_refuses(user_client, user):
+    request = in_progress(user, RequestKind.PORTABILITY)
+    services.dsar_request_apply(request=request, actor=None)
+    export = request.exports.get()
+    services.export_build(export_id=export.pk)
+    services.export_release(export=export, actor=None)
+    url = f"/privacy/exports/{export.public_id}/package.zip"
+    assert user_client.get(url).status_code == 200
+    ExportFile.objects.filter(pk=export.pk).update(expires_at=timezone.now())
+    assert user_client.get(url).status_code == 404
+    assert user_client.get(f"/privacy/exports/{export.public_id}/secrets.txt").status_code == 404
