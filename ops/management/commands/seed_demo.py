@@ -2,6 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from accounts import demo
+from accounts.models import User
+from dsar.demo import demo_requests_seed
 
 
 class Command(BaseCommand):
@@ -27,9 +29,12 @@ class Command(BaseCommand):
             total=users, desc="Synthetic users", unit="user", disable=no_progress, file=self.stderr
         ) as bar:
             added = demo.demo_users_seed(count=users, batch_size=batch_size, progress=bar.update)
+        sample = User.objects.filter(username__startswith="user").order_by("pk")[:350]
+        requests = demo_requests_seed(users=sample)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {added} new synthetic users ({users} in all), "
+                f"{requests} new privacy requests, "
                 f"demo logins: {', '.join(a.username for a in accounts)}."
             )
         )
