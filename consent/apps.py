@@ -7,3 +7,6 @@ class ConsentConfig(AppConfig):
 
     name = "consent"
     verbose_name = _("Consent")
+
+    def ready(self):
+        from . import checks, personal_data  # noqa: F401  (registers the entries and the check)

@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
+    "consent.middleware.GlobalPrivacyControlMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -75,6 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "consent.context_processors.cookie_consent",
             ],
         },
     },
@@ -218,3 +220,17 @@ ACCOUNTS_PHOTO_MAX_PIXELS = 4096
 OPS_HEARTBEAT_MAX_AGE_SECONDS = env.int("OPS_HEARTBEAT_MAX_AGE_SECONDS", default=120)
 CSRF_FAILURE_VIEW = "workpex_portal.views.csrf_failure"
 SESSION_ENGINE = "accounts.sessions"
+
+# Consent (read through consent/app_settings.py).
+# Absolute address of the portal for links in mail (unsubscribe, confirmations); https in
+# production.
+CONSENT_SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Key of the HMAC that pseudonymises IP addresses in the consent ledger; empty derives one from
+# SECRET_KEY (changing SECRET_KEY then changes the hashes of new rows).
+CONSENT_IP_HASH_KEY = env("CONSENT_IP_HASH_KEY", default="")
+# Trust the first X-Forwarded-For address only behind a proxy that always sets it.
+CONSENT_TRUST_X_FORWARDED_FOR = env.bool("CONSENT_TRUST_X_FORWARDED_FOR", default=False)
+# How long an unsubscribe link in a mail keeps working.
+CONSENT_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = env.int(
+    "CONSENT_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS", default=365
+)
