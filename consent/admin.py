@@ -253,7 +253,7 @@ class ConsentEventAdmin(admin.ModelAdmin):
     def record_on_request_view(self, request):
         if not request.user.has_perm("consent.record_on_request"):
             raise PermissionDenied
-        form = RecordOnRequestForm(request.POST or None)
+        form = RecordOnRequestForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:

@@ -483,7 +483,7 @@ def form_submission_confirm(*, submission_id: int, ip_hash: str = "") -> FormSub
     Idempotent: a second confirmation changes nothing. Returns None if the submission is gone.
     """
     submission = (
-        FormSubmission.objects.select_for_update()
+        FormSubmission.objects.select_for_update(of=("self",))
         .select_related("marketing_purpose")
         .filter(pk=submission_id)
         .first()

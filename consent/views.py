@@ -55,7 +55,7 @@ def preferences(request):
     partners = Partner.objects.filter(is_active=True)
     state = selectors.consent_state(subject=subject)
     form = PreferencesForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         purposes=purposes,
         partners=partners,
         state=state,
@@ -263,7 +263,9 @@ def analytics_page_view(request):
 def form_submit(request, kind):
     if kind not in FormSubmission.Kind.values:
         raise Http404(_("There is no such form."))
-    form = SubmissionForm(request.POST or None, kind=kind, user=request.user)
+    form = SubmissionForm(
+        request.POST if request.method == "POST" else None, kind=kind, user=request.user
+    )
     source = (request.POST.get("source") or request.GET.get("source") or "")[:200]
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
