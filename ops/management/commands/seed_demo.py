@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from accounts import demo
+from consent import demo as consent_demo
 
 
 class Command(BaseCommand):
@@ -27,9 +28,16 @@ class Command(BaseCommand):
             total=users, desc="Synthetic users", unit="user", disable=no_progress, file=self.stderr
         ) as bar:
             added = demo.demo_users_seed(count=users, batch_size=batch_size, progress=bar.update)
+        with tqdm(
+            total=users, desc="Consent history", unit="user", disable=no_progress, file=self.stderr
+        ) as bar:
+            consents = consent_demo.demo_consents_seed(
+                count=users, batch_size=batch_size, progress=bar.update
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {added} new synthetic users ({users} in all), "
+                f"{consents} new consent ledger rows, "
                 f"demo logins: {', '.join(a.username for a in accounts)}."
             )
         )
