@@ -19,7 +19,7 @@ class Switch(forms.CheckboxInput):
     """A Bootstrap switch: a real checkbox, announced as a switch."""
 
     def __init__(self, attrs=None):
-        super().__init__(attrs={"role": "switch", **(attrs or {})})
+        super().__init__(attrs={"role": "switch", "class": "form-check-input", **(attrs or {})})
 
 
 class PreferencesForm(forms.Form):
