@@ -46,7 +46,7 @@ check-deploy: install
 	DJANGO_SETTINGS_MODULE=workpex_portal.settings.production \
 	SECRET_KEY=check-deploy-$$(date +%s)-a-long-random-looking-secret-key-for-the-check \
 	DATABASE_URL=sqlite:///$(CURDIR)/var/check.sqlite3 CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \
-	ALLOWED_HOSTS=privacy.workpex.example \
+	ALLOWED_HOSTS=privacy.workpex.example SITE_URL=https://privacy.workpex.example \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

@@ -9,4 +9,12 @@ class AccountAdapter(DefaultAccountAdapter):
         services.user_apply_signup(user=user, data=form.cleaned_data)
         if commit:
             user.save()
+            if hasattr(form, "marketing_purposes"):
+                from consent.services import consent_signup_record, request_ip_hash
+
+                consent_signup_record(
+                    user=user,
+                    purposes=form.marketing_purposes(),
+                    ip_hash=request_ip_hash(request),
+                )
         return user

@@ -48,6 +48,24 @@ class SignupForm(AllauthSignupForm):
         help_text=_("You must be 16 or older to have an account."),
     )
 
+    # Optional marketing consents: never pre-ticked, recorded in the consent ledger on signup.
+    marketing_newsletter = forms.BooleanField(
+        label=_("Send me the Workpex newsletter"),
+        required=False,
+        initial=False,
+        help_text=_("About once a month. Unsubscribe at any time, in one click."),
+    )
+    marketing_product_updates = forms.BooleanField(
+        label=_("Send me news about products and service updates"),
+        required=False,
+        initial=False,
+        help_text=_("Optional. You can change this at any time in your preferences."),
+    )
+    MARKETING_PURPOSES = {
+        "marketing_newsletter": "newsletter",
+        "marketing_product_updates": "product_updates",
+    }
+
     field_order = [
         "full_name",
         "email",
@@ -58,6 +76,8 @@ class SignupForm(AllauthSignupForm):
         "username",
         "password1",
         "password2",
+        "marketing_newsletter",
+        "marketing_product_updates",
     ]
 
     def __init__(self, *args, **kwargs):
@@ -85,6 +105,12 @@ class SignupForm(AllauthSignupForm):
                 code="under_age",
             )
         return born
+
+    def marketing_purposes(self) -> list[str]:
+        """The purpose codes of the marketing boxes the person ticked."""
+        return [
+            code for name, code in self.MARKETING_PURPOSES.items() if self.cleaned_data.get(name)
+        ]
 
 
 class ProfileForm(forms.ModelForm):

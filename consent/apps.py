@@ -7,3 +7,11 @@ class ConsentConfig(AppConfig):
 
     name = "consent"
     verbose_name = _("Consent")
+
+    def ready(self):
+        from dsar.mail import mail_transport
+
+        from . import checks, personal_data  # noqa: F401  (registers the entries and the check)
+        from .mail import mail_send
+
+        mail_transport(mail_send)  # dsar's request mails leave through the same gate

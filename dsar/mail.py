@@ -1,20 +1,47 @@
 """The mails of a request's life. They are about the person's own request, so they are essential
-mail: unsubscribing does not stop them. Each is sent after the transaction commits, in the
-person's language, and is written to the request's timeline."""
+mail: unsubscribing does not stop them. dsar builds no message itself: it hands each one to the
+transport the consent app registers (`consent.mail.mail_send`, the portal's one mail gate), so
+every mail leaves through the same path, after the transaction commits."""
+
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
-from django.db import transaction
-from django.template.loader import render_to_string
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
-from django.utils import translation
 
 from .models import DataSubjectRequest, RequestEvent
+from .registry import Subject
+
+# The essential purpose dsar's mails are sent under (a code of the consent app's purposes).
+MAIL_PURPOSE = "requests"
+
+_transport: Callable[..., bool] | None = None
+
+
+def mail_transport(func: Callable[..., bool]) -> Callable[..., bool]:
+    """Register the function that sends mail: (subject, purpose, template, context, to) -> bool."""
+    global _transport
+    _transport = func
+    return func
+
+
+def _deliver(*, to: str, subject: Subject, template: str, context: dict) -> bool:
+    if _transport is None:
+        raise ImproperlyConfigured("dsar has no mail transport: install the consent app.")
+    return _transport(
+        subject=subject, purpose=MAIL_PURPOSE, template=template, context=context, to=to
+    )
 
 
 def absolute_url(path: str) -> str:
-    return settings.PORTAL_BASE_URL.rstrip("/") + path
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def view_token(request: DataSubjectRequest) -> str:
+    from .selectors import VIEW_SALT
+
+    return signing.dumps(str(request.public_id), salt=VIEW_SALT)
 
 
 def request_url(request: DataSubjectRequest) -> str:
@@ -25,36 +52,29 @@ def request_url(request: DataSubjectRequest) -> str:
     return absolute_url(path)
 
 
-def view_token(request: DataSubjectRequest) -> str:
-    from .selectors import VIEW_SALT
-
-    return signing.dumps(str(request.public_id), salt=VIEW_SALT)
-
-
-def _language_of(request: DataSubjectRequest) -> str:
-    return getattr(request.user, "language", "") or settings.LANGUAGE_CODE
-
-
 def request_mail_send(
     *, request: DataSubjectRequest, template: str, context: dict | None = None
 ) -> None:
-    """Send dsar/mail/<template>_{subject,body}.txt to the person who filed `request`."""
+    """Send dsar/mail/<template> to the person who filed `request`; noted on its timeline."""
     recipient = request.email or getattr(request.user, "email", "")
     if not recipient:
         return
+    subject = Subject(user_id=request.user_id) if request.user_id else Subject(email=recipient)
     context = {"request": request, "request_url": request_url(request), **(context or {})}
-    with translation.override(_language_of(request)):
-        subject = render_to_string(f"dsar/mail/{template}_subject.txt", context).strip()
-        body = render_to_string(f"dsar/mail/{template}_body.txt", context)
     RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.MAIL, text=template)
-    transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
-    )
+    _deliver(to=recipient, subject=subject, template=f"dsar/mail/{template}", context=context)
 
 
 def staff_mail_send(*, recipients: list[str], template: str, context: dict) -> None:
-    if not recipients:
-        return
-    subject = render_to_string(f"dsar/mail/{template}_subject.txt", context).strip()
-    body = render_to_string(f"dsar/mail/{template}_body.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients))
+    for address in recipients:
+        _deliver(
+            to=address,
+            subject=Subject(email=address),
+            template=f"dsar/mail/{template}",
+            context=context,
+        )
+
+
+def recipient_mail_send(*, to: str, context: dict) -> None:
+    """An Art. 19 notice to a recipient's privacy desk."""
+    _deliver(to=to, subject=Subject(email=to), template="dsar/mail/recipient", context=context)

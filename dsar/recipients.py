@@ -8,8 +8,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 
 from .registry import Subject
@@ -60,12 +58,11 @@ class MailAdapter(RecipientAdapter):
     """For a recipient whose privacy desk takes requests by mail."""
 
     def notify(self, *, kind: str, subject_email: str, reference: str) -> None:
-        context = {"kind": kind, "subject_email": subject_email, "reference": reference}
-        send_mail(
-            render_to_string("dsar/mail/recipient_subject.txt", context).strip(),
-            render_to_string("dsar/mail/recipient_body.txt", context),
-            settings.DEFAULT_FROM_EMAIL,
-            [self.recipient.contact],
+        from .mail import recipient_mail_send
+
+        recipient_mail_send(
+            to=self.recipient.contact,
+            context={"kind": kind, "subject_email": subject_email, "reference": reference},
         )
 
 

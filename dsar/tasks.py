@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from . import services
+from .retention import retention_sweep
 
 
 @shared_task(ignore_result=True)
@@ -75,3 +76,9 @@ def erasures_run_due_task() -> int:
     for schedule_id in due:
         erasure_run_task.delay(schedule_id)
     return len(due)
+
+
+@shared_task(ignore_result=True)
+def retention_sweep_task() -> dict[str, int]:
+    """Daily (beat). Idempotent: a repeat finds nothing left past its retention."""
+    return retention_sweep()

@@ -55,6 +55,20 @@ def _restore_migrated_data(django_db_setup, django_db_blocker):
                     inhibit_post_migrate=True,
                 )
                 connection.creation.deserialize_db_from_string(contents)
+                _reset_sequences(connection)
+
+
+def _reset_sequences(connection):
+    """Rows put back with their ids leave PostgreSQL's sequences behind: move them on, or the next
+    run's first insert into a table the migrations filled (policy versions, purposes) collides."""
+    from django.apps import apps
+    from django.core.management.color import no_style
+
+    statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models())
+    if statements:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
 
 
 @pytest.fixture(autouse=True)

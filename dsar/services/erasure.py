@@ -4,16 +4,13 @@ a worker that dies mid-way is followed by one that finishes the job without repe
 
 from datetime import timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..app_settings import app_settings
 from ..erasure import erasure_erase_subject
-from ..mail import request_mail_send, request_url
+from ..mail import request_mail_send
 from ..models import (
     DataSubjectRequest,
     ErasureSchedule,
@@ -150,16 +147,9 @@ def erasure_run(*, schedule_id: int, now=None) -> bool:
 
 
 def _send_final_confirmation(request: DataSubjectRequest) -> None:
-    """Sent before the erasure itself, synchronously: afterwards we no longer have the address."""
-    recipient = request.email or getattr(request.user, "email", "")
-    if not recipient:
-        return
-    language = getattr(request.user, "language", "") or settings.LANGUAGE_CODE
-    context = {"request": request, "request_url": request_url(request)}
-    with translation.override(language):
-        subject = render_to_string("dsar/mail/erasure_final_subject.txt", context).strip()
-        body = render_to_string("dsar/mail/erasure_final_body.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
+    """Sent before the erasure itself (the run is outside a transaction, so the mail leaves at
+    once): afterwards we no longer have the address."""
+    request_mail_send(request=request, template="erasure_final")
 
 
 def _complete_if_possible(request: DataSubjectRequest) -> None:

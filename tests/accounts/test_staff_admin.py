@@ -12,8 +12,8 @@ def test_roles_exist_with_their_permissions():
     officer_perms = set(officer.permissions.values_list("codename", flat=True))
     support_perms = set(support.permissions.values_list("codename", flat=True))
     assert {"view_user", "change_user", "change_periodictask"} <= officer_perms
-    assert "view_user" in support_perms
-    assert all(p.startswith("view_") for p in support_perms)  # support only looks
+    assert {"view_user", "view_purpose"} <= support_perms
+    assert all(codename.startswith("view_") for codename in support_perms)
 
 
 @pytest.mark.django_db

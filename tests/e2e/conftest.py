@@ -65,3 +65,32 @@ def screenshot(page, request):
         return path
 
     return take
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_contents(django_db_setup):
+    """What the migrations made, read before Playwright starts its event loop."""
+    from django.db import connection
+
+    return getattr(connection, "_test_serialized_contents", None)
+
+
+@pytest.fixture(autouse=True)
+def _migrated_data(_migrated_contents, transactional_db):
+    """Put the migrations' data back when Django's serialized rollback could not.
+
+    Once Playwright's event loop runs in the test thread, Django's connection handler gives that
+    context a connection object without the serialized contents, so from the second browser test
+    on the tables hold only what post_migrate makes (no purposes, groups or schedules). Put the
+    migrations' data back in that case.
+    """
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tests.conftest import _reset_sequences
+
+    if _migrated_contents and not Group.objects.exists():
+        call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+        connection.creation.deserialize_db_from_string(_migrated_contents)
+        _reset_sequences(connection)

@@ -16,8 +16,8 @@ SECRET_KEY = env("SECRET_KEY", default=None)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_ID = 1
-# Where people reach the portal: links in mails are built from it.
-PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# Where people reach the portal: every link in a mail is built from it (https in production).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 DJANGO_APPS = [
     "accounts.apps.PortalAdminConfig",
@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
+    "consent.middleware.GlobalPrivacyControlMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -77,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "consent.context_processors.cookie_consent",
             ],
         },
     },
@@ -234,3 +236,14 @@ DSAR_SERVICE_PROVIDERS = [
     },
     {"key": "payment-processor", "name": "Payment processor", "adapter": ""},
 ]
+
+# Consent (read through consent/app_settings.py).
+# Key of the HMAC that pseudonymises IP addresses in the consent ledger; empty derives one from
+# SECRET_KEY (changing SECRET_KEY then changes the hashes of new rows).
+CONSENT_IP_HASH_KEY = env("CONSENT_IP_HASH_KEY", default="")
+# Trust the first X-Forwarded-For address only behind a proxy that always sets it.
+CONSENT_TRUST_X_FORWARDED_FOR = env.bool("CONSENT_TRUST_X_FORWARDED_FOR", default=False)
+# How long an unsubscribe link in a mail keeps working.
+CONSENT_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = env.int(
+    "CONSENT_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS", default=365
+)

@@ -11,3 +11,6 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(
         env.path("CELERY_BROKER_FOLDER", default=VAR_DIR / "broker")
     )
+
+# Links in mail point at the port `make run` serves on.
+SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env('PORTAL_PORT', default='8000')}")

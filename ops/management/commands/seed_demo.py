@@ -3,6 +3,7 @@ from tqdm import tqdm
 
 from accounts import demo
 from accounts.models import User
+from consent import demo as consent_demo
 from dsar.demo import demo_requests_seed
 
 
@@ -31,10 +32,16 @@ class Command(BaseCommand):
             added = demo.demo_users_seed(count=users, batch_size=batch_size, progress=bar.update)
         sample = User.objects.filter(username__startswith="user").order_by("pk")[:350]
         requests = demo_requests_seed(users=sample)
+        with tqdm(
+            total=users, desc="Consent history", unit="user", disable=no_progress, file=self.stderr
+        ) as bar:
+            consents = consent_demo.demo_consents_seed(
+                count=users, batch_size=batch_size, progress=bar.update
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {added} new synthetic users ({users} in all), "
-                f"{requests} new privacy requests, "
+                f"{requests} new privacy requests, {consents} new consent ledger rows, "
                 f"demo logins: {', '.join(a.username for a in accounts)}."
             )
         )

@@ -1,0 +1,84 @@
+"""The consent app's settings, read in one place with their defaults."""
+
+import hashlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils.crypto import salted_hmac
+
+
+def _get(name: str, default):
+    return getattr(settings, f"CONSENT_{name}", default)
+
+
+class AppSettings:
+    @property
+    def SITE_URL(self) -> str:  # noqa: N802
+        """Absolute address of the portal, for links in mail (the project's SITE_URL)."""
+        return settings.SITE_URL.rstrip("/")
+
+    @property
+    def IP_HASH_KEY(self) -> bytes:  # noqa: N802
+        """Key of the HMAC that pseudonymises IP addresses in the ledger."""
+        key = _get("IP_HASH_KEY", "")
+        if key:
+            return key.encode() if isinstance(key, str) else key
+        derived = salted_hmac("consent.ip-hash-key", "ip-hash", algorithm="sha256")
+        return hashlib.sha256(derived.digest()).digest()
+
+    @property
+    def TRUST_X_FORWARDED_FOR(self) -> bool:  # noqa: N802
+        """Use the first X-Forwarded-For address (only behind a proxy that sets it)."""
+        return _get("TRUST_X_FORWARDED_FOR", False)
+
+    @property
+    def UNSUBSCRIBE_TOKEN_MAX_AGE(self) -> timedelta:  # noqa: N802
+        return timedelta(days=_get("UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS", 365))
+
+    @property
+    def PREFERENCES_LINK_MAX_AGE(self) -> timedelta:  # noqa: N802
+        """How long the preference-centre link mailed to an email-only person works."""
+        return timedelta(hours=_get("PREFERENCES_LINK_MAX_AGE_HOURS", 48))
+
+    @property
+    def CONFIRMATION_MAX_AGE(self) -> timedelta:  # noqa: N802
+        """How long a double opt-in confirmation link works."""
+        return timedelta(days=_get("CONFIRMATION_MAX_AGE_DAYS", 7))
+
+    @property
+    def COOKIE_NAME(self) -> str:  # noqa: N802
+        return _get("COOKIE_NAME", "wpx_cookie_choices")
+
+    @property
+    def COOKIE_MAX_AGE(self) -> timedelta:  # noqa: N802
+        """How long cookie choices are remembered before the banner asks again."""
+        return timedelta(days=_get("COOKIE_MAX_AGE_DAYS", 180))
+
+    @property
+    def SOCIAL_WIDGET_SCRIPTS(self) -> list[str]:  # noqa: N802
+        """The providers' widget scripts loaded once social widgets are accepted."""
+        return _get(
+            "SOCIAL_WIDGET_SCRIPTS",
+            [
+                "https://platform.twitter.com/widgets.js",
+                "https://connect.facebook.net/en_US/sdk.js",
+            ],
+        )
+
+    @property
+    def FORM_RETENTION_DAYS(self) -> dict[str, int]:  # noqa: N802
+        """How long each kind of form submission is kept, in days."""
+        defaults = {
+            "event_registration": 365,
+            "newsletter_signup": 730,
+            "material_download": 365,
+            "contest_entry": 180,
+            "survey_response": 365,
+            "support_request": 730,
+            "quote_request": 730,
+            "contact_request": 365,
+        }
+        return {**defaults, **_get("FORM_RETENTION_DAYS", {})}
+
+
+app_settings = AppSettings()

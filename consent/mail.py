@@ -1,0 +1,273 @@
+"""The one way the portal sends mail (allauth's own account mails aside, which are essential).
+
+Every message names its subject and its purpose. Essential purposes (account and security,
+payment, policy-change notices, replies to requests) always go out. Anything else goes only
+through the gate (`consent.selectors.can_contact` / `contactable`), and always carries a signed
+one-click unsubscribe link and the RFC 8058 headers:
+
+    List-Unsubscribe: <https://…/unsubscribe/<token>/>
+    List-Unsubscribe-Post: List-Unsubscribe=One-Click
+
+Templates: `<template>_subject.txt`, `<template>_body.txt` and, if present, `<template>_body.html`.
+Their context gets `purpose`, `unsubscribe_url` (non-essential mail) and `preferences_url`.
+Mail leaves after the surrounding transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import QuerySet
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from dsar.registry import Subject
+
+from . import selectors, tokens
+from .app_settings import app_settings
+from .models import FormSubmission, Partner, Purpose
+
+logger = logging.getLogger(__name__)
+
+ONE_CLICK = "List-Unsubscribe=One-Click"
+
+
+def absolute_url(path: str) -> str:
+    return f"{app_settings.SITE_URL}{path}"
+
+
+def unsubscribe_url(*, subject: Subject, purpose: str, partner_id: int | None = None) -> str:
+    token = tokens.unsubscribe_token_make(subject=subject, purpose=purpose, partner_id=partner_id)
+    return absolute_url(reverse("consent:unsubscribe", args=[token]))
+
+
+def _message(
+    *,
+    to: str,
+    subject: Subject,
+    purpose: Purpose,
+    template: str,
+    context: dict,
+    partner_id: int | None,
+    language: str = "",
+) -> EmailMultiAlternatives:
+    headers = {}
+    context = {
+        **context,
+        "purpose": purpose,
+        "preferences_url": absolute_url(reverse("consent:preferences")),
+        "site_url": app_settings.SITE_URL,
+    }
+    if not purpose.is_essential:
+        # The token names the account holder when there is one, so the link keeps working
+        # whatever address the mail went to.
+        link = unsubscribe_url(subject=subject, purpose=purpose.code, partner_id=partner_id)
+        context["unsubscribe_url"] = link
+        headers["List-Unsubscribe"] = f"<{link}>"
+        headers["List-Unsubscribe-Post"] = ONE_CLICK
+    with translation.override(language or settings.LANGUAGE_CODE):
+        title = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        body = render_to_string(f"{template}_body.txt", context)
+        try:
+            html = render_to_string(f"{template}_body.html", context)
+        except TemplateDoesNotExist:
+            html = None
+    message = EmailMultiAlternatives(
+        subject=title, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to], headers=headers
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    return message
+
+
+def _send_after_commit(messages: list[EmailMultiAlternatives]) -> None:
+    def send():
+        if messages:
+            with get_connection() as connection:
+                connection.send_messages(messages)
+
+    transaction.on_commit(send)
+
+
+def mail_send(
+    *,
+    subject: Subject,
+    purpose: Purpose | str,
+    template: str,
+    context: dict | None = None,
+    partner: Partner | int | None = None,
+    to: str = "",
+) -> bool:
+    """Send one message to one subject for one purpose. Returns False (and sends nothing) when
+    the gate says no. `to` overrides the address (for example a form's address); by default the
+    account's address, else the subject's email."""
+    purpose = selectors.purpose_get(purpose)
+    partner_id = selectors.partner_id_of(partner)
+    if not selectors.can_contact(subject, purpose, partner=partner_id):
+        logger.info("mail not sent: %s may not be contacted for %s", subject.ref, purpose.code)
+        return False
+    resolved = selectors.subject_resolve(subject=subject)
+    language = ""
+    if resolved.user_id is not None:
+        user = get_user_model().objects.filter(pk=resolved.user_id).first()
+        language = user.language if user else ""
+    address = to or resolved.email
+    if not address:
+        return False
+    if not purpose.is_essential and to and to.lower() != resolved.email:
+        return False  # consent was given for the subject's own address, not another one
+    message = _message(
+        to=address,
+        subject=resolved if resolved.user_id is None else Subject(user_id=resolved.user_id),
+        purpose=purpose,
+        template=template,
+        context=context or {},
+        partner_id=partner_id,
+        language=language,
+    )
+    _send_after_commit([message])
+    return True
+
+
+def mail_send_bulk(
+    *,
+    recipients: QuerySet,
+    purpose: Purpose | str,
+    template: str,
+    context: dict | None = None,
+    partner: Partner | int | None = None,
+    user_field: str | None = None,
+    email_field: str | None = None,
+    email_only: bool = False,
+    batch_size: int = 500,
+) -> int:
+    """Send one message to every recipient of a queryset that the bulk gate lets through, once
+    per person. `email_only` keeps only people without an account. Returns how many were sent."""
+    purpose = selectors.purpose_get(purpose)
+    partner_id = selectors.partner_id_of(partner)
+    allowed = selectors.contactable(
+        recipients,
+        purpose=purpose,
+        partner=partner_id,
+        user_field=user_field,
+        email_field=email_field,
+    )
+    if email_only:
+        allowed = allowed.filter(consent_uid__isnull=True)
+    rows = allowed.values_list("consent_uid", "consent_email", "consent_language")
+    seen: set = set()
+    batch: list[EmailMultiAlternatives] = []
+    sent = 0
+    for uid, email, language in rows.iterator():
+        key = uid if uid is not None else email
+        if key in seen or not email:
+            continue
+        seen.add(key)
+        subject = Subject(user_id=uid) if uid is not None else Subject(email=email)
+        batch.append(
+            _message(
+                to=email,
+                subject=subject,
+                purpose=purpose,
+                template=template,
+                context=context or {},
+                partner_id=partner_id,
+                language=language or "",
+            )
+        )
+        if len(batch) >= batch_size:
+            _send_after_commit(batch)
+            sent += len(batch)
+            batch = []
+    _send_after_commit(batch)
+    return sent + len(batch)
+
+
+def mail_campaign_send(
+    *, purpose: Purpose | str, template: str, context: dict | None = None, partner=None
+) -> int:
+    """Send a campaign for a purpose to everyone who may receive it: account holders, and people
+    without an account who agreed by email, once each."""
+    from .models import ConsentEvent
+
+    purpose = selectors.purpose_get(purpose)
+    sent = mail_send_bulk(
+        recipients=get_user_model().objects.filter(is_active=True),
+        purpose=purpose,
+        template=template,
+        context=context,
+        partner=partner,
+    )
+    # People without an account are known by the grants they gave by email. Whoever has an
+    # account by now got the mail above, as that account.
+    grants_by_email = ConsentEvent.objects.filter(
+        user__isnull=True, purpose=purpose, action=ConsentEvent.Action.GRANTED
+    )
+    sent += mail_send_bulk(
+        recipients=grants_by_email,
+        purpose=purpose,
+        template=template,
+        context=context,
+        partner=partner,
+        email_field="email",
+        email_only=True,
+    )
+    return sent
+
+
+# --- The portal's own consent mails -----------------------------------------------------------
+
+
+def confirmation_mail_send(*, submission: FormSubmission) -> bool:
+    """Double opt-in: ask the person to confirm their address before any marketing mail."""
+    token = tokens.confirmation_token_make(submission_id=submission.pk)
+    return mail_send(
+        subject=Subject(email=submission.email),
+        purpose="requests",
+        template="consent/mail/confirm_subscription",
+        context={
+            "name": submission.name,
+            "confirm_url": absolute_url(reverse("consent:form_confirm", args=[token])),
+            "purpose_asked": submission.marketing_purpose,
+        },
+        to=submission.email,
+    )
+
+
+def newsletter_welcome_send(*, submission: FormSubmission) -> bool:
+    subject = (
+        Subject(user_id=submission.user_id)
+        if submission.user_id is not None
+        else Subject(email=submission.email)
+    )
+    return mail_send(
+        subject=subject,
+        purpose="newsletter",
+        template="consent/mail/newsletter_welcome",
+        context={"name": submission.name},
+    )
+
+
+def preferences_link_send(*, email: str) -> bool:
+    """Mail a link to the preference centre. Account holders are told to sign in instead."""
+    email = email.strip().lower()
+    account = get_user_model().objects.filter(email__iexact=email).exists()
+    token = tokens.preferences_token_make(email=email)
+    return mail_send(
+        subject=Subject(email=email),
+        purpose="requests",
+        template="consent/mail/preferences_link",
+        context={
+            "has_account": account,
+            "login_url": absolute_url(reverse("account_login")),
+            "link": absolute_url(reverse("consent:preferences_link", args=[token])),
+            "hours": int(app_settings.PREFERENCES_LINK_MAX_AGE.total_seconds() // 3600),
+        },
+        to=email,
+    )

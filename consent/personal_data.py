@@ -1,0 +1,63 @@
+"""What the consent app holds about people: its entries in the personal-data registry."""
+
+from datetime import timedelta
+
+from dsar.registry import ErasureStrategy, Source, no_personal_data, personal_data
+
+from .models import ConsentEvent, FormSubmission, PageViewCount, Partner, PolicyVersion, Purpose
+
+personal_data(
+    ConsentEvent,
+    category="Consents and marketing preferences",
+    purpose=(
+        "To know what you agreed to and withdrew, when and how, so that we contact you only as "
+        "you allow, and can prove it."
+    ),
+    source=Source.PROVIDED,
+    retention="As long as we hold your other data; erased with it.",
+    recipients=("Workpex staff on a need-to-know basis",),
+    export_fields=("purpose", "partner", "action", "method", "policy_version", "at", "reason"),
+    erasure=ErasureStrategy.DELETE,
+    user_field="user",
+    email_field="email",
+    erase_order=30,
+)
+personal_data(
+    FormSubmission,
+    category="Forms you sent us",
+    purpose=(
+        "To handle what you asked for: event registrations, newsletter signups, downloads, "
+        "contests, surveys, support, quotes and messages."
+    ),
+    source=Source.PROVIDED,
+    retention=(
+        "From six months to two years depending on the form (shown with each form), then "
+        "deleted automatically."
+    ),
+    recipients=("Workpex staff on a need-to-know basis", "Our email delivery provider"),
+    export_fields=(
+        "kind",
+        "email",
+        "name",
+        "company_name",
+        "message",
+        "details",
+        "purpose",
+        "source",
+        "marketing_purpose",
+        "created_at",
+        "retain_until",
+        "confirmed_at",
+    ),
+    erasure=ErasureStrategy.DELETE,
+    user_field="user",
+    email_field="email",
+    # Each row carries its own end of retention; the sweep erases rows once it has passed.
+    retention_field="retain_until",
+    retention_period=timedelta(0),
+    erase_order=30,
+)
+no_personal_data(Purpose, reason="Descriptions of purposes, edited by privacy officers.")
+no_personal_data(Partner, reason="Reselling partners: companies, not people.")
+no_personal_data(PolicyVersion, reason="The published texts of the privacy policy.")
+no_personal_data(PageViewCount, reason="Page views per page per day: counts only.")

@@ -1,0 +1,276 @@
+"""Reads of the consent app, and the one gate every message passes: `can_contact` (one subject)
+and `contactable` (a whole recipient queryset, in a constant number of queries).
+
+Who a subject is: an account holder by user id, a person without an account by a verified email
+address. A subject's ledger rows are the rows of their account plus the email-only rows of their
+account's address (what they agreed to before they had an account, or by a form). The latest row
+for a purpose (and, for a per-partner purpose, for that partner or for every partner) decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Lower
+from django.utils import timezone
+
+from dsar.registry import Subject
+from dsar.selectors import blocked_emails, blocked_user_ids, subject_processing_blocked
+
+from .models import Channel, ConsentEvent, Partner, PolicyVersion, Purpose
+
+
+class UnknownPurpose(ValueError):
+    pass
+
+
+def policy_version_in_force(*, at: datetime | None = None) -> PolicyVersion | None:
+    """The published policy version that applies at `at` (now by default)."""
+    at = at or timezone.now()
+    return (
+        PolicyVersion.objects.filter(published_at__isnull=False, effective_at__lte=at)
+        .order_by("-effective_at", "-id")
+        .first()
+    )
+
+
+def purpose_get(purpose: Purpose | str) -> Purpose:
+    if isinstance(purpose, Purpose):
+        return purpose
+    try:
+        return Purpose.objects.get(code=purpose)
+    except Purpose.DoesNotExist:
+        raise UnknownPurpose(f"There is no purpose with the code {purpose!r}.") from None
+
+
+def partner_id_of(partner: Partner | int | None) -> int | None:
+    return partner.pk if isinstance(partner, Partner) else partner
+
+
+def purposes_for_preferences() -> QuerySet:
+    """Every active purpose, essential ones included, in display order."""
+    return Purpose.objects.filter(is_active=True).order_by("position", "code")
+
+
+def subject_resolve(*, subject: Subject) -> Subject:
+    """The same person with both identifiers filled in when an account is known: an email-only
+    subject whose address belongs to an account is that account holder."""
+    User = get_user_model()
+    if subject.user_id is not None:
+        email = (
+            User.objects.filter(pk=subject.user_id).values_list("email", flat=True).first()
+            or subject.email
+        )
+        return Subject(user_id=subject.user_id, email=email.lower())
+    user_id = User.objects.filter(email__iexact=subject.email).values_list("pk", flat=True).first()
+    return Subject(user_id=user_id, email=subject.email.lower())
+
+
+def _subject_rows(subject: Subject) -> Q:
+    rows = Q(user__isnull=True, email=subject.email.lower()) if subject.email else Q(pk__in=[])
+    if subject.user_id is not None:
+        rows |= Q(user_id=subject.user_id)
+    return rows
+
+
+def consent_events_for(*, subject: Subject) -> QuerySet:
+    """The subject's whole consent history, oldest first."""
+    return (
+        ConsentEvent.objects.filter(_subject_rows(subject_resolve(subject=subject)))
+        .select_related("purpose", "partner", "policy_version")
+        .order_by("at", "id")
+    )
+
+
+def _latest(events) -> ConsentEvent | None:
+    return max(events, key=lambda e: (e.at, e.pk), default=None)
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """The current consent of one subject: the latest row per (purpose, partner)."""
+
+    latest: dict[tuple[int, int | None], ConsentEvent]
+
+    def event_for(self, purpose: Purpose, partner_id: int | None = None) -> ConsentEvent | None:
+        general = self.latest.get((purpose.pk, None))
+        if not purpose.per_partner or partner_id is None:
+            return general
+        specific = self.latest.get((purpose.pk, partner_id))
+        return _latest([e for e in (general, specific) if e is not None])
+
+    def granted(self, purpose: Purpose, partner_id: int | None = None) -> bool:
+        if purpose.is_essential:
+            return True
+        event = self.event_for(purpose, partner_id)
+        return event is not None and event.action == ConsentEvent.Action.GRANTED
+
+
+def consent_state(*, subject: Subject) -> ConsentState:
+    latest: dict[tuple[int, int | None], ConsentEvent] = {}
+    for event in consent_events_for(subject=subject):
+        latest[(event.purpose_id, event.partner_id)] = event  # oldest first: the last one wins
+    return ConsentState(latest=latest)
+
+
+def consent_is_granted(
+    *, subject: Subject, purpose: Purpose | str, partner: Partner | int | None = None
+) -> bool:
+    """What the ledger says, and nothing else (no restriction, no verification)."""
+    purpose = purpose_get(purpose)
+    if purpose.is_essential:
+        return True
+    partner_id = partner_id_of(partner)
+    events = ConsentEvent.objects.filter(
+        _subject_rows(subject_resolve(subject=subject)), purpose=purpose
+    )
+    if purpose.per_partner:
+        events = events.filter(Q(partner_id=partner_id) | Q(partner__isnull=True))
+    action = events.order_by("-at", "-id").values_list("action", flat=True).first()
+    return action == ConsentEvent.Action.GRANTED
+
+
+def _check_partner(purpose: Purpose, partner_id: int | None) -> None:
+    if purpose.per_partner and partner_id is None:
+        raise ValueError(f"Purpose {purpose.code!r} is given per partner: say which partner.")
+    if not purpose.per_partner and partner_id is not None:
+        raise ValueError(f"Purpose {purpose.code!r} is not given per partner.")
+
+
+def can_contact(
+    subject: Subject, purpose: Purpose | str, *, partner: Partner | int | None = None
+) -> bool:
+    """The gate: may we send `subject` a message for `purpose` (from `partner`) now?
+
+    Essential purposes always pass. Anything else needs a verified address, a standing grant in
+    the ledger (no later withdrawal, unsubscribe or partner opt-out), and no restriction or
+    objection from the DSAR app.
+    """
+    purpose = purpose_get(purpose)
+    if purpose.is_essential:
+        return True
+    if purpose.channel == Channel.COOKIE:
+        raise ValueError("Cookie choices belong to a browser, not to a subject.")
+    partner_id = partner_id_of(partner)
+    _check_partner(purpose, partner_id)
+    if not purpose.is_active:
+        return False
+    if (
+        partner_id is not None
+        and not Partner.objects.filter(pk=partner_id, is_active=True).exists()
+    ):
+        return False
+    subject = subject_resolve(subject=subject)
+    if (
+        subject.user_id is not None
+        and not EmailAddress.objects.filter(
+            user_id=subject.user_id, email__iexact=subject.email, verified=True
+        ).exists()
+    ):
+        return False
+    if not consent_is_granted(subject=subject, purpose=purpose, partner=partner_id):
+        return False
+    return not subject_processing_blocked(
+        subject=subject, purpose=purpose.code, direct_marketing=purpose.is_direct_marketing
+    )
+
+
+def recipient_identities(
+    queryset: QuerySet, *, user_field: str | None = None, email_field: str | None = None
+) -> QuerySet:
+    """`queryset` annotated with who each row is: `consent_uid` (the account, also found from
+    the address), `consent_email` (lower-cased) and `consent_language` (the account's)."""
+    User = get_user_model()
+    if queryset.model is User:
+        user_field, email_field = user_field or "pk", email_field or "email"
+    if not email_field:
+        raise ValueError("Name the email field of the recipients (email_field=...).")
+    uid = Subquery(User.objects.filter(email__iexact=OuterRef(email_field)).values("pk")[:1])
+    if user_field == "pk" and queryset.model is User:
+        uid = F("pk")
+    elif user_field:
+        uid = Coalesce(F(user_field), uid)
+    language = Subquery(User.objects.filter(pk=OuterRef("consent_uid")).values("language")[:1])
+    if queryset.model is User:
+        language = F("language")
+    return queryset.annotate(consent_email=Lower(email_field), consent_uid=uid).annotate(
+        consent_language=language
+    )
+
+
+def contactable(
+    queryset: QuerySet,
+    *,
+    purpose: Purpose | str,
+    partner: Partner | int | None = None,
+    user_field: str | None = None,
+    email_field: str | None = None,
+) -> QuerySet:
+    """The bulk gate: `queryset` narrowed to the recipients `can_contact` would let through.
+
+    One query however many recipients (subqueries do the work). For a queryset of users the
+    fields are known; for anything else name the email field and, if rows may point at an
+    account, the user field. The result carries the `recipient_identities` annotations.
+    """
+    purpose = purpose_get(purpose)
+    if purpose.channel == Channel.COOKIE:
+        raise ValueError("Cookie choices belong to a browser, not to a subject.")
+    if purpose.is_essential:
+        return recipient_identities(queryset, user_field=user_field, email_field=email_field)
+    partner_id = partner_id_of(partner)
+    _check_partner(purpose, partner_id)
+    recipients = recipient_identities(queryset, user_field=user_field, email_field=email_field)
+    if not purpose.is_active:
+        return recipients.none()
+    if (
+        partner_id is not None
+        and not Partner.objects.filter(pk=partner_id, is_active=True).exists()
+    ):
+        return recipients.none()
+    events = ConsentEvent.objects.filter(purpose=purpose).filter(
+        Q(user_id=OuterRef("consent_uid")) | Q(user__isnull=True, email=OuterRef("consent_email"))
+    )
+    if purpose.per_partner:
+        events = events.filter(Q(partner_id=partner_id) | Q(partner__isnull=True))
+    latest_action = events.order_by("-at", "-id").values("action")[:1]
+    verified = EmailAddress.objects.filter(
+        user_id=OuterRef("consent_uid"), email__iexact=OuterRef("consent_email"), verified=True
+    )
+    dm = purpose.is_direct_marketing
+    blocked_user = blocked_user_ids(purpose=purpose.code, direct_marketing=dm).filter(
+        user_id=OuterRef("consent_uid")
+    )
+    blocked_email = blocked_emails(purpose=purpose.code, direct_marketing=dm).filter(
+        email_lower=OuterRef("consent_email")
+    )
+    recipients = recipients.annotate(consent_latest=Subquery(latest_action)).filter(
+        Q(consent_latest=ConsentEvent.Action.GRANTED),
+        Q(consent_uid__isnull=True) | Exists(verified),
+        ~Exists(blocked_user),
+        ~Exists(blocked_email),
+    )
+    return recipients
+
+
+def consent_receipt(*, subject: Subject, language: str = "en") -> dict:
+    """The subject's consents and their whole history, as a consent receipt whose fields follow
+    the Kantara Initiative Consent Receipt 1.1 (the basis of ISO/IEC TS 27560)."""
+    import uuid
+
+    from .receipts import receipt_build
+
+    subject = subject_resolve(subject=subject)
+    return receipt_build(
+        subject=subject,
+        state=consent_state(subject=subject),
+        history=list(consent_events_for(subject=subject)),
+        purposes=list(purposes_for_preferences()),
+        partners=list(Partner.objects.all()),
+        policy=policy_version_in_force(),
+        receipt_id=str(uuid.uuid4()),
+        language=language,
+    )

@@ -1,0 +1,520 @@
+"""Every write of the consent app: ledger rows, preferences, unsubscribes, form submissions."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dsar.registry import Subject
+from dsar.services import audit_record
+
+from . import selectors
+from .app_settings import app_settings
+from .models import Channel, ConsentEvent, FormSubmission, PageViewCount, Partner, Purpose
+
+Action = ConsentEvent.Action
+Method = ConsentEvent.Method
+
+
+# --- The request's IP, pseudonymised -------------------------------------------------------------
+
+
+def request_ip(request) -> str:
+    """The client's address: the first of REMOTE_ADDR, or of X-Forwarded-For when trusted."""
+    if request is None:
+        return ""
+    raw = request.META.get("REMOTE_ADDR", "")
+    if app_settings.TRUST_X_FORWARDED_FOR and request.META.get("HTTP_X_FORWARDED_FOR"):
+        raw = request.META["HTTP_X_FORWARDED_FOR"]
+    first = raw.split(",")[0].strip()
+    try:
+        return str(ipaddress.ip_address(first))
+    except ValueError:
+        return ""
+
+
+def ip_hash(ip: str) -> str:
+    """A keyed hash (HMAC-SHA256) of an IP address: the raw address is never stored."""
+    if not ip:
+        return ""
+    return hmac.new(app_settings.IP_HASH_KEY, ip.encode(), hashlib.sha256).hexdigest()
+
+
+def request_ip_hash(request) -> str:
+    return ip_hash(request_ip(request))
+
+
+# --- The ledger -----------------------------------------------------------------------------------
+
+
+def _normalise(subject: Subject) -> Subject:
+    if subject.user_id is not None:
+        return Subject(user_id=subject.user_id)
+    return Subject(email=subject.email.strip().lower())
+
+
+def consent_record(
+    *,
+    subject: Subject,
+    purpose: Purpose | str,
+    action: str,
+    method: str,
+    partner: Partner | int | None = None,
+    ip_hash: str = "",
+    recorded_by=None,
+    reason: str = "",
+    at: datetime | None = None,
+) -> ConsentEvent:
+    """Append one grant or withdrawal to the ledger, checking that it makes sense."""
+    purpose = selectors.purpose_get(purpose)
+    partner_id = selectors.partner_id_of(partner)
+    at = at or timezone.now()
+    if purpose.is_essential:
+        raise ValidationError(
+            _("%(purpose)s is essential: it cannot be switched on or off.")
+            % {"purpose": purpose.name}
+        )
+    if partner_id is not None and not purpose.per_partner:
+        raise ValidationError(_("This purpose is not given partner by partner."))
+    if purpose.channel == Channel.COOKIE and method != Method.COOKIE_BANNER:
+        raise ValidationError(_("Cookie choices are made in the cookie settings."))
+    if action == Action.GRANTED:
+        if not purpose.is_active:
+            raise ValidationError(_("This purpose is no longer in use."))
+        if (
+            partner_id is not None
+            and not Partner.objects.filter(pk=partner_id, is_active=True).exists()
+        ):
+            raise ValidationError(_("This partner is no longer one of our reselling partners."))
+    policy = selectors.policy_version_in_force(at=at)
+    if policy is None:
+        raise ValidationError(_("No privacy policy is in force: consent cannot be recorded."))
+    subject = _normalise(subject)
+    event = ConsentEvent(
+        user_id=subject.user_id,
+        email=subject.email,
+        purpose=purpose,
+        partner_id=partner_id,
+        action=action,
+        method=method,
+        policy_version=policy,
+        at=at,
+        ip_hash=ip_hash,
+        recorded_by=recorded_by,
+        reason=reason,
+    )
+    event.full_clean()
+    event.save()
+    return event
+
+
+def consent_grant(
+    *, subject: Subject, purpose: Purpose | str, method: str, partner=None, ip_hash: str = ""
+) -> ConsentEvent:
+    return consent_record(
+        subject=subject,
+        purpose=purpose,
+        action=Action.GRANTED,
+        method=method,
+        partner=partner,
+        ip_hash=ip_hash,
+    )
+
+
+def consent_withdraw(
+    *, subject: Subject, purpose: Purpose | str, method: str, partner=None, ip_hash: str = ""
+) -> ConsentEvent:
+    return consent_record(
+        subject=subject,
+        purpose=purpose,
+        action=Action.WITHDRAWN,
+        method=method,
+        partner=partner,
+        ip_hash=ip_hash,
+    )
+
+
+@transaction.atomic
+def consent_signup_record(
+    *, user, purposes: Iterable[str], ip_hash: str = ""
+) -> list[ConsentEvent]:
+    """The marketing boxes a person ticked when they created their account."""
+    subject = Subject(user_id=user.pk)
+    return [
+        consent_grant(subject=subject, purpose=code, method=Method.SIGNUP, ip_hash=ip_hash)
+        for code in purposes
+    ]
+
+
+@transaction.atomic
+def consent_preferences_save(
+    *,
+    subject: Subject,
+    purposes: dict[str, bool],
+    partners: dict[int, bool] | None = None,
+    method: str = Method.PREFERENCE_CENTRE,
+    ip_hash: str = "",
+) -> list[ConsentEvent]:
+    """Record what changed between the current state and the switches the person set.
+
+    `purposes` maps purpose codes to on/off; `partners` maps partner ids to on/off for the
+    per-partner purpose. Switches that did not change add nothing to the ledger.
+    """
+    state = selectors.consent_state(subject=subject)
+    recorded = []
+    by_code = {p.code: p for p in Purpose.objects.filter(code__in=purposes)}
+    unknown = set(purposes) - set(by_code)
+    if unknown:
+        raise ValidationError(
+            _("Unknown purpose: %(codes)s.") % {"codes": ", ".join(sorted(unknown))}
+        )
+    for code, wanted in purposes.items():
+        purpose = by_code[code]
+        if purpose.is_essential or purpose.per_partner or purpose.channel == Channel.COOKIE:
+            continue
+        if state.granted(purpose) != wanted:
+            recorded.append(
+                consent_record(
+                    subject=subject,
+                    purpose=purpose,
+                    action=Action.GRANTED if wanted else Action.WITHDRAWN,
+                    method=method,
+                    ip_hash=ip_hash,
+                )
+            )
+    if partners:
+        partner_purposes = Purpose.objects.filter(per_partner=True, is_active=True)
+        known = set(Partner.objects.filter(pk__in=partners).values_list("pk", flat=True))
+        if set(partners) - known:
+            raise ValidationError(_("Unknown reselling partner."))
+        for purpose in partner_purposes:
+            for partner_id, wanted in partners.items():
+                if state.granted(purpose, partner_id) != wanted:
+                    recorded.append(
+                        consent_record(
+                            subject=subject,
+                            purpose=purpose,
+                            partner=partner_id,
+                            action=Action.GRANTED if wanted else Action.WITHDRAWN,
+                            method=method,
+                            ip_hash=ip_hash,
+                        )
+                    )
+    return recorded
+
+
+@transaction.atomic
+def consent_partners_opt_out(
+    *, subject: Subject, method: str = Method.PREFERENCE_CENTRE, ip_hash: str = ""
+) -> list[ConsentEvent]:
+    """Opt out of every reselling partner, present and future: one withdrawal without a partner
+    overrides every earlier per-partner grant. Does nothing if nothing is granted."""
+    state = selectors.consent_state(subject=subject)
+    partner_ids = list(Partner.objects.values_list("pk", flat=True))
+    recorded = []
+    for purpose in Purpose.objects.filter(per_partner=True):
+        granted_any = any(state.granted(purpose, pid) for pid in partner_ids)
+        if granted_any or state.granted(purpose):
+            recorded.append(
+                consent_record(
+                    subject=subject,
+                    purpose=purpose,
+                    action=Action.WITHDRAWN,
+                    method=method,
+                    ip_hash=ip_hash,
+                )
+            )
+    return recorded
+
+
+@transaction.atomic
+def consent_unsubscribe(
+    *,
+    subject: Subject,
+    purpose: Purpose | str,
+    partner: Partner | int | None = None,
+    everything: bool = False,
+    ip_hash: str = "",
+) -> list[ConsentEvent]:
+    """Unsubscribe from one kind of mail (or, with `everything`, from all non-essential mail).
+
+    Idempotent: what is already withdrawn gets no new row. Essential mail is never affected.
+    """
+    _lock_subject(subject)
+    purpose = selectors.purpose_get(purpose)
+    partner_id = selectors.partner_id_of(partner)
+    state = selectors.consent_state(subject=subject)
+    recorded = []
+    if everything:
+        targets = Purpose.objects.filter(channel=Channel.EMAIL, is_essential=False)
+        for target in targets:
+            partner_ids = [None]
+            if target.per_partner:
+                partner_ids += list(Partner.objects.values_list("pk", flat=True))
+            if any(state.granted(target, pid) for pid in partner_ids):
+                recorded.append(
+                    consent_record(
+                        subject=subject,
+                        purpose=target,
+                        action=Action.WITHDRAWN,
+                        method=Method.UNSUBSCRIBE_LINK,
+                        ip_hash=ip_hash,
+                    )
+                )
+        return recorded
+    if purpose.is_essential:
+        return recorded
+    if state.granted(purpose, partner_id):
+        recorded.append(
+            consent_record(
+                subject=subject,
+                purpose=purpose,
+                partner=partner_id,
+                action=Action.WITHDRAWN,
+                method=Method.UNSUBSCRIBE_LINK,
+                ip_hash=ip_hash,
+            )
+        )
+    return recorded
+
+
+def _lock_subject(subject: Subject) -> None:
+    """Serialise concurrent changes for one account holder (two clicks on one link)."""
+    if subject.user_id is not None:
+        list(get_user_model().objects.select_for_update().filter(pk=subject.user_id).values("pk"))
+
+
+@transaction.atomic
+def consent_record_on_request(
+    *,
+    subject: Subject,
+    purpose: Purpose | str,
+    action: str,
+    reason: str,
+    staff,
+    partner: Partner | int | None = None,
+) -> ConsentEvent:
+    """A privacy officer records a change the person asked for in writing; the reason is kept."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Say which written request this change comes from."))
+    if not staff.has_perm("consent.record_on_request"):
+        raise ValidationError(_("You are not allowed to record consent changes."))
+    event = consent_record(
+        subject=subject,
+        purpose=purpose,
+        action=action,
+        method=Method.ADMIN_REQUEST,
+        partner=partner,
+        recorded_by=staff,
+        reason=reason,
+    )
+    audit_record(
+        action="consent_recorded_on_request",
+        actor=staff,
+        subject=subject,
+        reason=reason,
+        obj=event,
+        detail={
+            "purpose": event.purpose.code,
+            "partner": event.partner_id,
+            "consent": event.action,
+        },
+    )
+    return event
+
+
+@transaction.atomic
+def consent_gpc_apply(*, subject: Subject, ip_hash: str = "") -> list[ConsentEvent]:
+    """The browser sent Global Privacy Control: stop sharing with reselling partners."""
+    return consent_partners_opt_out(
+        subject=subject, method=Method.GLOBAL_PRIVACY_CONTROL, ip_hash=ip_hash
+    )
+
+
+@transaction.atomic
+def cookie_choices_record(
+    *, user, choices: dict[str, bool], ip_hash: str = ""
+) -> list[ConsentEvent]:
+    """For an account holder, keep the cookie banner's choices in the ledger as evidence. The
+    choice itself lives in the browser's cookie (it is per browser)."""
+    subject = Subject(user_id=user.pk)
+    state = selectors.consent_state(subject=subject)
+    recorded = []
+    for purpose in Purpose.objects.filter(
+        channel=Channel.COOKIE, is_essential=False, code__in=choices
+    ):
+        wanted = choices[purpose.code]
+        if state.granted(purpose) != wanted:
+            recorded.append(
+                consent_record(
+                    subject=subject,
+                    purpose=purpose,
+                    action=Action.GRANTED if wanted else Action.WITHDRAWN,
+                    method=Method.COOKIE_BANNER,
+                    ip_hash=ip_hash,
+                )
+            )
+    return recorded
+
+
+# --- Form submissions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormKind:
+    purpose: str  # why we keep it, in plain words
+    marketing_purpose: str | None  # the purpose of the optional, unticked marketing box
+
+
+FORM_KINDS: dict[str, FormKind] = {
+    "event_registration": FormKind(
+        "To register you for the event and send you its joining details.", "events"
+    ),
+    "newsletter_signup": FormKind("To send you the newsletter you asked for.", "newsletter"),
+    "material_download": FormKind("To give you the material you asked for.", "product_updates"),
+    "contest_entry": FormKind("To run the contest and contact the winners.", "marketing"),
+    "survey_response": FormKind("To learn from your answers and improve our services.", None),
+    "support_request": FormKind("To answer your support request.", None),
+    "quote_request": FormKind("To prepare the quote you asked for.", "product_updates"),
+    "contact_request": FormKind("To answer your message.", None),
+}
+
+
+def form_retention(kind: str) -> timedelta:
+    return timedelta(days=app_settings.FORM_RETENTION_DAYS[kind])
+
+
+@transaction.atomic
+def form_submission_create(
+    *,
+    kind: str,
+    email: str,
+    name: str,
+    company_name: str = "",
+    message: str = "",
+    details: dict | None = None,
+    source: str = "",
+    marketing: bool = False,
+    user=None,
+    ip_hash: str = "",
+) -> FormSubmission:
+    """Store a form and, when a marketing consent is asked for, get it confirmed.
+
+    A newsletter signup is a request for the newsletter: it is the marketing consent. Marketing
+    consents of people without a verified account address are recorded only once they confirm
+    from the mail we send (double opt-in); a signed-in account holder's verified address needs no
+    second check.
+    """
+    if kind not in FORM_KINDS:
+        raise ValidationError(_("Unknown kind of form."))
+    config = FORM_KINDS[kind]
+    if kind == "newsletter_signup":
+        marketing = True
+    marketing_purpose = None
+    if marketing and config.marketing_purpose:
+        marketing_purpose = selectors.purpose_get(config.marketing_purpose)
+    now = timezone.now()
+    submission = FormSubmission(
+        kind=kind,
+        user=user if user is not None and user.is_authenticated else None,
+        email=email.strip().lower(),
+        name=name.strip(),
+        company_name=company_name.strip(),
+        message=message.strip(),
+        details=details or {},
+        purpose=config.purpose,
+        source=source.strip()[:200],
+        marketing_purpose=marketing_purpose,
+        created_at=now,
+        retain_until=now + form_retention(kind),
+    )
+    submission.full_clean()
+    submission.save()
+    if marketing_purpose is None:
+        return submission
+    if submission.user_id is not None and _account_address_verified(submission):
+        submission.confirmed_at = now
+        submission.save(update_fields=["confirmed_at"])
+        consent_grant(
+            subject=Subject(user_id=submission.user_id),
+            purpose=marketing_purpose,
+            method=Method.FORM_SUBMISSION,
+            ip_hash=ip_hash,
+        )
+        _welcome_after_commit(submission)
+    else:
+        from .mail import confirmation_mail_send
+
+        confirmation_mail_send(submission=submission)
+    return submission
+
+
+def _account_address_verified(submission: FormSubmission) -> bool:
+    from allauth.account.models import EmailAddress
+
+    return EmailAddress.objects.filter(
+        user_id=submission.user_id, email__iexact=submission.email, verified=True
+    ).exists()
+
+
+def _welcome_after_commit(submission: FormSubmission) -> None:
+    if submission.marketing_purpose and submission.marketing_purpose.code == "newsletter":
+        from .mail import newsletter_welcome_send
+
+        newsletter_welcome_send(submission=submission)
+
+
+@transaction.atomic
+def form_submission_confirm(*, submission_id: int, ip_hash: str = "") -> FormSubmission | None:
+    """The person confirmed their address from the double opt-in mail: record the consent.
+
+    Idempotent: a second confirmation changes nothing. Returns None if the submission is gone.
+    """
+    submission = (
+        FormSubmission.objects.select_for_update(of=("self",))
+        .select_related("marketing_purpose")
+        .filter(pk=submission_id)
+        .first()
+    )
+    if submission is None:
+        return None
+    if submission.confirmed_at is not None or submission.marketing_purpose is None:
+        return submission
+    submission.confirmed_at = timezone.now()
+    submission.save(update_fields=["confirmed_at"])
+    subject = (
+        Subject(user_id=submission.user_id)
+        if submission.user_id is not None
+        else Subject(email=submission.email)
+    )
+    consent_grant(
+        subject=subject,
+        purpose=submission.marketing_purpose,
+        method=Method.FORM_SUBMISSION,
+        ip_hash=ip_hash,
+    )
+    _welcome_after_commit(submission)
+    return submission
+
+
+# --- First-party analytics: aggregate counts only ---
+
+
+def page_view_count(*, route: str, first_visit: bool, day=None) -> None:
+    day = day or timezone.localdate()
+    row, _ = PageViewCount.objects.get_or_create(day=day, route=route[:200])
+    PageViewCount.objects.filter(pk=row.pk).update(
+        views=F("views") + 1, visits=F("visits") + (1 if first_visit else 0)
+    )

@@ -1,0 +1,342 @@
+import json
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dsar.registry import Subject
+
+from . import mail, selectors, services, tokens
+from .cookies import cookie_choices, cookie_choices_set
+from .forms import (
+    MATERIALS,
+    CookieChoicesForm,
+    PreferencesForm,
+    PreferencesLinkForm,
+    SubmissionForm,
+)
+from .models import Channel, ConsentEvent, FormSubmission, Partner, Purpose
+
+SESSION_EMAIL = "consent_email_subject"
+SESSION_MATERIAL = "consent_last_material"
+LINK_REQUESTS_PER_HOUR = 3
+
+
+def _subject(request) -> Subject | None:
+    """Who the preference centre is for: the signed-in account holder, or the person without an
+    account who opened the link we mailed them."""
+    if request.user.is_authenticated:
+        return Subject(user_id=request.user.pk)
+    email = request.session.get(SESSION_EMAIL)
+    return Subject(email=email) if email else None
+
+
+def _link_problem(request, *, expired: bool = False, status: int = 400):
+    return render(request, "consent/link_problem.html", {"expired": expired}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    subject = _subject(request)
+    if subject is None:
+        return render(request, "consent/preferences_link.html", {"form": PreferencesLinkForm()})
+    purposes = list(selectors.purposes_for_preferences())
+    partners = Partner.objects.filter(is_active=True)
+    state = selectors.consent_state(subject=subject)
+    form = PreferencesForm(
+        request.POST if request.method == "POST" else None,
+        purposes=purposes,
+        partners=partners,
+        state=state,
+        gpc=request.gpc,
+    )
+    if request.method == "POST" and form.is_valid():
+        changes = services.consent_preferences_save(
+            subject=subject,
+            purposes=form.purpose_choices(),
+            partners=form.partner_choices(),
+            ip_hash=services.request_ip_hash(request),
+        )
+        if changes:
+            messages.success(request, _("Your preferences are saved."))
+        else:
+            messages.info(request, _("Nothing changed: your preferences were already like this."))
+        return redirect("consent:preferences")
+    return render(
+        request,
+        "consent/preferences.html",
+        {
+            "form": form,
+            "essential": [p for p in purposes if p.is_essential and p.channel == Channel.EMAIL],
+            "cookie_purposes": [p for p in purposes if p.channel == Channel.COOKIE],
+            "email_subject": None if request.user.is_authenticated else subject.email,
+        },
+    )
+
+
+@require_POST
+def preferences_link_request(request):
+    form = PreferencesLinkForm(request.POST)
+    if not form.is_valid():
+        return render(request, "consent/preferences_link.html", {"form": form}, status=400)
+    email = form.cleaned_data["email"].lower()
+    key = f"consent:link:{services.ip_hash(email)}"
+    sent_recently = cache.get(key, 0)
+    if sent_recently < LINK_REQUESTS_PER_HOUR and _known_address(email):
+        cache.set(key, sent_recently + 1, 3600)
+        mail.preferences_link_send(email=email)
+    # The same answer whether or not we know the address: nobody learns who is on our lists.
+    messages.info(
+        request,
+        _(
+            "If we hold that address, we have emailed it a link to your preferences. "
+            "It works for %(hours)d hours."
+        )
+        % {"hours": int(services.app_settings.PREFERENCES_LINK_MAX_AGE.total_seconds() // 3600)},
+    )
+    return redirect("consent:preferences")
+
+
+def _known_address(email: str) -> bool:
+    return (
+        get_user_model().objects.filter(email__iexact=email).exists()
+        or ConsentEvent.objects.filter(user__isnull=True, email=email).exists()
+        or FormSubmission.objects.filter(email=email).exists()
+    )
+
+
+@never_cache
+@require_GET
+def preferences_link_open(request, token):
+    try:
+        subject = tokens.preferences_token_read(token)
+    except tokens.TokenExpired:
+        return _link_problem(request, expired=True)
+    except tokens.TokenInvalid:
+        return _link_problem(request)
+    request.session[SESSION_EMAIL] = subject.email
+    request.session.set_expiry(3600)  # an hour to make changes, then ask for a new link
+    return redirect("consent:preferences")
+
+
+@require_POST
+def preferences_leave(request):
+    request.session.pop(SESSION_EMAIL, None)
+    messages.info(request, _("You have left your preferences."))
+    return redirect("home")
+
+
+@require_POST
+def preferences_partners_opt_out(request):
+    subject = _subject(request)
+    if subject is None:
+        return redirect("consent:preferences")
+    services.consent_partners_opt_out(subject=subject, ip_hash=services.request_ip_hash(request))
+    messages.success(request, _("You have opted out of every reselling partner."))
+    return redirect("consent:preferences")
+
+
+@never_cache
+@require_GET
+def preferences_receipt(request):
+    subject = _subject(request)
+    if subject is None:
+        return redirect("consent:preferences")
+    receipt = selectors.consent_receipt(subject=subject, language=request.LANGUAGE_CODE)
+    response = JsonResponse(receipt, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    stamp = timezone.now().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="workpex-consent-receipt-{stamp}.json"'
+    return response
+
+
+@csrf_exempt  # the signed token is the credential; RFC 8058 clients post without a CSRF token
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    try:
+        claim = tokens.unsubscribe_token_read(token)
+    except tokens.TokenExpired:
+        return _link_problem(request, expired=True)
+    except tokens.TokenInvalid:
+        return _link_problem(request)
+    purpose = Purpose.objects.filter(code=claim.purpose, is_essential=False).first()
+    partner = Partner.objects.filter(pk=claim.partner_id).first() if claim.partner_id else None
+    subject_exists = claim.subject.user_id is None or (
+        get_user_model().objects.filter(pk=claim.subject.user_id).exists()
+    )
+    if purpose is None or (claim.partner_id and partner is None) or not subject_exists:
+        return _link_problem(request, status=404)
+    context = {"purpose": purpose, "partner": partner, "token": token}
+    if request.method == "GET":
+        return render(request, "consent/unsubscribe.html", context)
+    everything = request.POST.get("scope") == "all"
+    services.consent_unsubscribe(
+        subject=claim.subject,
+        purpose=purpose,
+        partner=partner,
+        everything=everything,
+        ip_hash=services.request_ip_hash(request),
+    )
+    return render(request, "consent/unsubscribe_done.html", {**context, "everything": everything})
+
+
+def _safe_next(request, url: str) -> str:
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return "/"
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def cookie_settings(request):
+    current = cookie_choices(request)
+    if request.method == "POST":
+        form = CookieChoicesForm(request.POST)
+        if form.is_valid():
+            choices = form.choices()
+            response = redirect(_safe_next(request, form.cleaned_data.get("next") or ""))
+            cookie_choices_set(response, choices=choices, secure=request.is_secure())
+            if request.user.is_authenticated:
+                services.cookie_choices_record(
+                    user=request.user,
+                    choices={
+                        "analytics_cookies": choices["analytics"] and not request.gpc,
+                        "social_widgets": choices["social"],
+                    },
+                    ip_hash=services.request_ip_hash(request),
+                )
+            messages.success(request, _("Your cookie choices are saved."))
+            return response
+        return render(request, "consent/cookies.html", {"form": form}, status=400)
+    form = CookieChoicesForm(
+        initial={
+            "analytics": current.analytics,
+            "social": current.social,
+            "next": request.GET.get("next", ""),
+        }
+    )
+    return render(
+        request,
+        "consent/cookies.html",
+        {"form": form, "purposes": Purpose.objects.filter(channel=Channel.COOKIE, is_active=True)},
+    )
+
+
+@require_GET
+def gpc_json(request):
+    """https://privacycg.github.io/gpc-spec/#gpc-support-resource"""
+    return JsonResponse({"gpc": True, "lastUpdate": "2026-11-24"})
+
+
+@csrf_exempt  # counts only; refused unless this browser accepted analytics
+@require_POST
+def analytics_page_view(request):
+    if not cookie_choices(request).analytics:
+        return HttpResponse(status=204)  # no consent (or GPC): nothing is counted
+    try:
+        data = json.loads(request.body or b"{}")
+        path = str(data.get("path", ""))[:500]
+        first_visit = bool(data.get("first"))
+        match = resolve(path.split("?")[0])
+    except (ValueError, Resolver404):
+        return HttpResponse(status=400)
+    # The route pattern, never the path itself: paths can carry tokens.
+    route = "/" + (match.route or "").lstrip("/")
+    services.page_view_count(route=route, first_visit=first_visit)
+    return HttpResponse(status=204)
+
+
+@require_http_methods(["GET", "POST"])
+def form_submit(request, kind):
+    if kind not in FormSubmission.Kind.values:
+        raise Http404(_("There is no such form."))
+    form = SubmissionForm(
+        request.POST if request.method == "POST" else None, kind=kind, user=request.user
+    )
+    source = (request.POST.get("source") or request.GET.get("source") or "")[:200]
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        submission = services.form_submission_create(
+            kind=kind,
+            email=data["email"],
+            name=data["name"],
+            company_name=data.get("company_name", ""),
+            message=data.get("message", ""),
+            details=form.details(),
+            source=source,
+            marketing=bool(data.get("marketing")),
+            user=request.user,
+            ip_hash=services.request_ip_hash(request),
+        )
+        if kind == "material_download":
+            request.session[SESSION_MATERIAL] = data["material"]
+        return redirect("consent:form_thanks", kind=kind, pending=int(_pending(submission)))
+    return render(
+        request,
+        "consent/form.html",
+        {
+            "form": form,
+            "kind": kind,
+            "kind_label": FormSubmission.Kind(kind).label,
+            "source": source,
+            "retention_days": services.app_settings.FORM_RETENTION_DAYS[kind],
+            "purpose_text": services.FORM_KINDS[kind].purpose,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _pending(submission: FormSubmission) -> bool:
+    return submission.marketing_purpose_id is not None and submission.confirmed_at is None
+
+
+@require_GET
+def form_thanks(request, kind, pending):
+    if kind not in FormSubmission.Kind.values:
+        raise Http404(_("There is no such form."))
+    material = None
+    if kind == "material_download":
+        slug = request.session.get(SESSION_MATERIAL)
+        if slug in MATERIALS:
+            title, path = MATERIALS[slug]
+            material = {"title": title, "url": static(path)}
+    return render(
+        request,
+        "consent/form_thanks.html",
+        {"kind": kind, "pending": bool(pending), "material": material},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def form_confirm(request, token):
+    """Double opt-in. GET only shows a button, so mail scanners confirm nothing."""
+    try:
+        submission_id = tokens.confirmation_token_read(token)
+    except tokens.TokenExpired:
+        return _link_problem(request, expired=True)
+    except tokens.TokenInvalid:
+        return _link_problem(request)
+    submission = FormSubmission.objects.select_related("marketing_purpose").filter(pk=submission_id)
+    submission = submission.first()
+    if submission is None or submission.marketing_purpose is None:
+        return _link_problem(request, status=404)
+    if request.method == "POST":
+        submission = services.form_submission_confirm(
+            submission_id=submission.pk, ip_hash=services.request_ip_hash(request)
+        )
+        return render(request, "consent/confirm_done.html", {"submission": submission})
+    return render(request, "consent/confirm.html", {"submission": submission, "token": token})

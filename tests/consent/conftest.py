@@ -1,0 +1,35 @@
+import pytest
+
+from consent import services
+from consent.models import ConsentEvent, Partner
+from dsar.registry import Subject
+
+
+@pytest.fixture
+def partners(db):
+    return [
+        Partner.objects.create(code="northwind", name="Northwind Resellers"),
+        Partner.objects.create(code="contoso", name="Contoso Partners"),
+    ]
+
+
+def grant(subject: Subject, purpose: str, *, partner=None, method="preference_centre"):
+    return services.consent_record(
+        subject=subject, purpose=purpose, action="granted", method=method, partner=partner
+    )
+
+
+def withdraw(subject: Subject, purpose: str, *, partner=None, method="preference_centre"):
+    return services.consent_record(
+        subject=subject, purpose=purpose, action="withdrawn", method=method, partner=partner
+    )
+
+
+@pytest.fixture
+def user_subject(user):
+    return Subject(user_id=user.pk)
+
+
+@pytest.fixture
+def ledger_count():
+    return lambda: ConsentEvent.objects.count()

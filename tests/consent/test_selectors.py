@@ -1,0 +1,275 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.utils import timezone
+
+from accounts.models import User
+from consent import selectors
+from consent.models import ConsentEvent, PolicyVersion, Purpose
+from dsar.registry import Subject
+from dsar.services import processing_block_add
+from tests.factories import UserFactory
+
+from .conftest import grant, withdraw
+
+pytestmark = pytest.mark.django_db
+
+
+def both_gates(subject: Subject, purpose: str, partner=None) -> bool:
+    """The single gate and the bulk gate must always agree."""
+    single = selectors.can_contact(subject, purpose, partner=partner)
+    if subject.user_id is not None:
+        bulk = selectors.contactable(
+            User.objects.filter(pk=subject.user_id), purpose=purpose, partner=partner
+        ).exists()
+    else:
+        grants = ConsentEvent.objects.filter(email=subject.email.lower(), user__isnull=True)
+        bulk = (
+            selectors.contactable(grants, purpose=purpose, partner=partner, email_field="email")
+            .filter(consent_uid__isnull=True)
+            .exists()
+        )
+    assert single == bulk, f"single gate says {single}, bulk gate says {bulk}"
+    return single
+
+
+def test_nothing_granted_means_no_marketing(user_subject):
+    assert both_gates(user_subject, "newsletter") is False
+
+
+def test_grant_then_withdraw_then_grant_again(user_subject):
+    grant(user_subject, "newsletter")
+    assert both_gates(user_subject, "newsletter") is True
+    assert both_gates(user_subject, "events") is False  # one purpose says nothing of another
+    withdraw(user_subject, "newsletter", method="unsubscribe_link")
+    assert both_gates(user_subject, "newsletter") is False
+    grant(user_subject, "newsletter")
+    assert both_gates(user_subject, "newsletter") is True
+
+
+def test_essential_mail_always_passes_even_for_the_unsubscribed_and_restricted(user_subject):
+    grant(user_subject, "newsletter")
+    withdraw(user_subject, "newsletter", method="unsubscribe_link")
+    processing_block_add(kind="restriction", subject=user_subject, purpose="")
+    for code in ("account_security", "payment", "policy_changes", "requests"):
+        assert both_gates(user_subject, code) is True
+
+
+def test_an_unverified_account_address_gets_no_marketing(user, user_subject):
+    grant(user_subject, "newsletter")
+    EmailAddress.objects.filter(user=user).update(verified=False)
+    assert both_gates(user_subject, "newsletter") is False
+
+
+def test_email_only_subject_and_the_account_with_that_address_are_one_person(user):
+    by_email = Subject(email=user.email.upper())
+    grant(by_email, "newsletter", method="form_submission")  # before they had an account
+    assert both_gates(Subject(user_id=user.pk), "newsletter") is True
+    assert selectors.can_contact(by_email, "newsletter") is True
+    withdraw(Subject(user_id=user.pk), "newsletter")  # later, signed in
+    assert selectors.can_contact(by_email, "newsletter") is False
+    assert both_gates(Subject(user_id=user.pk), "newsletter") is False
+
+
+def test_email_only_subject_without_account():
+    person = Subject(email="Lena@Example.org")
+    assert both_gates(person, "events") is False
+    grant(person, "events", method="form_submission")
+    assert both_gates(Subject(email="lena@example.org"), "events") is True
+    withdraw(person, "events", method="unsubscribe_link")
+    assert both_gates(person, "events") is False
+
+
+def test_partners_one_by_one_and_opt_out_of_every_partner(user_subject, partners):
+    northwind, contoso = partners
+    grant(user_subject, "partner_notifications", partner=northwind)
+    assert both_gates(user_subject, "partner_notifications", northwind.pk) is True
+    assert both_gates(user_subject, "partner_notifications", contoso.pk) is False
+    grant(user_subject, "partner_notifications", partner=contoso)
+    withdraw(user_subject, "partner_notifications")  # every partner
+    assert both_gates(user_subject, "partner_notifications", northwind.pk) is False
+    assert both_gates(user_subject, "partner_notifications", contoso.pk) is False
+    grant(user_subject, "partner_notifications", partner=contoso)  # later, one again
+    assert both_gates(user_subject, "partner_notifications", contoso.pk) is True
+    assert both_gates(user_subject, "partner_notifications", northwind.pk) is False
+
+
+def test_a_per_partner_purpose_needs_its_partner(user_subject):
+    with pytest.raises(ValueError, match="partner"):
+        selectors.can_contact(user_subject, "partner_notifications")
+
+
+def test_inactive_partner_or_purpose_stops_mail(user_subject, partners):
+    northwind = partners[0]
+    grant(user_subject, "partner_notifications", partner=northwind)
+    grant(user_subject, "newsletter")
+    northwind.is_active = False
+    northwind.save()
+    Purpose.objects.filter(code="newsletter").update(is_active=False)
+    assert both_gates(user_subject, "partner_notifications", northwind.pk) is False
+    assert both_gates(user_subject, "newsletter") is False
+
+
+@pytest.mark.parametrize(
+    ("kind", "block_purpose", "stopped", "allowed"),
+    [
+        ("restriction", "newsletter", ["newsletter"], ["events"]),
+        ("objection", "direct_marketing", ["newsletter", "events"], []),
+        ("restriction", "", ["newsletter", "events"], []),
+    ],
+)
+def test_dsar_restrictions_and_objections_stop_mail(
+    user_subject, kind, block_purpose, stopped, allowed
+):
+    for code in ("newsletter", "events"):
+        grant(user_subject, code)
+    processing_block_add(kind=kind, subject=user_subject, purpose=block_purpose)
+    for code in stopped:
+        assert both_gates(user_subject, code) is False
+    for code in allowed:
+        assert both_gates(user_subject, code) is True
+
+
+def test_a_block_recorded_by_email_stops_the_account_too(user, user_subject):
+    grant(user_subject, "newsletter")
+    processing_block_add(kind="objection", subject=Subject(email=user.email.upper()), purpose="")
+    assert both_gates(user_subject, "newsletter") is False
+
+
+def test_lifted_block_lets_mail_through_again(user_subject):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dsar.services import processing_block_announce_lift, processing_blocks_lift_due
+
+    grant(user_subject, "newsletter")
+    block = processing_block_add(kind="restriction", subject=user_subject, purpose="newsletter")
+    assert both_gates(user_subject, "newsletter") is False
+    processing_block_announce_lift(block=block, actor=None, reason="Checked.")
+    assert both_gates(user_subject, "newsletter") is False  # announced, not lifted yet
+    processing_blocks_lift_due(now=timezone.now() + timedelta(days=8))
+    assert both_gates(user_subject, "newsletter") is True
+
+
+def test_cookie_purposes_are_not_a_mail_gate(user_subject):
+    with pytest.raises(ValueError):
+        selectors.can_contact(user_subject, "analytics_cookies")
+
+
+def test_unknown_purpose_is_a_clear_error(user_subject):
+    with pytest.raises(selectors.UnknownPurpose):
+        selectors.can_contact(user_subject, "carrier_pigeons")
+
+
+def _people(count: int, start: int) -> list[User]:
+    users = User.objects.bulk_create(
+        [
+            User(
+                username=f"bulk{start + i}",
+                email=f"bulk{start + i}@example.com",
+                full_name="Bulk Person",
+                company_name="Bulk Ltd",
+                country="IE",
+            )
+            for i in range(count)
+        ]
+    )
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in users]
+    )
+    policy = selectors.policy_version_in_force()
+    newsletter = Purpose.objects.get(code="newsletter")
+    now = timezone.now()
+    events = []
+    for i, u in enumerate(users):
+        events.append(
+            ConsentEvent(
+                user=u,
+                purpose=newsletter,
+                action="granted",
+                method="signup",
+                policy_version=policy,
+                at=now - timedelta(days=2),
+            )
+        )
+        if i % 3 == 0:  # a third withdrew since
+            events.append(
+                ConsentEvent(
+                    user=u,
+                    purpose=newsletter,
+                    action="withdrawn",
+                    method="unsubscribe_link",
+                    policy_version=policy,
+                    at=now - timedelta(days=1),
+                )
+            )
+    ConsentEvent.objects.bulk_create(events)
+    for u in users[1:3]:
+        processing_block_add(kind="objection", subject=Subject(user_id=u.pk), purpose="")
+    return users
+
+
+@pytest.mark.parametrize("count", [10, 1000])
+def test_bulk_gate_uses_the_same_number_of_queries_for_10_and_1000(
+    count, django_assert_num_queries
+):
+    users = _people(count, start=0)
+    expected = {u.pk for i, u in enumerate(users) if i % 3 != 0 and i not in (1, 2)}
+    recipients = User.objects.filter(username__startswith="bulk")
+    with django_assert_num_queries(2):  # the purpose, then the recipients
+        allowed = list(
+            selectors.contactable(recipients, purpose="newsletter").values_list("pk", flat=True)
+        )
+    assert set(allowed) == expected
+
+
+def test_policy_version_in_force():
+    first = PolicyVersion.objects.get(version="1.0")
+    assert selectors.policy_version_in_force() == first
+    assert selectors.policy_version_in_force(at=datetime(2025, 12, 31, tzinfo=UTC)) is None
+    later = PolicyVersion.objects.create(
+        version="2.0",
+        text="New text",
+        published_at=timezone.now(),
+        effective_at=timezone.now() + timedelta(days=30),
+    )
+    assert selectors.policy_version_in_force() == first
+    assert selectors.policy_version_in_force(at=later.effective_at) == later
+
+
+def test_consent_receipt_follows_the_kantara_fields(user, user_subject, partners):
+    grant(user_subject, "newsletter", method="signup")
+    grant(user_subject, "partner_notifications", partner=partners[0])
+    withdraw(user_subject, "newsletter", method="unsubscribe_link")
+    receipt = selectors.consent_receipt(subject=user_subject)
+    for field in (
+        "version",
+        "jurisdiction",
+        "consentTimestamp",
+        "collectionMethod",
+        "consentReceiptID",
+        "language",
+        "piiPrincipalId",
+        "piiControllers",
+        "policyUrl",
+        "services",
+        "sensitive",
+        "spiCat",
+    ):
+        assert field in receipt
+    assert receipt["piiPrincipalId"] == user.email
+    consented = receipt["services"][0]["purposes"]
+    assert [p["thirdPartyName"] for p in consented] == ["Northwind Resellers"]
+    assert [e["state"] for e in receipt["consentHistory"]] == ["granted", "granted", "withdrawn"]
+    assert all(e["policyVersion"] == "1.0" for e in receipt["consentHistory"])
+    states = {(s["purpose"], s["partner"]): s["state"] for s in receipt["consentState"]}
+    assert states[("newsletter", None)] == "not granted"
+    assert states[("account_security", None)] == "granted"
+
+
+def test_consent_state_of_another_person_is_not_mixed_in(user_subject):
+    other = UserFactory()
+    grant(Subject(user_id=other.pk), "newsletter")
+    assert selectors.consent_state(subject=user_subject).latest == {}
