@@ -151,20 +151,18 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        queryset = (
-            super()
-            .get_queryset(request)
-            .annotate(
-                closed=Case(
-                    When(state__in=CLOSED_STATES, then=Value(1)),
-                    default=Value(0),
-                    output_field=IntegerField(),
-                )
-            )
-        )
+        queryset = super().get_queryset(request)
         if not request.user.has_perm(OFFICER_PERMISSION):
             queryset = queryset.filter(assignee=request.user)  # support: only what is theirs
-        return queryset.order_by("closed", "due_at", "filed_at")  # open first, overdue on top
+        return queryset
+
+    def get_ordering(self, request):
+        closed_last = Case(
+            When(state__in=CLOSED_STATES, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        return (closed_last.asc(), "due_at", "filed_at")  # open first, overdue on top
 
     @admin.display(description=_("due"), ordering="due_at")
     def due_display(self, obj):

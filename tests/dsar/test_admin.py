@@ -24,9 +24,9 @@ def officer_client(client, make_staff):
 
 @pytest.mark.django_db
 def test_queue_lists_overdue_first_and_closed_last(officer_client):
+    closed = file_for(UserFactory())  # filed first: the earliest due date, but closed
     late = file_for(UserFactory())
     soon = file_for(UserFactory())
-    closed = file_for(UserFactory())
     DataSubjectRequest.objects.filter(pk=late.pk).update(due_at=timezone.now() - timedelta(days=1))
     services.dsar_request_withdraw(request=closed, user=None)
     page = officer_client.get("/admin/dsar/datasubjectrequest/").content.decode()
