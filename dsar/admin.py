@@ -36,6 +36,24 @@ APPLY_LABELS = {
 }
 
 
+class ReadOnlyAdminMixin:
+    """Rows shown in the admin that nobody adds, changes or deletes there."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+
 class AuditedViewMixin:
     """Staff opening a person's record in the admin is written to the audit log."""
 
@@ -57,19 +75,11 @@ class AuditedViewMixin:
         return response
 
 
-class RequestEventInline(admin.TabularInline):
+class RequestEventInline(ReadOnlyInline):
     model = RequestEvent
-    extra = 0
-    can_delete = False
     fields = ("at", "kind", "actor", "from_state", "to_state", "text", "internal")
     readonly_fields = fields
     verbose_name_plural = _("Timeline")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -95,19 +105,11 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RecipientNotificationInline(admin.TabularInline):
+class RecipientNotificationInline(ReadOnlyInline):
     model = RecipientNotification
-    extra = 0
-    can_delete = False
     fields = ("recipient_name", "adapter", "state", "attempts", "last_error", "done_at", "done_by")
     readonly_fields = fields
     verbose_name_plural = _("Recipients to tell (GDPR Art. 19)")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DataSubjectRequest)
@@ -338,34 +340,16 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("at", "action", "actor", "actor_kind", "subject_ref", "object_type", "reason")
     list_filter = ("action", "actor_kind", ("at", admin.DateFieldListFilter))
     search_fields = ("subject_ref", "action", "object_id", "actor__username")
     list_select_related = ("actor",)
     date_hierarchy = "at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ProcessingBlock)
-class ProcessingBlockAdmin(admin.ModelAdmin):
+class ProcessingBlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("kind", "purpose", "user", "created_at", "lifted_at")
     list_filter = ("kind", "purpose", ("lifted_at", admin.EmptyFieldListFilter))
     readonly_fields = ("kind", "user", "email", "purpose", "reason", "created_at", "lifted_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

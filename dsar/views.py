@@ -112,21 +112,27 @@ def request_detail(request, public_id):
     )
 
 
-@require_POST
-def request_withdraw(request, public_id):
+def _owner_action(request, public_id, action, done_message):
+    """A POST by the person whose request it is (logged in, or holding its signed link)."""
     token = request.POST.get("t", "")
     dsar_request = selectors.request_for_viewer(public_id=public_id, user=request.user, token=token)
     if dsar_request is None:
         raise Http404(_("No such request, or it is not yours."))
+    user = request.user if request.user.is_authenticated else None
     try:
-        services.dsar_request_withdraw(
-            request=dsar_request, user=request.user if request.user.is_authenticated else None
-        )
+        action(request=dsar_request, user=user)
     except services.RequestError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, _("Your request is withdrawn."))
+        messages.success(request, done_message)
     return redirect(_detail_path(dsar_request, token))
+
+
+@require_POST
+def request_withdraw(request, public_id):
+    return _owner_action(
+        request, public_id, services.dsar_request_withdraw, _("Your request is withdrawn.")
+    )
 
 
 def _detail_path(dsar_request, token: str) -> str:
@@ -161,16 +167,9 @@ def export_download(request, public_id, part):
 
 @require_POST
 def erasure_cancel(request, public_id):
-    token = request.POST.get("t", "")
-    dsar_request = selectors.request_for_viewer(public_id=public_id, user=request.user, token=token)
-    if dsar_request is None:
-        raise Http404(_("No such request, or it is not yours."))
-    try:
-        services.erasure_cancel(
-            request=dsar_request, user=request.user if request.user.is_authenticated else None
-        )
-    except services.RequestError as error:
-        messages.error(request, error.messages[0])
-    else:
-        messages.success(request, _("The erasure is cancelled. We keep your data."))
-    return redirect(_detail_path(dsar_request, token))
+    return _owner_action(
+        request,
+        public_id,
+        services.erasure_cancel,
+        _("The erasure is cancelled. We keep your data."),
+    )
