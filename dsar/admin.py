@@ -235,6 +235,7 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
             ]
             context["can_work"] = request.user.has_perm(OFFICER_PERMISSION)
             context["extension_form"] = ExtensionForm()
+            context["lift_notice_days"] = services.LIFT_NOTICE_DAYS
             context["act_url"] = reverse("admin:dsar_datasubjectrequest_act", args=[obj.pk])
             context["can_apply"] = (
                 obj.state == RequestState.IN_PROGRESS and obj.kind in APPLY_LABELS

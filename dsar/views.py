@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
+from .app_settings import app_settings
 from .authorities import authority_for
 from .forms import RequestForm
 from .mail import view_token
@@ -64,7 +65,11 @@ def request_new(request):
 def _after_filing(request, dsar_request, joined, user):
     if user is None:
         # The same answer whether or not the address is known: no account enumeration.
-        return render(request, "dsar/request_check_email.html", status=200)
+        return render(
+            request,
+            "dsar/request_check_email.html",
+            {"confirm_days": app_settings.CONFIRMATION_DAYS},
+        )
     if joined:
         messages.info(
             request,

@@ -100,7 +100,7 @@ def dsar_request_file(
     if kind not in RequestKind.values:
         raise RequestError(_("Choose what you are asking for."))
     if user is None and not email:
-        raise RequestError(_("Give the email address we should answer."))
+        raise RequestError(_("Give the email address we should reply to."))
     email = user.email if user is not None else email.strip()
     if rectification_target and rectification_target not in dict(registry.rectifiable_choices()):
         raise RequestError(_("Choose a field from the list."))
