@@ -9,6 +9,7 @@ from .models import ConsentEvent, FormSubmission, PageViewCount, Partner, Policy
 personal_data(
     ConsentEvent,
     category="Consents and marketing preferences",
+    data_subjects=("Account holders", "People without an account who gave us their address"),
     purpose=(
         "To know what you agreed to and withdrew, when and how, so that we contact you only as "
         "you allow, and can prove it."
@@ -25,6 +26,7 @@ personal_data(
 personal_data(
     FormSubmission,
     category="Forms you sent us",
+    data_subjects=("Account holders", "People without an account who filled in a form"),
     purpose=(
         "To handle what you asked for: event registrations, newsletter signups, downloads, "
         "contests, surveys, support, quotes and messages."

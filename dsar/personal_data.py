@@ -50,6 +50,7 @@ personal_data(
 personal_data(
     DataSubjectRequest,
     category="Your privacy requests",
+    data_subjects=("Account holders", "Anyone who exercises a privacy right by email"),
     purpose="To handle the rights you exercise, and to prove we did.",
     source=Source.PROVIDED,
     retention="Three years after the request is closed; detached from you if you ask for erasure.",

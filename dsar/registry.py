@@ -80,6 +80,9 @@ class PersonalData:
     # Retention sweeps: rows whose `retention_field` is older than `retention_period` are erased.
     retention_field: str | None = None
     retention_period: timedelta | None = None
+    # Records of processing (GDPR Art. 30): whose data this is, and any transfer outside the EEA.
+    data_subjects: tuple[str, ...] = ("Account holders",)
+    transfers: str = "None outside the EEA"
     # Erasure order: lower runs first (rows that point at others before the rows they point at).
     erase_order: int = 50
     # False where the primary key is itself a secret (a session key): exports leave it out.

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("consent.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("privacy/", include("dsar.urls")),
+    path("admin/desk/", include("desk.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -45,6 +45,7 @@ LOCAL_APPS = [
     "accounts",
     "consent",
     "ops",
+    "desk",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

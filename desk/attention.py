@@ -1,0 +1,85 @@
+"""What needs a privacy officer's attention now, each item with a link straight to it."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dsar.models import (
+    MAX_NOTIFY_ATTEMPTS,
+    OPEN_STATES,
+    DataSubjectRequest,
+    ErasureSchedule,
+    ExportFile,
+    RecipientNotification,
+    RequestState,
+)
+
+
+@dataclass
+class Item:
+    title: str
+    count: int
+    url: str
+    urgent: bool = False
+
+
+def _changelist(model: str, query: str = "") -> str:
+    return reverse(f"admin:dsar_{model}_changelist") + (f"?{query}" if query else "")
+
+
+def officer_attention(*, now=None) -> list[Item]:
+    now = now or timezone.now()
+    week = now + timedelta(days=7)
+    working = DataSubjectRequest.objects.filter(state__in=OPEN_STATES).exclude(
+        state=RequestState.AWAITING_CONFIRMATION
+    )
+    return [
+        Item(
+            _("Overdue requests"),
+            working.filter(due_at__lt=now).count(),
+            _changelist("datasubjectrequest", "due=overdue"),
+            urgent=True,
+        ),
+        Item(
+            _("Unassigned open requests"),
+            working.filter(assignee__isnull=True).count(),
+            _changelist("datasubjectrequest", "due=unassigned"),
+            urgent=True,
+        ),
+        Item(
+            _("Requests due within 7 days"),
+            working.filter(due_at__gte=now, due_at__lt=week).count(),
+            _changelist("datasubjectrequest", "due=week"),
+        ),
+        Item(
+            _("Packages waiting for review"),
+            ExportFile.objects.filter(state=ExportFile.State.READY).count(),
+            _changelist("datasubjectrequest", "state__exact=in_progress"),
+        ),
+        Item(
+            _("Erasures scheduled for the coming week"),
+            ErasureSchedule.objects.filter(
+                state=ErasureSchedule.State.SCHEDULED, due_at__lt=week
+            ).count(),
+            _changelist("datasubjectrequest", "kind__exact=erasure&state__exact=in_progress"),
+        ),
+        Item(
+            _("Failed jobs (exports, recipient notices)"),
+            ExportFile.objects.filter(state=ExportFile.State.FAILED).count()
+            + RecipientNotification.objects.filter(
+                state=RecipientNotification.State.FAILED, attempts__gte=MAX_NOTIFY_ATTEMPTS
+            ).count(),
+            _changelist("datasubjectrequest", "state__exact=in_progress"),
+            urgent=True,
+        ),
+        Item(
+            _("Recipients to contact by hand"),
+            RecipientNotification.objects.filter(
+                adapter="", state=RecipientNotification.State.PENDING
+            ).count(),
+            _changelist("datasubjectrequest", "state__exact=in_progress"),
+        ),
+    ]

@@ -1,0 +1,213 @@
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import models
+from django.test.utils import isolate_apps
+from pypdf import PdfReader
+
+from desk import metrics, records
+from dsar import registry
+from dsar.deadlines import add_months
+from dsar.models import AuditEvent, DataSubjectRequest, RequestKind, RequestState
+from tests.conftest import login_with_totp
+from tests.factories import UserFactory
+
+START = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+def request_row(
+    kind, *, received_days=0, closed_after=None, state=None, extended=False, due_in_past=False
+):
+    received = START + timedelta(days=received_days)
+    due = add_months(received, 1)
+    if extended:
+        due = add_months(due, 2)
+    if due_in_past:
+        due = datetime(2026, 4, 1, tzinfo=UTC)
+    closed = received + timedelta(days=closed_after) if closed_after is not None else None
+    return DataSubjectRequest.objects.create(
+        kind=kind,
+        state=state or (RequestState.COMPLETED if closed else RequestState.IN_PROGRESS),
+        user=UserFactory(),
+        received_at=received,
+        verified_at=received,
+        original_due_at=add_months(received, 1),
+        due_at=due,
+        extended_at=received + timedelta(days=3) if extended else None,
+        extension_reason="Complex." if extended else "",
+        closed_at=closed,
+        outcome="Not possible." if state == RequestState.REJECTED else "",
+    )
+
+
+@pytest.fixture
+def known_requests(db):
+    request_row(RequestKind.ACCESS, closed_after=10)  # on time
+    request_row(RequestKind.ACCESS, closed_after=40, extended=True)  # on time thanks to it
+    request_row(RequestKind.ERASURE, closed_after=35)  # late
+    request_row(RequestKind.ERASURE, closed_after=5)  # on time
+    request_row(RequestKind.RECTIFICATION, closed_after=3, state=RequestState.REJECTED)
+    request_row(RequestKind.RESTRICTION, due_in_past=True)  # open and overdue
+    request_row(RequestKind.OBJECTION)  # open
+    request_row(RequestKind.ACCESS, received_days=-30, closed_after=1)  # before the period
+
+
+def period():
+    return START, START + timedelta(days=30)
+
+
+def test_metrics_match_hand_computed_values_for_an_even_count(known_requests):
+    result = metrics.request_metrics(
+        start=START, end=START + timedelta(days=30), now=datetime(2026, 6, 1, tzinfo=UTC)
+    )
+    assert result.by_kind[RequestKind.ACCESS] == {RequestState.COMPLETED: 2}
+    assert result.by_kind[RequestKind.RECTIFICATION] == {RequestState.REJECTED: 1}
+    assert result.completed == 4
+    assert result.median_days == pytest.approx(22.5)  # (10 + 35) / 2 of [5, 10, 35, 40]
+    assert result.p90_days == pytest.approx(38.5)  # 35 + 0.7 × (40 − 35)
+    assert result.on_time == 3 and result.on_time_share == pytest.approx(0.75)
+    assert result.extensions == 1
+    assert result.open_now == 2 and result.overdue_now == 2
+    assert sum(b["count"] for b in result.time_to_complete) == 4
+    assert [b["count"] for b in result.time_to_complete] == [1, 1, 0, 2, 0]
+
+
+def test_metrics_for_an_odd_count(known_requests):
+    request_row(RequestKind.PORTABILITY, received_days=1, closed_after=20)
+    result = metrics.request_metrics(start=START, end=START + timedelta(days=30))
+    assert result.median_days == pytest.approx(20)  # [5, 10, 20, 35, 40]
+    assert result.p90_days == pytest.approx(38)  # 35 + 0.6 × 5
+
+
+def test_python_percentile_matches_percentile_cont():
+    assert metrics.percentile([5, 10, 35, 40], 0.5) == 22.5
+    assert metrics.percentile([5, 10, 35, 40], 0.9) == pytest.approx(38.5)
+    assert metrics.percentile([7], 0.9) == 7
+    assert metrics.percentile([], 0.5) is None
+
+
+def test_query_count_does_not_grow_with_the_data(db, django_assert_max_num_queries):
+    for i in range(3):
+        request_row(RequestKind.ACCESS, received_days=i, closed_after=4)
+    with django_assert_max_num_queries(6):
+        metrics.request_metrics(start=START, end=START + timedelta(days=30))
+    for i in range(30):
+        request_row(RequestKind.ERASURE, received_days=i % 20, closed_after=i)
+    with django_assert_max_num_queries(6):
+        metrics.request_metrics(start=START, end=START + timedelta(days=30))
+
+
+def test_ccpa_disclosure(known_requests):
+    rows = {r["type"]: r for r in metrics.ccpa_disclosure(year=2026)}
+    know = rows["Requests to know"]
+    assert (know["received"], know["complied"], know["denied"]) == (3, 3, 0)
+    assert know["median_days"] == pytest.approx(10)  # [1, 10, 40]
+    delete = rows["Requests to delete"]
+    assert (delete["received"], delete["complied"], delete["median_days"]) == (2, 2, 20)
+    correct = rows["Requests to correct"]
+    assert (correct["denied"], correct["median_days"]) == (1, 3)
+
+
+def test_records_come_from_the_registry():
+    activities = {a.name: a for a in records.records_of_processing()}
+    assert set(activities) == set(registry.categories())
+    account = activities["Account and profile"]
+    assert any("date of birth" in line for line in account.data)
+    assert "Account holders" in account.data_subjects
+
+
+@isolate_apps("desk")
+def test_a_registry_change_shows_up_without_hand_edits():
+    class Webinar(models.Model):
+        email = models.EmailField()
+
+        class Meta:
+            app_label = "desk"
+
+    registry.personal_data(
+        Webinar,
+        category="Webinar recordings",
+        purpose="To send you the recording.",
+        source=registry.Source.PROVIDED,
+        retention="90 days",
+        recipients=("Video host",),
+        export_fields=("email",),
+        erasure=registry.ErasureStrategy.DELETE,
+        email_field="email",
+    )
+    try:
+        names = [a.name for a in records.records_of_processing()]
+        assert "Webinar recordings" in names
+    finally:
+        registry._registry.pop(Webinar._meta.label)
+
+
+@pytest.fixture
+def officer_client(client, make_staff):
+    officer, secret = make_staff("Privacy officer")
+    login_with_totp(client, officer, secret)
+    client.officer = officer
+    return client
+
+
+REPORTS = [
+    "/admin/desk/",
+    "/admin/desk/records-of-processing/",
+    "/admin/desk/records-of-processing/?format=csv",
+    "/admin/desk/records-of-processing/?format=pdf",
+    "/admin/desk/request-metrics/",
+    "/admin/desk/request-metrics/?format=csv",
+    "/admin/desk/ccpa-disclosure/",
+    "/admin/desk/ccpa-disclosure/?format=csv",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", REPORTS)
+def test_every_report_opens_for_an_officer_and_is_audited(officer_client, url):
+    response = officer_client.get(url)
+    assert response.status_code == 200
+    assert AuditEvent.objects.filter(action="report_opened", actor=officer_client.officer).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", REPORTS)
+def test_support_gets_403_on_every_report(client, make_staff, url):
+    support, secret = make_staff("Support")
+    login_with_totp(client, support, secret)
+    assert client.get(url).status_code == 403
+    assert AuditEvent.objects.filter(action="report_refused", actor=support).exists()
+
+
+@pytest.mark.django_db
+def test_reports_need_the_admin_login(client):
+    assert client.get("/admin/desk/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_pdf_opens_and_holds_the_registrys_purposes(officer_client):
+    response = officer_client.get("/admin/desk/records-of-processing/?format=pdf")
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert reader.metadata.title == "Records of processing activities (GDPR Art. 30)"
+    for activity in records.records_of_processing():
+        assert activity.name in text
+        for purpose in activity.purposes:
+            assert " ".join(purpose.split()[:4]) in text
+
+
+@pytest.mark.django_db
+def test_csv_holds_every_activity(officer_client):
+    text = officer_client.get("/admin/desk/records-of-processing/?format=csv").content.decode()
+    for name in registry.categories():
+        assert name in text
+
+
+@pytest.mark.django_db
+def test_bad_period_input_gets_a_clear_message(officer_client):
+    page = officer_client.get("/admin/desk/request-metrics/?start=yesterday&end=2026-13-45")
+    assert page.status_code == 200
+    assert "is not a date" in page.content.decode()
+    page = officer_client.get("/admin/desk/request-metrics/?start=2026-05-01&end=2026-04-01")
+    assert "starts after it ends" in page.content.decode()
