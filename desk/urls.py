@@ -9,4 +9,5 @@ urlpatterns = [
     path("records-of-processing/", views.records_of_processing, name="records"),
     path("request-metrics/", views.request_metrics, name="request_metrics"),
     path("ccpa-disclosure/", views.ccpa_disclosure, name="ccpa"),
+    path("consent-insights/", views.consent_report, name="consent"),
 ]

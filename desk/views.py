@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from dsar.models import RequestKind, RequestState
 from dsar.services import audit_record
 
-from . import attention, metrics, pdf, records
+from . import attention, consent_insights, metrics, pdf, records
 
 PERMISSION = "dsar.work_request"
 
@@ -224,3 +224,38 @@ def _round(value: float | None) -> str:
 
 def _percent(share: float | None) -> str:
     return "—" if share is None else f"{share * 100:.0f} %"
+
+
+@officer_report("consent_insights")
+def consent_report(request):
+    start, end, errors = _dates(request)
+    period_start, period_end = metrics.period_from(start, end)
+    insights = consent_insights.consent_insights(start=period_start, end=period_end)
+    if request.GET.get("format") == "csv":
+        return _csv_response(
+            f"consent-{period_start.date()}-{period_end.date()}.csv",
+            [_("month"), _("purpose"), _("granted"), _("withdrawn")],
+            ([r["month"], r["purpose"], r["granted"], r["withdrawn"]] for r in insights.monthly),
+        )
+    months = sorted({row["month"] for row in insights.monthly})
+    return render(
+        request,
+        "desk/consent.html",
+        _context(
+            request,
+            _("Consent insights"),
+            insights=insights,
+            errors=errors,
+            start=period_start.date(),
+            end=(period_end - timezone.timedelta(days=1)).date(),
+            purposes=[
+                (name, rates, _percent(rates.opt_in_rate))
+                for name, rates in insights.by_purpose.items()
+            ],
+            partners=[
+                (name, rates, _percent(rates.opt_in_rate))
+                for name, rates in insights.by_partner.items()
+            ],
+            chart={"months": months, "monthly": insights.monthly},
+        ),
+    )

@@ -160,6 +160,8 @@ REPORTS = [
     "/admin/desk/request-metrics/?format=csv",
     "/admin/desk/ccpa-disclosure/",
     "/admin/desk/ccpa-disclosure/?format=csv",
+    "/admin/desk/consent-insights/",
+    "/admin/desk/consent-insights/?format=csv",
 ]
 
 
@@ -211,3 +213,31 @@ def test_bad_period_input_gets_a_clear_message(officer_client):
     assert "is not a date" in page.content.decode()
     page = officer_client.get("/admin/desk/request-metrics/?start=2026-05-01&end=2026-04-01")
     assert "starts after it ends" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_consent_insights_match_the_ledger():
+    from consent.models import Partner
+    from consent.services import consent_grant, consent_withdraw
+    from desk.consent_insights import consent_insights
+    from dsar.registry import Subject
+
+    partner = Partner.objects.create(code="acme", name="Acme Resellers")
+    people = [Subject(user_id=UserFactory().pk) for _ in range(4)]
+    for person in people:
+        consent_grant(subject=person, purpose="newsletter", method="preference_centre")
+    consent_withdraw(subject=people[0], purpose="newsletter", method="unsubscribe_link")
+    consent_grant(
+        subject=people[1],
+        purpose="partner_notifications",
+        method="preference_centre",
+        partner=partner,
+    )
+    now = datetime.now(UTC)
+    insights = consent_insights(start=now - timedelta(days=1), end=now + timedelta(days=1))
+    newsletter = next(r for name, r in insights.by_purpose.items() if "ewsletter" in name)
+    assert (newsletter.granted, newsletter.withdrawn) == (4, 1)
+    assert newsletter.opt_in_rate == pytest.approx(0.8)
+    assert insights.by_partner["Acme Resellers"].granted == 1
+    assert insights.withdrawals_by_method == {"Unsubscribe link": 1}
+    assert sum(r["granted"] for r in insights.monthly) == 5

@@ -44,3 +44,6 @@ def test_officer_desk_pages_and_charts_render(page, screenshot, make_staff):
     assert page.get_by_role("row", name="Account and profile").count() >= 1
     page.goto("/admin/desk/ccpa-disclosure/")
     screenshot("ccpa-disclosure")
+    page.goto("/admin/desk/consent-insights/")
+    assert page.evaluate("!!Chart.getChart(document.getElementById('chart-consent'))")
+    screenshot("consent-insights")

@@ -44,4 +44,24 @@
       options: { animation: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } }
     });
   }
+
+  var consent = document.getElementById("chart-consent");
+  if (consent && data.monthly) {
+    var sum = function (month, key) {
+      return data.monthly
+        .filter(function (row) { return row.month === month; })
+        .reduce(function (total, row) { return total + row[key]; }, 0);
+    };
+    new Chart(consent, {
+      type: "line",
+      data: {
+        labels: data.months,
+        datasets: [
+          { label: "Granted", borderColor: palette[4], backgroundColor: palette[4], data: data.months.map(function (m) { return sum(m, "granted"); }) },
+          { label: "Withdrawn", borderColor: palette[5], backgroundColor: palette[5], data: data.months.map(function (m) { return sum(m, "withdrawn"); }) }
+        ]
+      },
+      options: { animation: false, scales: { y: { beginAtZero: true } } }
+    });
+  }
 })();

@@ -1,0 +1,69 @@
+"""Consent insights from the ledger: grants and withdrawals per purpose and per partner, month by
+month, and how people withdrew (unsubscribe links, the preference centre, the browser's GPC
+signal). Aggregated in the database: a constant number of queries whatever the ledger's size."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+
+from consent.models import ConsentEvent
+
+GRANTED = ConsentEvent.Action.GRANTED
+WITHDRAWN = ConsentEvent.Action.WITHDRAWN
+
+
+@dataclass
+class Rates:
+    granted: int = 0
+    withdrawn: int = 0
+
+    @property
+    def opt_in_rate(self) -> float | None:
+        """The share of decisions that were grants (the opt-out rate is the rest)."""
+        total = self.granted + self.withdrawn
+        return self.granted / total if total else None
+
+
+@dataclass
+class ConsentInsights:
+    by_purpose: dict[str, Rates] = field(default_factory=dict)
+    by_partner: dict[str, Rates] = field(default_factory=dict)
+    monthly: list[dict] = field(default_factory=list)
+    withdrawals_by_method: dict[str, int] = field(default_factory=dict)
+
+
+def _counts():
+    return {
+        "granted": Count("id", filter=Q(action=GRANTED)),
+        "withdrawn": Count("id", filter=Q(action=WITHDRAWN)),
+    }
+
+
+def consent_insights(*, start: datetime, end: datetime) -> ConsentInsights:
+    events = ConsentEvent.objects.filter(at__gte=start, at__lt=end)
+    insights = ConsentInsights()
+    for row in events.values("purpose__name").annotate(**_counts()).order_by("purpose__name"):
+        insights.by_purpose[row["purpose__name"]] = Rates(row["granted"], row["withdrawn"])
+    partnered = events.filter(partner__isnull=False).values("partner__name")
+    for row in partnered.annotate(**_counts()).order_by("partner__name"):
+        insights.by_partner[row["partner__name"]] = Rates(row["granted"], row["withdrawn"])
+    insights.monthly = [
+        {
+            "month": row["month"].date().isoformat()[:7],
+            "purpose": row["purpose__name"],
+            "granted": row["granted"],
+            "withdrawn": row["withdrawn"],
+        }
+        for row in events.annotate(month=TruncMonth("at"))
+        .values("month", "purpose__name")
+        .annotate(**_counts())
+        .order_by("month", "purpose__name")
+    ]
+    methods = dict(ConsentEvent.Method.choices)
+    for row in (
+        events.filter(action=WITHDRAWN).values("method").annotate(n=Count("id")).order_by("-n")
+    ):
+        insights.withdrawals_by_method[methods.get(row["method"], row["method"])] = row["n"]
+    return insights
