@@ -142,7 +142,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        data = {name: form.cleaned_data[name] for name in PolicyVersionForm.Meta.fields}
         if change:
             saved = policies.policy_version_update(policy=obj, actor=request.user, **data)
         else:

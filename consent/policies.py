@@ -168,8 +168,10 @@ def policy_version_publish(
     locked.published_at = now
     if locked.is_material:
         locked.notices_started_at = now
+    elif locked.effective_at < now:
+        locked.effective_at = now  # "from now", chosen a moment before publishing
     locked.full_clean()
-    locked.save(update_fields=["published_at", "notices_started_at"])
+    locked.save(update_fields=["published_at", "notices_started_at", "effective_at"])
     created = _notices_create(locked, now) if locked.is_material else 0
     audit_record(
         action="policy_version_published",
