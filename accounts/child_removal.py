@@ -142,7 +142,11 @@ def _open_removal_exists(*, user_id: int | None, email: str, exclude_pk=None) ->
 def child_report_confirm(*, report: ChildDataReport, actor, reason: str = "") -> ChildDataReport:
     """An officer confirms the report is about a child under 16: the removal is due now, and a
     worker is woken after the commit."""
-    report = ChildDataReport.objects.select_for_update().select_related("user").get(pk=report.pk)
+    report = (
+        ChildDataReport.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .get(pk=report.pk)
+    )
     if report.state != State.RECEIVED:
         raise ChildReportError(_("Only a report waiting for review can be confirmed."))
     user_id, email, extra = _whom(report)
