@@ -14,7 +14,7 @@ from consent import services as consent_services
 from consent.models import FormSubmission
 from dsar import services as dsar_services
 from dsar.erasure import personal_data_leftovers
-from dsar.models import AuditEvent, DataSubjectRequest
+from dsar.models import AuditEvent
 from tests.conftest import login_with_totp
 from tests.dsar.people import make_person
 from tests.factories import UserFactory

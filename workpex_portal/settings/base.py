@@ -255,6 +255,7 @@ CONSENT_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = env.int(
 # Policy-change notices: rows per batch, and how long a batch may stay claimed before the sweep
 # decides its worker died and hands it out again.
 CONSENT_NOTICE_BATCH_SIZE = env.int("CONSENT_NOTICE_BATCH_SIZE", default=100)
+CONSENT_NOTICE_BATCHES_PER_TASK = env.int("CONSENT_NOTICE_BATCHES_PER_TASK", default=20)
 CONSENT_NOTICE_STUCK_AFTER_SECONDS = env.int("CONSENT_NOTICE_STUCK_AFTER_SECONDS", default=600)
 # Under-16 removals: how long a removal may stay running before the sweep resumes it.
 ACCOUNTS_CHILD_REMOVAL_STUCK_AFTER_SECONDS = env.int(
