@@ -70,8 +70,8 @@ def _mail(*, to: str, template: str, context: dict) -> None:
 def child_report_submit(
     *,
     reporter_email: str,
-    child_name: str,
-    details: str,
+    child_name: str = "",
+    details: str = "",
     reporter_name: str = "",
     relationship: str = "",
     child_email: str = "",
