@@ -1,6 +1,7 @@
 import csv
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import StreamingHttpResponse
@@ -148,6 +149,13 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         else:
             saved = policies.policy_version_draft(actor=request.user, **data)
         obj.pk = saved.pk
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        if "_addanother" in request.POST or IS_POPUP_VAR in request.POST:
+            return response
+        # The draft's page is where it is checked and published.
+        return redirect(reverse("admin:consent_policyversion_change", args=[obj.pk]))
 
     def get_urls(self):
         return [

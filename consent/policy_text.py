@@ -61,6 +61,8 @@ def _label(kind: str) -> str:
 
 
 def _mark(kind: str, text: str) -> str:
+    if not text.strip():
+        return escape(text)  # a blank line added or removed: nothing to announce
     return (
         f'<{kind}><span class="visually-hidden">{escape(_label(kind))} </span>'
         f"{escape(text)}</{kind}>"

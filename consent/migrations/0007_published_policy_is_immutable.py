@@ -1,7 +1,11 @@
 """A published policy version never changes, in the database itself: the 30-day rule's check
 constraint cannot be sidestepped from a shell by editing a published row (say, making it minor)."""
 
+from pathlib import Path
+
 from django.db import migrations
+
+POLICY_FILE = Path(__file__).resolve().parent.parent / "policy" / "privacy-policy-1.0.md"
 
 COLUMNS = [
     "version",
@@ -51,10 +55,21 @@ def _run(sql_by_vendor):
     return run
 
 
+def markdown_1_0(apps, schema_editor):
+    """Version 1.0 was seeded as the policy's plain text, before /policy/ rendered Markdown: give
+    it the same words as Markdown (headings, lists), once, before published rows freeze."""
+    PolicyVersion = apps.get_model("consent", "PolicyVersion")
+    policy = PolicyVersion.objects.filter(version="1.0").first()
+    if policy is not None and not policy.text.startswith("# "):
+        policy.text = POLICY_FILE.read_text(encoding="utf-8")
+        policy.save(update_fields=["text"])
+
+
 class Migration(migrations.Migration):
     dependencies = [("consent", "0006_policy_notices")]
 
     operations = [
+        migrations.RunPython(markdown_1_0, migrations.RunPython.noop),
         migrations.RunPython(
             _run({"postgresql": POSTGRES_UP, "sqlite": SQLITE_UP}),
             _run({"postgresql": POSTGRES_DOWN, "sqlite": SQLITE_DOWN}),
