@@ -9,6 +9,10 @@ class AccountAdapter(DefaultAccountAdapter):
         services.user_apply_signup(user=user, data=form.cleaned_data)
         if commit:
             user.save()
+            from consent.services import policy_acknowledge_upcoming_at_signup
+
+            # The signup page showed any upcoming policy change (templates/account/signup.html).
+            policy_acknowledge_upcoming_at_signup(user=user)
             if hasattr(form, "marketing_purposes"):
                 from consent.services import consent_signup_record, request_ip_hash
 

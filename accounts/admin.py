@@ -1,11 +1,16 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from consent.forms import ReasonForm
 from dsar.admin import AuditedViewMixin
 from dsar.registry import Subject
+from dsar.services import audit_record as services_audit
 
-from .models import User
+from . import child_removal
+from .models import ChildDataReport, User
 
 
 @admin.register(User)
@@ -54,3 +59,136 @@ class UserAdmin(AuditedViewMixin, DjangoUserAdmin):
             },
         ),
     )
+
+
+@admin.register(ChildDataReport)
+class ChildDataReportAdmin(AuditedViewMixin, admin.ModelAdmin):
+    """The officers' queue of reports about children's data: review, then confirm (the removal
+    runs in a worker) or reject with a reason (the reporter is told). Rows the sweep made need
+    no review and show how their removal went."""
+
+    audit_action = "staff_viewed_child_report"
+    list_display = ("created_at", "source", "state", "relationship", "user", "closed_at")
+    list_filter = ("state", "source", "relationship")
+    ordering = ("state", "-created_at")
+    raw_id_fields = ("user",)
+    actions = ["confirm_reports", "reject_reports"]
+    fieldsets = (
+        (
+            _("Report"),
+            {
+                "fields": (
+                    "source",
+                    "state",
+                    "created_at",
+                    "reporter_name",
+                    "reporter_email",
+                    "relationship",
+                    "child_name",
+                    "child_email",
+                    "child_username",
+                    "details",
+                )
+            },
+        ),
+        (_("Account found"), {"fields": ("user",)}),
+        (
+            _("Decision and removal"),
+            {
+                "fields": (
+                    "reviewed_by",
+                    "reviewed_at",
+                    "decision_reason",
+                    "attempts",
+                    "started_at",
+                    "reporter_told_at",
+                    "counts",
+                    "closed_at",
+                )
+            },
+        ),
+    )
+
+    def audit_subject(self, obj):
+        if obj.user_id is not None:
+            return Subject(user_id=obj.user_id)
+        if obj.child_email:
+            return Subject(email=obj.child_email)
+        return None
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = [f.name for f in ChildDataReport._meta.fields]
+        if obj is not None and obj.state == ChildDataReport.State.RECEIVED:
+            fields.remove("user")  # the officer may correct the account the report is about
+        return fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_review_permission(self, request):
+        return request.user.has_perm("accounts.review_childdatareport")
+
+    def save_model(self, request, obj, form, change):
+        # Only the account of a report waiting for review can be changed here.
+        if obj.state == ChildDataReport.State.RECEIVED:
+            ChildDataReport.objects.filter(pk=obj.pk, state=obj.state).update(user=obj.user)
+            services_audit(
+                action="child_report_account_chosen",
+                actor=request.user,
+                subject=Subject(user_id=obj.user_id) if obj.user_id else None,
+                obj=obj,
+            )
+
+    def _run(self, request, queryset, service, **kwargs):
+        done = 0
+        for report in queryset:
+            try:
+                service(report=report, actor=request.user, **kwargs)
+            except ValidationError as error:
+                messages.error(request, f"#{report.pk}: {' '.join(error.messages)}")
+            else:
+                done += 1
+        return done
+
+    @admin.action(
+        description=_("Confirm: remove everything held about the child"),
+        permissions=["review"],
+    )
+    def confirm_reports(self, request, queryset):
+        done = self._run(request, queryset, child_removal.child_report_confirm)
+        if done:
+            messages.success(
+                request,
+                _("%(n)d removal(s) confirmed: a worker runs them now, then tells the reporter.")
+                % {"n": done},
+            )
+
+    @admin.action(description=_("Reject (the reporter is told the reason)"), permissions=["review"])
+    def reject_reports(self, request, queryset):
+        form = ReasonForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            done = self._run(
+                request,
+                queryset,
+                child_removal.child_report_reject,
+                reason=form.cleaned_data["reason"],
+            )
+            if done:
+                messages.success(request, _("%(n)d report(s) rejected.") % {"n": done})
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "queryset": queryset,
+            "action": "reject_reports",
+            "title": _("Reject reports about a child's data"),
+            "explanation": _(
+                "Nothing is removed. The reporter is emailed the reason, and the details about "
+                "the person are not kept."
+            ),
+        }
+        return TemplateResponse(request, "admin/reason_action.html", context)

@@ -26,5 +26,12 @@ class AppSettings:
         """The longest side of the stored (re-encoded) photo."""
         return _get("PHOTO_STORED_PIXELS", 512)
 
+    @property
+    def CHILD_REMOVAL_STUCK_AFTER(self):  # noqa: N802
+        """How long an under-16 removal may run before the sweep decides its worker died."""
+        from datetime import timedelta
+
+        return timedelta(seconds=_get("CHILD_REMOVAL_STUCK_AFTER_SECONDS", 900))
+
 
 app_settings = AppSettings()

@@ -9,7 +9,7 @@ from django_countries.fields import LazyTypedChoiceField
 from phonenumber_field.formfields import PhoneNumberField
 
 from . import services
-from .models import SecurityQuestion, User
+from .models import ChildDataReport, SecurityQuestion, User
 
 OLDEST_PLAUSIBLE_AGE = 130
 
@@ -211,3 +211,48 @@ class ResetPasswordKeyForm(AllauthResetPasswordKeyForm):
         if not services.user_security_answer_check(user=self.user, answer=answer):
             raise forms.ValidationError(_("That answer does not match the one you gave us."))
         return answer
+
+
+class ChildDataReportForm(forms.Form):
+    """The public "report a child's data" form: no login needed."""
+
+    reporter_name = forms.CharField(label=_("Your name"), max_length=150, required=False)
+    reporter_email = forms.EmailField(
+        label=_("Your email address"),
+        help_text=_("We write to you once we have reviewed the report and acted on it."),
+    )
+    relationship = forms.ChoiceField(
+        label=_("Your relationship to the child"),
+        choices=[("", "—")] + list(ChildDataReport.Relationship.choices),
+        required=False,
+    )
+    child_name = forms.CharField(label=_("The child's name"), max_length=150, required=False)
+    child_email = forms.EmailField(
+        label=_("The email address the child used"),
+        required=False,
+        help_text=_("If you know it: it lets us find everything the child gave us."),
+    )
+    child_username = forms.CharField(
+        label=_("The child's username on Workpex"), max_length=150, required=False
+    )
+    details = forms.CharField(
+        label=_("What should we know?"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text=_("For example which form the child filled in, or the child's age."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reporter_name"].widget.attrs["autocomplete"] = "name"
+        self.fields["reporter_email"].widget.attrs["autocomplete"] = "email"
+        for name in ("child_name", "child_email", "child_username"):
+            self.fields[name].widget.attrs["autocomplete"] = "off"
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("child_name") or data.get("child_email") or data.get("child_username")):
+            raise forms.ValidationError(
+                _("Tell us who the child is: a name, an email address or a username.")
+            )
+        return data

@@ -1,6 +1,8 @@
 """What the accounts app (and the account-related models of allauth, admin and sessions) holds
 about people: its entries in the personal-data registry."""
 
+from datetime import timedelta
+
 from allauth.account.models import EmailAddress, EmailConfirmation
 from allauth.mfa.models import Authenticator
 from django.contrib.admin.models import LogEntry
@@ -10,7 +12,7 @@ from django.db.models import Q
 
 from dsar.registry import ErasureStrategy, Source, no_personal_data, personal_data
 
-from .models import User, UserSession
+from .models import ChildDataReport, User, UserSession
 from .services import RECTIFIABLE_FIELDS, user_rectify
 
 ACCOUNT_RETENTION = "While you have an account; erased when you or we close it."
@@ -103,6 +105,9 @@ personal_data(
     export_row_id=False,  # the key would let anyone holding the report sign in as the person
     erasure=ErasureStrategy.DELETE,
     user_field="user_id",
+    # Expired sessions hold nothing useful: the daily retention sweep deletes them.
+    retention_field="expire_date",
+    retention_period=timedelta(0),
     erase_order=60,
 )
 personal_data(
@@ -117,5 +122,55 @@ personal_data(
     anonymise={"object_repr": "[erased]", "change_message": ""},
     subject_rows=_admin_log_rows,
     erase_order=40,
+)
+
+
+def _child_report_rows(subject):
+    """Reports the person made, and reports about them, except one whose removal is running:
+    that row is the removal's own job, and the job clears the child's details when it closes."""
+    about = Q()
+    if subject.email:
+        about |= Q(reporter_email__iexact=subject.email) | Q(child_email__iexact=subject.email)
+        about |= Q(erase_email__iexact=subject.email) | Q(erase_extra_email__iexact=subject.email)
+    if subject.user_id is not None:
+        about |= Q(user_id=subject.user_id) | Q(erase_user_id=subject.user_id)
+    if not about:
+        return ChildDataReport.objects.none()
+    running = [ChildDataReport.State.CONFIRMED, ChildDataReport.State.REMOVING]
+    return ChildDataReport.objects.filter(about).exclude(state__in=running)
+
+
+personal_data(
+    ChildDataReport,
+    category="Reports about children's data",
+    purpose=(
+        "To remove information given to us by children under 16, and to tell the person who "
+        "reported it what we did."
+    ),
+    source=Source.PROVIDED,
+    retention=(
+        "The details about the child are deleted as soon as the report is closed; the report "
+        "itself (who reported it, the outcome) one year after it is closed."
+    ),
+    recipients=("Workpex privacy officers",),
+    export_fields=(
+        "source",
+        "state",
+        "reporter_name",
+        "reporter_email",
+        "relationship",
+        "child_name",
+        "child_email",
+        "child_username",
+        "details",
+        "created_at",
+        "decision_reason",
+        "closed_at",
+    ),
+    erasure=ErasureStrategy.DELETE,
+    subject_rows=_child_report_rows,
+    retention_field="closed_at",
+    retention_period=timedelta(days=365),
+    erase_order=20,
 )
 no_personal_data(Session, reason="Not used: sessions live in accounts.UserSession.")

@@ -5,6 +5,8 @@ from . import views
 app_name = "accounts"
 
 urlpatterns = [
+    path("report-child-data/", views.child_report, name="child_report"),
+    path("report-child-data/thanks/", views.child_report_thanks, name="child_report_thanks"),
     path("profile/", views.profile, name="profile"),
     path("profile/photo/", views.profile_photo, name="profile_photo"),
     path("profile/security-question/", views.security_question, name="security_question"),

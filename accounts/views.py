@@ -1,13 +1,15 @@
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import services
-from .forms import ProfileForm, SecurityQuestionForm
+from . import child_removal, services
+from .forms import ChildDataReportForm, ProfileForm, SecurityQuestionForm
 from .models import User
 
 
@@ -69,3 +71,28 @@ def security_question_clear(request):
     services.user_security_question_clear(user=request.user)
     messages.success(request, _("Your security question has been removed."))
     return redirect("accounts:profile")
+
+
+@require_http_methods(["GET", "POST"])
+def child_report(request):
+    """Anyone may tell us that a child under 16 gave us personal data (no login needed)."""
+    form = ChildDataReportForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        key = form.cleaned_data["reporter_email"].casefold()
+        if not ratelimit.consume(request, action="child_report", key=key):
+            form.add_error(
+                None, _("You have sent several reports in a short time. Please try again later.")
+            )
+        else:
+            try:
+                child_removal.child_report_submit(**form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return redirect("accounts:child_report_thanks")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/child_report.html", {"form": form}, status=status)
+
+
+def child_report_thanks(request):
+    return render(request, "accounts/child_report_thanks.html")

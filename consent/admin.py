@@ -1,8 +1,9 @@
 import csv
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -14,9 +15,18 @@ from django.utils.translation import gettext_lazy
 from dsar.registry import Subject
 from dsar.services import audit_record
 
-from . import services
-from .forms import RecordOnRequestForm
-from .models import ConsentEvent, FormSubmission, PageViewCount, Partner, PolicyVersion, Purpose
+from . import policies, services
+from .forms import PolicyVersionForm, ReasonForm, RecordOnRequestForm
+from .models import (
+    ConsentEvent,
+    FormSubmission,
+    PageViewCount,
+    Partner,
+    PolicyAcknowledgement,
+    PolicyNotice,
+    PolicyVersion,
+    Purpose,
+)
 
 
 @admin.register(Purpose)
@@ -59,15 +69,184 @@ class PartnerAdmin(admin.ModelAdmin):
 
 @admin.register(PolicyVersion)
 class PolicyVersionAdmin(admin.ModelAdmin):
-    list_display = ("version", "effective_at", "published_at", "is_material")
-    readonly_fields = (
+    """Officers draft versions here and publish them with the button on the draft's page. A
+    published version is read-only, with the progress of its notices."""
+
+    form = PolicyVersionForm
+    list_display = (
         "version",
-        "text",
-        "summary_of_changes",
-        "is_material",
-        "published_at",
         "effective_at",
+        "status_display",
+        "is_material",
+        "notices_pending",
+        "notices_sent",
+        "notices_failed",
     )
+    list_filter = ("is_material", ("published_at", admin.EmptyFieldListFilter))
+    search_fields = ("version",)
+    change_form_template = "admin/consent/policyversion/change_form.html"
+
+    def get_queryset(self, request):
+        # The progress columns, counted in the list's one query.
+        def count(*states):
+            return Count("notices", filter=Q(notices__state__in=states))
+
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_pending=count("pending", "sending"),
+                n_sent=count("sent"),
+                n_failed=count("failed"),
+            )
+        )
+
+    @admin.display(description=gettext_lazy("state"))
+    def status_display(self, obj):
+        if obj.published_at is None:
+            return _("Draft")
+        if obj.effective_at > timezone.now():
+            return _("Published, upcoming")
+        return _("Published")
+
+    @admin.display(description=gettext_lazy("notices pending"))
+    def notices_pending(self, obj):
+        return obj.n_pending if obj.is_material else "—"
+
+    @admin.display(description=gettext_lazy("notices sent"))
+    def notices_sent(self, obj):
+        return obj.n_sent if obj.is_material else "—"
+
+    @admin.display(description=gettext_lazy("notices failed"))
+    def notices_failed(self, obj):
+        return obj.n_failed if obj.is_material else "—"
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.published_at is not None:
+            return (
+                "version",
+                "effective_at",
+                "is_material",
+                "summary_of_changes",
+                "text",
+                "published_at",
+                "notices_started_at",
+            )
+        return ("published_at", "notices_started_at")
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.published_at is not None:
+            return False  # published versions never change: the page shows them read-only
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in PolicyVersionForm.Meta.fields}
+        if change:
+            saved = policies.policy_version_update(policy=obj, actor=request.user, **data)
+        else:
+            saved = policies.policy_version_draft(actor=request.user, **data)
+        obj.pk = saved.pk
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        if "_addanother" in request.POST or IS_POPUP_VAR in request.POST:
+            return response
+        # The draft's page is where it is checked and published.
+        return redirect(reverse("admin:consent_policyversion_change", args=[obj.pk]))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/publish/",
+                self.admin_site.admin_view(self.publish_view),
+                name="consent_policyversion_publish",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        policy = PolicyVersion.objects.filter(pk=object_id).first()
+        extra = {**(extra_context or {})}
+        if policy is not None:
+            extra.update(
+                {
+                    "policy": policy,
+                    "can_publish": policy.published_at is None
+                    and request.user.has_perm("consent.publish_policyversion"),
+                    "publish_errors": policies.policy_version_publish_errors(policy=policy)
+                    if policy.published_at is None
+                    else [],
+                    "progress": policies.policy_notice_progress(version_ids=[policy.pk])[policy.pk]
+                    if policy.is_material and policy.published_at
+                    else None,
+                    "failed_notices_url": reverse("admin:consent_policynotice_changelist")
+                    + f"?version__id__exact={policy.pk}&state__exact=failed",
+                }
+            )
+        return super().change_view(request, object_id, form_url, extra)
+
+    def publish_view(self, request, object_id):
+        if not request.user.has_perm("consent.publish_policyversion"):
+            raise PermissionDenied
+        if request.method != "POST":
+            return redirect(reverse("admin:consent_policyversion_change", args=[object_id]))
+        policy = PolicyVersion.objects.filter(pk=object_id).first()
+        if policy is None:
+            messages.error(request, _("That version does not exist."))
+            return redirect(reverse("admin:consent_policyversion_changelist"))
+        try:
+            published = policies.policy_version_publish(policy=policy, actor=request.user)
+        except ValidationError as error:
+            for text in error.messages:
+                messages.error(request, text)
+        else:
+            if published.is_material:
+                messages.success(
+                    request,
+                    _(
+                        "Version %(v)s is published. Notices are on their way to every account "
+                        "holder; this page shows their progress."
+                    )
+                    % {"v": published.version},
+                )
+            else:
+                messages.success(
+                    request, _("Version %(v)s is published at /policy/.") % {"v": published.version}
+                )
+        return redirect(reverse("admin:consent_policyversion_change", args=[object_id]))
+
+
+@admin.register(PolicyNotice)
+class PolicyNoticeAdmin(admin.ModelAdmin):
+    """The fan-out's rows, read-only: filter by version and state to see what failed and why."""
+
+    list_display = ("version", "user", "state", "attempts", "sent_at", "next_attempt_at", "error")
+    list_filter = ("version", "state")
+    list_select_related = ("version", "user")
+    raw_id_fields = ("user",)
+    readonly_fields = [f.name for f in PolicyNotice._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PolicyAcknowledgement)
+class PolicyAcknowledgementAdmin(admin.ModelAdmin):
+    list_display = ("version", "user", "method", "at")
+    list_filter = ("version", "method")
+    list_select_related = ("version", "user")
+    readonly_fields = ("version", "user", "method", "at")
+    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False
@@ -289,9 +468,51 @@ class FormSubmissionAdmin(admin.ModelAdmin):
         "confirmed_at",
         "retain_until",
     )
-    list_filter = ("kind", "marketing_purpose", ("created_at", admin.DateFieldListFilter))
+    list_filter = (
+        "kind",
+        "marketing_purpose",
+        "from_child",
+        ("created_at", admin.DateFieldListFilter),
+    )
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in FormSubmission._meta.fields]
+    actions = ["flag_from_child"]
+
+    @admin.action(
+        description=gettext_lazy("Flag as sent by a child under 16 (the sender's data is removed)"),
+        permissions=["flag_child"],
+    )
+    def flag_from_child(self, request, queryset):
+        form = ReasonForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            for submission in queryset:
+                services.form_submission_flag_child(
+                    submission=submission, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            messages.success(
+                request,
+                _(
+                    "Flagged. The under-16 sweep removes everything held about the senders on "
+                    "its next run."
+                ),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "queryset": queryset,
+            "action": "flag_from_child",
+            "title": _("Flag forms as sent by a child under 16"),
+            "explanation": _(
+                "Everything held about the senders of these forms (every form, consent and "
+                "account under the same address) will be removed by the under-16 sweep."
+            ),
+        }
+        return TemplateResponse(request, "admin/reason_action.html", context)
+
+    def has_flag_child_permission(self, request):
+        return request.user.has_perm("consent.flag_child_formsubmission")
 
     def has_add_permission(self, request):
         return False

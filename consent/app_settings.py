@@ -80,5 +80,39 @@ class AppSettings:
         }
         return {**defaults, **_get("FORM_RETENTION_DAYS", {})}
 
+    @property
+    def NOTICE_BATCH_SIZE(self) -> int:  # noqa: N802
+        """Policy notices claimed and sent per batch (one connection, constant queries)."""
+        return _get("NOTICE_BATCH_SIZE", 100)
+
+    @property
+    def NOTICE_BATCHES_PER_TASK(self) -> int:  # noqa: N802
+        """Batches one fan-out message works before it hands over to a fresh message."""
+        return _get("NOTICE_BATCHES_PER_TASK", 20)
+
+    @property
+    def NOTICE_BATCH_SECONDS(self) -> int:  # noqa: N802
+        """Time a batch may spend handing over mail; what is left is retried at once."""
+        return _get("NOTICE_BATCH_SECONDS", 120)
+
+    @property
+    def NOTICE_MAX_ATTEMPTS(self) -> int:  # noqa: N802
+        """Tries of one notice with transient failures before it is recorded as failed."""
+        return _get("NOTICE_MAX_ATTEMPTS", 8)
+
+    @property
+    def NOTICE_STUCK_AFTER(self) -> timedelta:  # noqa: N802
+        """How long a claimed batch may stay `sending` before the sweep hands it out again (its
+        worker died). Longer than NOTICE_BATCH_SECONDS plus one mail-server time-out."""
+        return timedelta(seconds=_get("NOTICE_STUCK_AFTER_SECONDS", 600))
+
+    @property
+    def MESSAGE_ID_DOMAIN(self) -> str:  # noqa: N802
+        """The right-hand side of our Message-IDs: the sender's domain."""
+        from email.utils import parseaddr
+
+        address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+        return address.rpartition("@")[2] or "workpex.example"
+
 
 app_settings = AppSettings()

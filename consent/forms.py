@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from .models import ConsentEvent, Partner, Purpose
+from .models import ConsentEvent, Partner, PolicyVersion, Purpose
 from .services import FORM_KINDS
 
 # Materials people can download from a form: slug -> (title, static file).
@@ -243,3 +243,58 @@ class RecordOnRequestForm(forms.Form):
         if purpose is not None and partner is not None and not purpose.per_partner:
             self.add_error("partner", _("This purpose is not given partner by partner."))
         return cleaned
+
+
+class PolicyDiffForm(forms.Form):
+    """Two published versions to compare at /policy/."""
+
+    def __init__(self, *args, versions, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(p.version, p.version) for p in versions]
+        self.fields["from"] = forms.ChoiceField(label=_("Compare version"), choices=choices)
+        self.fields["to"] = forms.ChoiceField(label=_("with version"), choices=choices)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("from") and data.get("from") == data.get("to"):
+            raise forms.ValidationError(_("Choose two different versions to compare."))
+        return data
+
+
+class PolicyVersionForm(forms.ModelForm):
+    """The admin's form for a draft. The publishing rules (the 30-day rule first) are checked
+    by the service when the draft is published, and shown here early so nobody is surprised."""
+
+    class Meta:
+        model = PolicyVersion
+        fields = ["version", "effective_at", "is_material", "summary_of_changes", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 25, "class": "vLargeTextField"})}
+
+    def clean(self):
+        from django.utils import timezone
+
+        from .models import MATERIAL_NOTICE_PERIOD
+
+        data = super().clean()
+        effective = data.get("effective_at")
+        if (
+            data.get("is_material")
+            and effective
+            and effective < timezone.now() + (MATERIAL_NOTICE_PERIOD)
+        ):
+            self.add_error(
+                "effective_at",
+                _(
+                    "A material change applies at least 30 days after its notices go out "
+                    "(they go out when you publish): choose a later date."
+                ),
+            )
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept in the audit log."),
+    )

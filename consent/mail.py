@@ -8,6 +8,10 @@ one-click unsubscribe link and the RFC 8058 headers:
     List-Unsubscribe: <https://…/unsubscribe/<token>/>
     List-Unsubscribe-Post: List-Unsubscribe=One-Click
 
+Workers that must know what happened to each message (the policy-notice fan-out) use
+`mail_send_batch_now`: it sends at once, over one connection, and returns a result per message
+(sent, refused by the gate, transient or permanent failure), for the caller to record.
+
 Templates: `<template>_subject.txt`, `<template>_body.txt` and, if present, `<template>_body.html`.
 Their context gets `purpose`, `unsubscribe_url` (non-essential mail) and `preferences_url`.
 Mail leaves after the surrounding transaction commits.
@@ -15,13 +19,19 @@ Mail leaves after the surrounding transaction commits.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import smtplib
+import time
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import QuerySet
+from django.db.transaction import get_connection as get_db_connection
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -219,6 +229,146 @@ def mail_campaign_send(
         email_only=True,
     )
     return sent
+
+
+# --- Sending now, with a result per message -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """One message for `mail_send_batch_now`. `key` is the caller's (e.g. a row id);
+    `message_id`, when given, is the message's Message-ID: the same for every attempt at the same
+    message, so a resend after a crash is recognisably the same mail."""
+
+    key: Any
+    subject: Subject
+    to: str
+    template: str
+    context: dict
+    language: str = ""
+    message_id: str = ""
+
+
+SENT = "sent"
+REFUSED = "refused"  # the gate said no: nothing was sent, and nothing should be retried
+TRANSIENT = "transient"  # try again later (4xx, connection trouble)
+PERMANENT = "permanent"  # will not work however often we try (5xx, a bad address or template)
+
+
+@dataclass(frozen=True)
+class MailResult:
+    key: Any
+    outcome: str
+    error: str = ""
+
+
+def _failure(error: Exception) -> tuple[str, bool]:
+    """(outcome, connection broken) for an exception raised while handing over one message."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+        permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+        return (PERMANENT if permanent else TRANSIENT), False
+    if isinstance(error, smtplib.SMTPResponseException):
+        # SMTPSenderRefused, SMTPDataError, SMTPConnectError...: the reply code decides.
+        if 500 <= error.smtp_code < 600:
+            return PERMANENT, False
+        return TRANSIENT, isinstance(error, smtplib.SMTPConnectError)
+    if isinstance(error, OSError):  # SMTPServerDisconnected, refused connections, time-outs
+        return TRANSIENT, True
+    return PERMANENT, False
+
+
+def _allowed(purpose: Purpose, items: list[OutgoingMail]) -> set:
+    """The keys of the items the gate lets through, each to the subject's own address only for
+    non-essential mail: one query for all account holders, one per email-only subject."""
+    if purpose.is_essential:
+        return {item.key for item in items}
+    allowed = set()
+    user_ids = {item.subject.user_id for item in items if item.subject.user_id is not None}
+    addresses = dict(
+        selectors.contactable(
+            get_user_model().objects.filter(pk__in=user_ids), purpose=purpose
+        ).values_list("consent_uid", "consent_email")
+    )
+    for item in items:
+        uid = item.subject.user_id
+        if uid is not None:
+            if addresses.get(uid) == item.to.lower():
+                allowed.add(item.key)
+        elif item.to.lower() == item.subject.email.lower() and selectors.can_contact(
+            item.subject, purpose
+        ):
+            allowed.add(item.key)
+    return allowed
+
+
+def _in_transaction() -> bool:
+    """Whether the caller is inside a transaction. The atomic blocks Django's TestCase opens
+    around each test are not the caller's (Django's own on_commit tells them apart the same way)."""
+    connection = get_db_connection()
+    return connection.in_atomic_block and not all(
+        getattr(block, "_from_testcase", False) for block in connection.atomic_blocks
+    )
+
+
+def mail_send_batch_now(
+    *, purpose: Purpose | str, items: list[OutgoingMail], deadline: float | None = None
+) -> list[MailResult]:
+    """Send each item now, over one connection, one message at a time, and say what happened to
+    each. For workers that record the outcome of every message (the caller marks its rows):
+    it must not run inside a transaction, since a rollback could not take the mail back.
+
+    Only the gate's allowed recipients get mail (`refused` for the others). After a connection
+    failure, or once `deadline` (a `time.monotonic()` value) has passed, the rest of the batch
+    is not tried and comes back as `transient`.
+    """
+    if _in_transaction():
+        raise RuntimeError("mail_send_batch_now sends at once: call it outside a transaction.")
+    purpose = selectors.purpose_get(purpose)
+    allowed = _allowed(purpose, items)
+    results: list[MailResult] = []
+    connection = None
+    broken = False
+    try:
+        for item in items:
+            if item.key not in allowed:
+                results.append(MailResult(item.key, REFUSED, "the contact gate said no"))
+                continue
+            if broken:
+                results.append(MailResult(item.key, TRANSIENT, "not tried: connection lost"))
+                continue
+            if deadline is not None and time.monotonic() > deadline:
+                results.append(MailResult(item.key, TRANSIENT, "not tried: out of time"))
+                continue
+            try:
+                message = _message(
+                    to=item.to,
+                    subject=item.subject,
+                    purpose=purpose,
+                    template=item.template,
+                    context=item.context,
+                    partner_id=None,
+                    language=item.language,
+                )
+                if item.message_id:
+                    message.extra_headers["Message-ID"] = item.message_id
+                if connection is None:
+                    connection = get_connection(fail_silently=False)
+                    connection.open()
+                connection.send_messages([message])
+            except Exception as error:  # recorded per message; the caller retries or gives up
+                outcome, broken = _failure(error)
+                results.append(MailResult(item.key, outcome, f"{type(error).__name__}: {error}"))
+                if broken and connection is not None:
+                    with contextlib.suppress(Exception):  # the connection is gone either way
+                        connection.close()
+                    connection = None
+            else:
+                results.append(MailResult(item.key, SENT))
+    finally:
+        if connection is not None:
+            connection.close()
+    return results
 
 
 # --- The portal's own consent mails -----------------------------------------------------------

@@ -4,6 +4,8 @@ The ledger (`ConsentEvent`) is append-only: each row is one grant or one withdra
 current state of a consent is derived from it (`consent.selectors`). Only erasure removes rows.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -95,34 +97,173 @@ class Partner(models.Model):
         return self.name
 
 
+# A material change is noticed at least this long before it applies (policy, Part III).
+MATERIAL_NOTICE_PERIOD = timedelta(days=30)
+
+
 class PolicyVersion(models.Model):
-    """A version of the privacy policy. The publishing workflow comes with the policy pages."""
+    """A version of the privacy policy: drafted, then published (and then never changed).
+
+    A minor version is published at /policy/ without notice. A material version (a change that
+    affects people's rights) sends a notice to every active account holder when it is published,
+    and cannot take effect less than 30 days after the notices started: the service checks it, a
+    check constraint enforces it, and a trigger makes published versions immutable.
+    """
 
     version = models.CharField(_("version"), max_length=20, unique=True)
-    text = models.TextField(_("text (Markdown)"))
-    summary_of_changes = models.TextField(_("summary of changes"), blank=True)
-    is_material = models.BooleanField(
-        _("material change"),
-        default=False,
-        help_text=_("A change that affects people's rights: notified 30 days before it applies."),
+    text = models.TextField(
+        _("text (Markdown)"),
+        help_text=_("Markdown: headings, lists, links, emphasis. Raw HTML is not allowed."),
     )
-    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    summary_of_changes = models.TextField(
+        _("summary of changes"), blank=True, help_text=_("In plain words, for people.")
+    )
+    is_material = models.BooleanField(
+        _("material change affecting rights"),
+        default=False,
+        help_text=_(
+            "A change that affects people's rights: everyone is notified by email, and it "
+            "cannot apply less than 30 days after the notices go out."
+        ),
+    )
+    created_at = models.DateTimeField(_("drafted at"), default=timezone.now, editable=False)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    notices_started_at = models.DateTimeField(
+        _("notices started at"), null=True, blank=True, editable=False
+    )
     effective_at = models.DateTimeField(_("effective from"))
 
     class Meta:
         ordering = ["-effective_at"]
         verbose_name = _("privacy policy version")
         verbose_name_plural = _("privacy policy versions")
+        permissions = [("publish_policyversion", _("Can publish a privacy policy version"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(published_at__isnull=True)
                 | Q(published_at__lte=models.F("effective_at")),
                 name="consent_policy_published_before_effective",
             ),
+            # Notices belong to published material versions only.
+            models.CheckConstraint(
+                condition=Q(notices_started_at__isnull=True)
+                | Q(is_material=True, published_at__isnull=False),
+                name="consent_policy_notices_only_for_material",
+            ),
+            # The 30-day rule, in the database: a published material version takes effect at
+            # least 30 days after its notices started.
+            models.CheckConstraint(
+                condition=Q(is_material=False)
+                | Q(published_at__isnull=True)
+                | Q(
+                    notices_started_at__isnull=False,
+                    effective_at__gte=models.F("notices_started_at") + MATERIAL_NOTICE_PERIOD,
+                ),
+                name="consent_policy_material_30_days_notice",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.version
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class PolicyNotice(models.Model):
+    """One notice of one material policy version to one account holder: the fan-out's row.
+
+    pending -> sending (claimed by a worker, with a claim token) -> sent | failed; a transient
+    failure goes back to pending with a later `next_attempt_at`. The unique constraint makes a
+    second notice for the same person and version impossible.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped (account closed)")
+
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, related_name="notices", verbose_name=_("version")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="policy_notices"
+    )
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["version", "id"]
+        verbose_name = _("policy-change notice")
+        verbose_name_plural = _("policy-change notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "user"], name="consent_notice_once_per_user_and_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "sending", "sent", "failed", "skipped"]),
+                name="consent_notice_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="sent") | Q(sent_at__isnull=False),
+                name="consent_notice_sent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="sending") | Q(claim_token__isnull=False),
+                name="consent_notice_sending_is_claimed",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["version", "state", "next_attempt_at", "id"],
+                name="consent_notice_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} → user {self.user_id}: {self.state}"
+
+
+class PolicyAcknowledgement(models.Model):
+    """An account holder said they read a (material) policy version: from the banner, or by
+    signing up while it was shown as upcoming."""
+
+    class Method(models.TextChoices):
+        BANNER = "banner", _("Banner on the portal")
+        SIGNUP = "signup", _("Shown at sign-up")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="policy_acknowledgements"
+    )
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, related_name="acknowledgements"
+    )
+    method = models.CharField(_("how"), max_length=16, choices=Method.choices)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("policy acknowledgement")
+        verbose_name_plural = _("policy acknowledgements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "version"], name="consent_acknowledgement_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} read by user {self.user_id}"
 
 
 class ConsentEventQuerySet(models.QuerySet):
@@ -297,11 +438,19 @@ class FormSubmission(models.Model):
         blank=True,
         help_text=_("Double opt-in: when the person confirmed from the mail we sent."),
     )
+    from_child = models.BooleanField(
+        _("sent by a child (under 16)"),
+        default=False,
+        help_text=_(
+            "Set by an officer: the under-16 sweep then removes everything held about the sender."
+        ),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("form submission")
         verbose_name_plural = _("form submissions")
+        permissions = [("flag_child_formsubmission", _("Can flag a form as sent by a child"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(retain_until__gt=models.F("created_at")),

@@ -4,7 +4,16 @@ from datetime import timedelta
 
 from dsar.registry import ErasureStrategy, Source, no_personal_data, personal_data
 
-from .models import ConsentEvent, FormSubmission, PageViewCount, Partner, PolicyVersion, Purpose
+from .models import (
+    ConsentEvent,
+    FormSubmission,
+    PageViewCount,
+    Partner,
+    PolicyAcknowledgement,
+    PolicyNotice,
+    PolicyVersion,
+    Purpose,
+)
 
 personal_data(
     ConsentEvent,
@@ -50,6 +59,7 @@ personal_data(
         "created_at",
         "retain_until",
         "confirmed_at",
+        "from_child",
     ),
     erasure=ErasureStrategy.DELETE,
     user_field="user",
@@ -57,6 +67,35 @@ personal_data(
     # Each row carries its own end of retention; the sweep erases rows once it has passed.
     retention_field="retain_until",
     retention_period=timedelta(0),
+    erase_order=30,
+)
+personal_data(
+    PolicyNotice,
+    category="Privacy policy notices",
+    purpose=(
+        "To tell you about significant changes to our privacy policy at least 30 days before "
+        "they affect your rights, and to prove that we did."
+    ),
+    source=Source.AUTOMATIC,
+    retention="Three years after the notice was made, as proof that we told you; then deleted.",
+    recipients=("Our email delivery provider",),
+    export_fields=("version", "state", "attempts", "sent_at", "created_at"),
+    erasure=ErasureStrategy.DELETE,
+    user_field="user",
+    retention_field="created_at",
+    retention_period=timedelta(days=3 * 365),
+    erase_order=30,
+)
+personal_data(
+    PolicyAcknowledgement,
+    category="Privacy policy notices",
+    purpose="To know that you read a change to our privacy policy, so we stop reminding you.",
+    source=Source.PROVIDED,
+    retention="While you have an account; erased with it.",
+    recipients=(),
+    export_fields=("version", "method", "at"),
+    erasure=ErasureStrategy.DELETE,
+    user_field="user",
     erase_order=30,
 )
 no_personal_data(Purpose, reason="Descriptions of purposes, edited by privacy officers.")

@@ -21,7 +21,7 @@ from django.utils import timezone
 from dsar.registry import Subject
 from dsar.selectors import blocked_emails, blocked_user_ids, subject_processing_blocked
 
-from .models import Channel, ConsentEvent, Partner, PolicyVersion, Purpose
+from .models import Channel, ConsentEvent, Partner, PolicyAcknowledgement, PolicyVersion, Purpose
 
 
 class UnknownPurpose(ValueError):
@@ -34,6 +34,42 @@ def policy_version_in_force(*, at: datetime | None = None) -> PolicyVersion | No
     return (
         PolicyVersion.objects.filter(published_at__isnull=False, effective_at__lte=at)
         .order_by("-effective_at", "-id")
+        .first()
+    )
+
+
+def policy_versions_published() -> QuerySet:
+    """Every published version, newest effective date first: the history at /policy/."""
+    return PolicyVersion.objects.filter(published_at__isnull=False).order_by("-effective_at", "-id")
+
+
+def policy_versions_upcoming(*, now: datetime | None = None) -> list[PolicyVersion]:
+    """Published versions that do not apply yet, soonest first."""
+    now = now or timezone.now()
+    return list(
+        PolicyVersion.objects.filter(published_at__isnull=False, effective_at__gt=now).order_by(
+            "effective_at", "id"
+        )
+    )
+
+
+def policy_version_get(*, version: str) -> PolicyVersion | None:
+    """A published version by its number (drafts are not public)."""
+    return PolicyVersion.objects.filter(published_at__isnull=False, version=version).first()
+
+
+def policy_banner_version(*, user, now: datetime | None = None) -> PolicyVersion | None:
+    """The upcoming material version this account holder has not acknowledged yet, if any."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    now = now or timezone.now()
+    acknowledged = PolicyAcknowledgement.objects.filter(user_id=user.pk, version=OuterRef("pk"))
+    return (
+        PolicyVersion.objects.filter(
+            published_at__isnull=False, is_material=True, effective_at__gt=now
+        )
+        .exclude(Exists(acknowledged))
+        .order_by("effective_at", "id")
         .first()
     )
 

@@ -22,6 +22,16 @@ from dsar.services import audit_record
 from . import selectors
 from .app_settings import app_settings
 from .models import Channel, ConsentEvent, FormSubmission, PageViewCount, Partner, Purpose
+from .policies import (  # noqa: F401  (the policy services, importable from here too)
+    PolicyError,
+    policy_acknowledge,
+    policy_acknowledge_upcoming_at_signup,
+    policy_notices_send,
+    policy_notices_sweep,
+    policy_version_draft,
+    policy_version_publish,
+    policy_version_update,
+)
 
 Action = ConsentEvent.Action
 Method = ConsentEvent.Method
@@ -518,3 +528,28 @@ def page_view_count(*, route: str, first_visit: bool, day=None) -> None:
     PageViewCount.objects.filter(pk=row.pk).update(
         views=F("views") + 1, visits=F("visits") + (1 if first_visit else 0)
     )
+
+
+# --- Forms sent by children ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def form_submission_flag_child(*, submission: FormSubmission, actor, reason: str) -> FormSubmission:
+    """An officer found that a form was sent by a child under 16: the under-16 sweep removes
+    everything held about the sender. Idempotent; audited with the reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Say why you believe the form was sent by a child."))
+    locked = FormSubmission.objects.select_for_update().get(pk=submission.pk)
+    if locked.from_child:
+        return locked
+    locked.from_child = True
+    locked.save(update_fields=["from_child"])
+    audit_record(
+        action="form_submission_flagged_child",
+        actor=actor,
+        subject=Subject(user_id=locked.user_id, email=locked.email),
+        reason=reason,
+        obj=locked,
+    )
+    return locked

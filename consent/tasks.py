@@ -18,3 +18,27 @@ def mail_campaign_task(
     return mail_campaign_send(
         purpose=purpose, template=template, context=context or {}, partner=partner_id
     )
+
+
+@shared_task(ignore_result=True)
+def policy_notices_send_task(version_id: int) -> int:
+    """Send a material version's due notices, a bounded number of batches per message; if it
+    stopped at that bound, one new message carries on. Rows are claimed under SKIP LOCKED, so a
+    duplicated message or a second worker shares the work instead of repeating it."""
+    from .app_settings import app_settings
+    from .policies import policy_notices_send
+
+    claimed, more = policy_notices_send(
+        version_id=version_id, max_batches=app_settings.NOTICE_BATCHES_PER_TASK
+    )
+    if more:
+        policy_notices_send_task.delay(version_id)
+    return claimed
+
+
+@shared_task(ignore_result=True)
+def policy_notices_sweep_task() -> dict:
+    """Every minute (beat): stuck batches go back to pending, due notices get a message."""
+    from .policies import policy_notices_sweep
+
+    return policy_notices_sweep()

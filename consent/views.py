@@ -2,11 +2,13 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -21,11 +23,13 @@ from .cookies import cookie_choices, cookie_choices_set
 from .forms import (
     MATERIALS,
     CookieChoicesForm,
+    PolicyDiffForm,
     PreferencesForm,
     PreferencesLinkForm,
     SubmissionForm,
 )
-from .models import Channel, ConsentEvent, FormSubmission, Partner, Purpose
+from .models import Channel, ConsentEvent, FormSubmission, Partner, PolicyVersion, Purpose
+from .policy_text import policy_diff, policy_markdown_render
 
 SESSION_EMAIL = "consent_email_subject"
 SESSION_MATERIAL = "consent_last_material"
@@ -340,3 +344,103 @@ def form_confirm(request, token):
         )
         return render(request, "consent/confirm_done.html", {"submission": submission})
     return render(request, "consent/confirm.html", {"submission": submission, "token": token})
+
+
+# --- The privacy policy: in force, upcoming, history, and what changed ---------------------------
+
+
+@require_GET
+def policy(request):
+    """The version in force, any upcoming version with its date, the history, and a diff
+    between any two published versions (by default: what the next change changes)."""
+    history = list(selectors.policy_versions_published())
+    in_force = selectors.policy_version_in_force()
+    upcoming = selectors.policy_versions_upcoming()
+    default_from, default_to = _default_diff(history, in_force, upcoming)
+    data = request.GET if {"from", "to"} & set(request.GET) else None
+    form = PolicyDiffForm(data, versions=history, initial={"from": default_from, "to": default_to})
+    diff = None
+    status = 200
+    if data is None and default_from and default_to:
+        diff = _diff(history, default_from, default_to)
+    elif data is not None:
+        if form.is_valid():
+            diff = _diff(history, form.cleaned_data["from"], form.cleaned_data["to"])
+        else:
+            status = 400
+    return render(
+        request,
+        "consent/policy.html",
+        {
+            "in_force": in_force,
+            "in_force_html": policy_markdown_render(in_force.text) if in_force else "",
+            "upcoming": upcoming,
+            "history": history,
+            "form": form,
+            "diff": diff,
+        },
+        status=status,
+    )
+
+
+def _default_diff(history, in_force, upcoming) -> tuple[str, str]:
+    if in_force and upcoming:
+        return in_force.version, upcoming[0].version
+    if len(history) >= 2:
+        return history[1].version, history[0].version
+    return "", ""
+
+
+def _diff(history, old: str, new: str) -> dict:
+    by_version = {p.version: p for p in history}
+    old_policy, new_policy = by_version[old], by_version[new]
+    return {
+        "old": old_policy,
+        "new": new_policy,
+        "lines": policy_diff(old_policy.text, new_policy.text),
+    }
+
+
+@require_GET
+def policy_version(request, version):
+    policy = selectors.policy_version_get(version=version)
+    if policy is None:
+        raise Http404("No published version with that number.")
+    in_force = selectors.policy_version_in_force()
+    return render(
+        request,
+        "consent/policy_version.html",
+        {
+            "policy": policy,
+            "html": policy_markdown_render(policy.text),
+            "is_in_force": in_force is not None and in_force.pk == policy.pk,
+            "is_upcoming": policy.effective_at > timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def policy_acknowledge(request):
+    """The banner's "I have read it": recorded once per person and version."""
+    policy = PolicyVersion.objects.filter(
+        pk=request.POST.get("version", "0") if request.POST.get("version", "").isdigit() else 0
+    ).first()
+    if policy is None:
+        messages.error(request, _("That policy version does not exist."))
+    else:
+        try:
+            services.policy_acknowledge(user=request.user, policy=policy)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Thank you: we have noted that you read version %(v)s.") % {"v": policy.version},
+            )
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("consent:policy")
+    return redirect(target)

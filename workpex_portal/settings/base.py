@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "consent.context_processors.cookie_consent",
+                "consent.context_processors.policy_notice",
             ],
         },
     },
@@ -140,6 +141,8 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Workpex Privacy <privacy@workpex.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A mail server that stops answering must not hold a worker (and its claimed rows) for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
@@ -173,6 +176,8 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     # Not allauth's own: the same limiter guards filing a privacy request (per IP, per address).
     "dsar_request": "10/h/ip,3/h/key",
+    # The public "report a child's data" form (accounts.views.child_report).
+    "child_report": "10/h/ip,5/h/key",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Workpex Privacy Portal"
@@ -247,4 +252,13 @@ CONSENT_TRUST_X_FORWARDED_FOR = env.bool("CONSENT_TRUST_X_FORWARDED_FOR", defaul
 # How long an unsubscribe link in a mail keeps working.
 CONSENT_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = env.int(
     "CONSENT_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS", default=365
+)
+# Policy-change notices: rows per batch, and how long a batch may stay claimed before the sweep
+# decides its worker died and hands it out again.
+CONSENT_NOTICE_BATCH_SIZE = env.int("CONSENT_NOTICE_BATCH_SIZE", default=100)
+CONSENT_NOTICE_BATCHES_PER_TASK = env.int("CONSENT_NOTICE_BATCHES_PER_TASK", default=20)
+CONSENT_NOTICE_STUCK_AFTER_SECONDS = env.int("CONSENT_NOTICE_STUCK_AFTER_SECONDS", default=600)
+# Under-16 removals: how long a removal may stay running before the sweep resumes it.
+ACCOUNTS_CHILD_REMOVAL_STUCK_AFTER_SECONDS = env.int(
+    "ACCOUNTS_CHILD_REMOVAL_STUCK_AFTER_SECONDS", default=900
 )

@@ -1,0 +1,420 @@
+"""Under-16 removal: "we will remove any information provided by children below 16 years".
+
+Three ways in, one job. Anyone may report a child's data through the public form (an officer
+reviews it); the sweep finds accounts whose date of birth is under 16 and forms flagged as sent
+by a child (those need no review). A confirmed `ChildDataReport` row is the job: a worker claims
+it under SELECT … FOR UPDATE SKIP LOCKED, erases everything held about the person through the
+personal-data registry (`dsar.erasure.erasure_erase_subject`: legal holds are kept and
+detached), tells the reporter, and closes the row. Every step is idempotent and recorded, so a
+worker that dies is followed by one that finishes without repeating what was done.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dsar.erasure import erasure_erase_subject
+from dsar.registry import Subject
+from dsar.services import audit_record
+
+from .app_settings import app_settings
+from .models import ChildDataReport, User
+
+State = ChildDataReport.State
+Source = ChildDataReport.Source
+OPEN_REMOVAL = [State.CONFIRMED, State.REMOVING]
+MAIL_PURPOSE = "requests"
+
+
+class ChildReportError(ValidationError):
+    """A refused change to a report; nothing was changed."""
+
+
+def _clean_email(value: str) -> str:
+    value = (value or "").strip().lower()
+    if value:
+        validate_email(value)
+    return value
+
+
+def _account_for(*, email: str, username: str) -> User | None:
+    condition = Q()
+    if email:
+        condition |= Q(email__iexact=email)
+    if username:
+        condition |= Q(username=username)
+    return User.objects.filter(condition).order_by("pk").first() if condition else None
+
+
+def _mail(*, to: str, template: str, context: dict) -> None:
+    from consent.mail import mail_send
+
+    mail_send(
+        subject=Subject(email=to),
+        purpose=MAIL_PURPOSE,
+        template=f"accounts/mail/{template}",
+        context=context,
+        to=to,
+    )
+
+
+@transaction.atomic
+def child_report_submit(
+    *,
+    reporter_email: str,
+    child_name: str = "",
+    details: str = "",
+    reporter_name: str = "",
+    relationship: str = "",
+    child_email: str = "",
+    child_username: str = "",
+) -> ChildDataReport:
+    """Someone tells us a child under 16 gave us personal data. Stored for an officer's review;
+    the reporter gets a receipt. The account it is about is looked up for the officer."""
+    reporter_email = _clean_email(reporter_email)
+    child_email = _clean_email(child_email)
+    child_username = (child_username or "").strip()
+    child_name = (child_name or "").strip()
+    if not reporter_email:
+        raise ChildReportError(_("Give your email address so that we can tell you what we did."))
+    if not (child_name or child_email or child_username):
+        raise ChildReportError(
+            _("Tell us who the child is: a name, an email address or a username.")
+        )
+    if relationship and relationship not in ChildDataReport.Relationship.values:
+        raise ChildReportError(_("Choose your relationship to the child from the list."))
+    report = ChildDataReport(
+        source=Source.REPORT,
+        reporter_name=(reporter_name or "").strip(),
+        reporter_email=reporter_email,
+        relationship=relationship,
+        child_name=child_name,
+        child_email=child_email,
+        child_username=child_username,
+        details=(details or "").strip(),
+        user=_account_for(email=child_email, username=child_username),
+    )
+    report.full_clean()
+    report.save()
+    audit_record(
+        action="child_report_received",
+        actor_kind="subject",
+        subject=Subject(email=reporter_email),
+        obj=report,
+    )
+    _mail(to=reporter_email, template="child_report_received", context={"report": report})
+    return report
+
+
+def _whom(report: ChildDataReport) -> tuple[int | None, str, str]:
+    """(account id, its address, another reported address) of the person to erase."""
+    user = report.user
+    if user is not None:
+        account_email = user.email.lower()
+        extra = report.child_email if report.child_email != account_email else ""
+        return user.pk, account_email, extra
+    return None, report.child_email, ""
+
+
+def _open_removal_exists(*, user_id: int | None, email: str, exclude_pk=None) -> bool:
+    condition = Q()
+    if user_id is not None:
+        condition |= Q(erase_user_id=user_id)
+    if email:
+        condition |= Q(erase_email=email)
+    if not condition:
+        return False
+    rows = ChildDataReport.objects.filter(condition, state__in=OPEN_REMOVAL)
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return rows.exists()
+
+
+@transaction.atomic
+def child_report_confirm(*, report: ChildDataReport, actor, reason: str = "") -> ChildDataReport:
+    """An officer confirms the report is about a child under 16: the removal is due now, and a
+    worker is woken after the commit."""
+    report = (
+        ChildDataReport.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .get(pk=report.pk)
+    )
+    if report.state != State.RECEIVED:
+        raise ChildReportError(_("Only a report waiting for review can be confirmed."))
+    user_id, email, extra = _whom(report)
+    if user_id is None and not email:
+        raise ChildReportError(
+            _(
+                "We hold nothing we can find for this report: choose the account it is about, "
+                "or reject the report."
+            )
+        )
+    if _open_removal_exists(user_id=user_id, email=email):
+        raise ChildReportError(_("A removal of this person is already running."))
+    now = timezone.now()
+    report.state = State.CONFIRMED
+    report.reviewed_by = actor
+    report.reviewed_at = now
+    report.decision_reason = (reason or "").strip()
+    report.erase_user_id, report.erase_email, report.erase_extra_email = user_id, email, extra
+    report.save()
+    audit_record(
+        action="child_report_confirmed",
+        actor=actor,
+        subject=Subject(user_id=user_id, email=email) if (user_id or email) else None,
+        reason=report.decision_reason,
+        obj=report,
+    )
+    _wake([report.pk])
+    return report
+
+
+_CHILD_FIELDS = {
+    "child_name": "",
+    "child_email": "",
+    "child_username": "",
+    "details": "",
+    "user": None,
+    "erase_user_id": None,
+    "erase_email": "",
+    "erase_extra_email": "",
+}
+
+
+@transaction.atomic
+def child_report_reject(*, report: ChildDataReport, actor, reason: str) -> ChildDataReport:
+    """An officer found nothing to remove (no such person, or not a child). The reporter is told
+    why; the details about the person are not kept."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ChildReportError(_("Say why the report is rejected: the reporter is told."))
+    report = ChildDataReport.objects.select_for_update().get(pk=report.pk)
+    if report.state != State.RECEIVED:
+        raise ChildReportError(_("Only a report waiting for review can be rejected."))
+    now = timezone.now()
+    for name, value in _CHILD_FIELDS.items():
+        setattr(report, name, value)
+    report.state = State.REJECTED
+    report.reviewed_by = actor
+    report.reviewed_at = now
+    report.decision_reason = reason
+    report.closed_at = now
+    report.save()
+    audit_record(action="child_report_rejected", actor=actor, reason=reason, obj=report)
+    if report.reporter_email:
+        _mail(
+            to=report.reporter_email,
+            template="child_report_rejected",
+            context={"report": report, "reason": reason},
+        )
+    return report
+
+
+def _wake(report_ids: list[int]) -> None:
+    from .tasks import child_removal_task
+
+    def send():
+        for report_id in report_ids:
+            child_removal_task.delay(report_id)
+
+    if report_ids:
+        transaction.on_commit(send)
+
+
+# --- The job ------------------------------------------------------------------------------------
+
+
+def child_removals_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Removals to run: confirmed ones, and running ones whose worker died."""
+    now = now or timezone.now()
+    stuck_before = now - app_settings.CHILD_REMOVAL_STUCK_AFTER
+    return list(
+        ChildDataReport.objects.filter(
+            Q(state=State.CONFIRMED) | Q(state=State.REMOVING, started_at__lt=stuck_before)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def _claim(report_id: int, now: datetime) -> ChildDataReport | None:
+    with transaction.atomic():
+        report = (
+            ChildDataReport.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=report_id)
+            .first()
+        )
+        if report is None:
+            return None
+        stuck_before = now - app_settings.CHILD_REMOVAL_STUCK_AFTER
+        runnable = report.state == State.CONFIRMED or (
+            report.state == State.REMOVING and report.started_at < stuck_before
+        )
+        if not runnable:
+            return None
+        report.state = State.REMOVING
+        report.started_at = now
+        report.attempts += 1
+        report.save(update_fields=["state", "started_at", "attempts"])
+        return report
+
+
+def _subjects(report: ChildDataReport) -> list[Subject]:
+    subjects = []
+    if report.erase_user_id is not None or report.erase_email:
+        subjects.append(Subject(user_id=report.erase_user_id, email=report.erase_email))
+    if report.erase_extra_email:
+        subjects.append(Subject(email=report.erase_extra_email))
+    return subjects
+
+
+def child_removal_run(*, report_id: int, now: datetime | None = None) -> bool:
+    """Run one due removal: erase through the registry, tell the reporter, close the row.
+    Returns False (doing nothing) when the row is gone, not due, or claimed by another worker.
+    Runs outside a transaction: each model's erasure commits on its own, and a re-run after a
+    crash finishes what is left."""
+    now = now or timezone.now()
+    report = _claim(report_id, now)
+    if report is None:
+        return False
+    counts: dict[str, int] = dict(report.counts or {})
+    for subject in _subjects(report):
+        for label, rows in erasure_erase_subject(subject=subject).items():
+            counts[label] = counts.get(label, 0) + rows
+    ChildDataReport.objects.filter(pk=report.pk).update(counts=counts)
+    if report.reporter_email and report.reporter_told_at is None:
+        # Sent before it is recorded: a crash in between repeats the mail, never loses it.
+        _mail(
+            to=report.reporter_email,
+            template="child_data_removed",
+            context={"report": report, "rows": sum(counts.values())},
+        )
+        ChildDataReport.objects.filter(pk=report.pk).update(reporter_told_at=timezone.now())
+    with transaction.atomic():
+        done = ChildDataReport.objects.select_for_update().get(pk=report.pk)
+        for name, value in _CHILD_FIELDS.items():
+            setattr(done, name, value)
+        done.state = State.REMOVED
+        done.closed_at = timezone.now()
+        done.save()
+        audit_record(
+            action="child_data_removed",
+            obj=done,
+            detail={"source": done.source, "rows": sum(counts.values())},
+        )
+    return True
+
+
+# --- The sweep ----------------------------------------------------------------------------------
+
+
+def under_age_born_after(*, today: date | None = None) -> date:
+    """Whoever was born after this day is under the minimum age today."""
+    today = today or timezone.localdate()
+    return today - relativedelta(years=app_settings.MINIMUM_AGE)
+
+
+def child_data_detect(*, today: date | None = None, batch_size: int = 500) -> dict[str, int]:
+    """Find what needs no review and make it due: accounts whose date of birth shows the holder
+    is under 16, and senders of forms flagged as from a child. One removal row per person
+    (partial unique indexes make a second one a no-op); workers are woken after the commit."""
+    from consent.models import FormSubmission
+
+    born_after = under_age_born_after(today=today)
+    created = {"accounts": 0, "forms": 0}
+    open_users = ChildDataReport.objects.filter(
+        state__in=OPEN_REMOVAL, erase_user_id__isnull=False
+    ).values("erase_user_id")
+    last_pk = 0
+    while True:
+        users = list(
+            User.objects.filter(date_of_birth__gt=born_after, pk__gt=last_pk)
+            .exclude(pk__in=open_users)
+            .order_by("pk")
+            .values_list("pk", "email")[:batch_size]
+        )
+        if not users:
+            break
+        last_pk = users[-1][0]
+        rows = [
+            ChildDataReport(
+                source=Source.DATE_OF_BIRTH,
+                state=State.CONFIRMED,
+                erase_user_id=pk,
+                erase_email=email.lower(),
+            )
+            for pk, email in users
+        ]
+        created["accounts"] += _create_due(rows)
+    open_emails = ChildDataReport.objects.filter(state__in=OPEN_REMOVAL).values("erase_email")
+    last_pk = 0
+    while True:
+        forms = list(
+            FormSubmission.objects.filter(from_child=True, pk__gt=last_pk)
+            .exclude(email__in=open_emails)
+            .order_by("pk")
+            .values_list("pk", "email", "user_id")[:batch_size]
+        )
+        if not forms:
+            break
+        last_pk = forms[-1][0]
+        people = {}
+        for _pk, email, user_id in forms:
+            people.setdefault(email, user_id)
+        accounts = dict(
+            User.objects.filter(email__in=list(people)).values_list("email", "pk")
+        )  # addresses are stored lower-case on both sides
+        rows = [
+            ChildDataReport(
+                source=Source.FLAGGED_FORM,
+                state=State.CONFIRMED,
+                erase_user_id=user_id or accounts.get(email),
+                erase_email=email,
+            )
+            for email, user_id in people.items()
+        ]
+        created["forms"] += _create_due(rows)
+    return created
+
+
+def _create_due(rows: list[ChildDataReport]) -> int:
+    with transaction.atomic():
+        made = ChildDataReport.objects.bulk_create(rows, ignore_conflicts=True)
+        # With ignore_conflicts the ids are not returned: find the rows this run made.
+        keys = Q()
+        for row in made:
+            keys |= Q(erase_user_id=row.erase_user_id, erase_email=row.erase_email)
+        ids = list(
+            ChildDataReport.objects.filter(
+                keys, state=State.CONFIRMED, started_at__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        if ids:
+            audit_record(action="child_removals_due", detail={"reports": ids})
+        _wake(ids)
+    return len(ids)
+
+
+def child_removals_wake_due(*, now: datetime | None = None) -> int:
+    """The beat sweep: every due removal (or one whose worker died) gets a message; the row is
+    claimed under a lock, so a duplicate message does nothing."""
+    from .tasks import child_removal_task
+
+    due = child_removals_due(now=now)
+    for report_id in due:
+        child_removal_task.delay(report_id)
+    return len(due)
+
+
+def child_data_sweep(*, today: date | None = None) -> dict[str, int]:
+    """Daily: detect, then wake everything due."""
+    found = child_data_detect(today=today)
+    return {**found, "woken": child_removals_wake_due()}

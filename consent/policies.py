@@ -1,0 +1,422 @@
+"""Privacy-policy versions and the 30-day change notices: every write and rule.
+
+Publishing a material version is one transaction: the version gets its publication and
+notice-start time, and one `PolicyNotice` row per active account holder is made by a single
+INSERT … SELECT (nothing per person in Python). After the commit a Celery message wakes the
+fan-out; the rows are the work, the message only wakes it, and the beat sweep wakes it again
+for anything due that a lost message left behind.
+
+The fan-out claims a bounded batch of due rows with SELECT … FOR UPDATE SKIP LOCKED (so any
+number of workers share the work without overlap), marks them `sending` with a fresh claim token
+and commits; then sends the batch over one connection outside any transaction; then records each
+message's outcome, for rows that still carry its token. The queries per batch are a constant.
+
+Exactly once. A notice can be sent twice only if the worker dies after the mail server accepted
+some messages of its claimed batch and before the batch was marked sent (the "hand-over window",
+at most one batch). Those rows stay `sending`; after `NOTICE_STUCK_AFTER` the sweep returns them
+to `pending` and they are sent again **with the same Message-ID** (`notice_message_id`), which
+mail stores and clients use to recognise the repeat as the same message. Everywhere else (a
+duplicated or lost Celery message, two workers, a broker restart, a crash before the hand-over
+or after the marking) the claim and the unique (version, user) constraint make a repeat a no-op.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Case, CharField, Count, F, Value, When
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from dsar.registry import Subject
+from dsar.services import audit_record
+
+from . import mail
+from .app_settings import app_settings
+from .models import MATERIAL_NOTICE_PERIOD, PolicyAcknowledgement, PolicyNotice, PolicyVersion
+
+NOTICE_PURPOSE = "policy_changes"
+NOTICE_TEMPLATE = "consent/mail/policy_notice"
+State = PolicyNotice.State
+
+
+class PolicyError(ValidationError):
+    """A refused change to a policy version; nothing was changed."""
+
+
+# --- Versions ---------------------------------------------------------------------------------
+
+
+def _latest_published(exclude_pk=None) -> PolicyVersion | None:
+    rows = PolicyVersion.objects.filter(published_at__isnull=False)
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return rows.order_by("-effective_at", "-pk").first()
+
+
+def policy_version_publish_errors(
+    *, policy: PolicyVersion, now: datetime | None = None
+) -> list[str]:
+    """Why `policy` cannot be published now (empty when it can). Shared by the service and the
+    admin form, so the form shows the same reasons the service enforces."""
+    now = now or timezone.now()
+    errors = []
+    if policy.published_at is not None:
+        errors.append(_("Version %(v)s is already published.") % {"v": policy.version})
+        return errors
+    if not (policy.text or "").strip():
+        errors.append(_("The policy text is empty."))
+    if policy.effective_at is None:
+        errors.append(_("Say from when the version applies."))
+        return errors
+    if policy.is_material:
+        earliest = now + MATERIAL_NOTICE_PERIOD
+        if not (policy.summary_of_changes or "").strip():
+            errors.append(_("A material change needs a summary of changes: the notice shows it."))
+        if policy.effective_at < earliest:
+            errors.append(
+                _(
+                    "A material change applies at least 30 days after its notices go out: "
+                    "choose %(date)s or later."
+                )
+                % {"date": date_format(timezone.localtime(earliest), "DATETIME_FORMAT")}
+            )
+    elif policy.effective_at < now - timedelta(minutes=1):
+        errors.append(_("A version cannot apply in the past."))
+    latest = _latest_published(exclude_pk=policy.pk)
+    if latest is not None and policy.effective_at <= latest.effective_at:
+        errors.append(
+            _("It must apply after version %(v)s, which applies from %(date)s.")
+            % {
+                "v": latest.version,
+                "date": date_format(timezone.localtime(latest.effective_at), "DATETIME_FORMAT"),
+            }
+        )
+    return errors
+
+
+@transaction.atomic
+def policy_version_draft(
+    *,
+    version: str,
+    text: str,
+    summary_of_changes: str,
+    is_material: bool,
+    effective_at: datetime,
+    actor=None,
+) -> PolicyVersion:
+    """A new, unpublished version: nobody sees it until it is published."""
+    policy = PolicyVersion(
+        version=version.strip(),
+        text=text,
+        summary_of_changes=summary_of_changes.strip(),
+        is_material=is_material,
+        effective_at=effective_at,
+    )
+    policy.full_clean()
+    policy.save()
+    audit_record(
+        action="policy_version_drafted",
+        actor=actor,
+        obj=policy,
+        detail={"version": policy.version, "material": is_material},
+    )
+    return policy
+
+
+@transaction.atomic
+def policy_version_update(*, policy: PolicyVersion, actor=None, **changes) -> PolicyVersion:
+    """Change a draft. A published version never changes: publish a new one instead."""
+    locked = PolicyVersion.objects.select_for_update().get(pk=policy.pk)
+    if locked.published_at is not None:
+        raise PolicyError(_("A published version cannot be changed: publish a new version."))
+    allowed = {"version", "text", "summary_of_changes", "is_material", "effective_at"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise PolicyError(_("These fields cannot be changed: %(f)s.") % {"f": ", ".join(unknown)})
+    for name, value in changes.items():
+        setattr(locked, name, value.strip() if name in ("version", "summary_of_changes") else value)
+    locked.full_clean()
+    locked.save(update_fields=list(changes))
+    audit_record(action="policy_version_changed", actor=actor, obj=locked)
+    return locked
+
+
+@transaction.atomic
+def policy_version_publish(
+    *, policy: PolicyVersion, actor=None, now: datetime | None = None
+) -> PolicyVersion:
+    """Publish a draft. A minor version is simply shown at /policy/. A material one gets a
+    notice row per active account holder, and the fan-out is woken after the commit.
+
+    Refuses (PolicyError, nothing changed) a material version that would apply less than 30
+    days after its notices go out, among the other rules of `policy_version_publish_errors`.
+    """
+    now = now or timezone.now()
+    locked = PolicyVersion.objects.select_for_update().get(pk=policy.pk)
+    errors = policy_version_publish_errors(policy=locked, now=now)
+    if errors:
+        raise PolicyError(errors)
+    locked.published_at = now
+    if locked.is_material:
+        locked.notices_started_at = now
+    elif locked.effective_at < now:
+        locked.effective_at = now  # "from now", chosen a moment before publishing
+    locked.full_clean()
+    locked.save(update_fields=["published_at", "notices_started_at", "effective_at"])
+    created = _notices_create(locked, now) if locked.is_material else 0
+    audit_record(
+        action="policy_version_published",
+        actor=actor,
+        obj=locked,
+        detail={
+            "version": locked.version,
+            "material": locked.is_material,
+            "effective_at": locked.effective_at.isoformat(),
+            "notices": created,
+        },
+    )
+    if created:
+        _wake(locked.pk)
+    return locked
+
+
+def _notices_create(policy: PolicyVersion, now: datetime) -> int:
+    """One pending notice per active account holder, in one INSERT … SELECT; a row that exists
+    already is left alone (the unique constraint), so running it twice adds nothing."""
+    quote = connection.ops.quote_name
+    users = get_user_model()._meta
+    # Only quoted identifiers from the models are formatted in; every value is a parameter.
+    notices, user_id, user_table = (
+        quote(PolicyNotice._meta.db_table),
+        quote(users.pk.column),
+        quote(users.db_table),
+    )
+    sql = (
+        f"INSERT INTO {notices} "  # noqa: S608
+        "(version_id, user_id, state, attempts, next_attempt_at, error, created_at) "
+        f"SELECT %s, {user_id}, %s, 0, %s, '', %s FROM {user_table} WHERE is_active = %s "
+        "ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [policy.pk, State.PENDING, now, now, True])
+        return cursor.rowcount
+
+
+def _wake(version_id: int) -> None:
+    from .tasks import policy_notices_send_task
+
+    transaction.on_commit(lambda: policy_notices_send_task.delay(version_id))
+
+
+# --- The fan-out --------------------------------------------------------------------------------
+
+
+def notice_message_id(notice_id: int) -> str:
+    """The Message-ID of a notice: the same on every attempt, so a repeat is the same mail."""
+    return f"<policy-notice.{notice_id}@{app_settings.MESSAGE_ID_DOMAIN}>"
+
+
+def notice_backoff(attempts: int) -> timedelta:
+    """Wait before the next try after `attempts` transient failures: 1, 2, 4 … minutes, at most
+    an hour."""
+    return timedelta(seconds=min(3600, 60 * 2 ** max(0, attempts - 1)))
+
+
+def _notices_claim(*, version_id: int, batch_size: int, now: datetime) -> tuple[uuid.UUID, list]:
+    token = uuid.uuid4()
+    with transaction.atomic():
+        ids = list(
+            PolicyNotice.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(version_id=version_id, state=State.PENDING, next_attempt_at__lte=now)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if ids:
+            PolicyNotice.objects.filter(pk__in=ids).update(
+                state=State.SENDING,
+                claim_token=token,
+                claimed_at=now,
+                attempts=F("attempts") + 1,
+            )
+    return token, ids
+
+
+def _notice_context(policy: PolicyVersion, name: str) -> dict:
+    return {
+        "name": name,
+        "version": policy.version,
+        "summary_of_changes": policy.summary_of_changes,
+        "effective_at": policy.effective_at,
+        "policy_url": mail.absolute_url(reverse("consent:policy_version", args=[policy.version])),
+        "diff_url": mail.absolute_url(reverse("consent:policy")) + "#changes",
+    }
+
+
+def policy_notices_send_batch(
+    *, policy: PolicyVersion, batch_size: int | None = None, now: datetime | None = None
+) -> int:
+    """Claim, send and record one batch of due notices of `policy`; returns how many rows were
+    claimed (0: nothing due, or everything due is being worked by others)."""
+    batch_size = batch_size or app_settings.NOTICE_BATCH_SIZE
+    now = now or timezone.now()
+    token, ids = _notices_claim(version_id=policy.pk, batch_size=batch_size, now=now)
+    if not ids:
+        return 0
+    rows = PolicyNotice.objects.filter(pk__in=ids, claim_token=token).values_list(
+        "pk", "attempts", "user_id", "user__email", "user__full_name", "user__language",
+        "user__is_active",
+    )  # fmt: skip
+    items, attempts, skipped = [], {}, []
+    for pk, tries, user_id, email, name, language, active in rows:
+        attempts[pk] = tries
+        if not active or not email:
+            skipped.append(pk)
+            continue
+        items.append(
+            mail.OutgoingMail(
+                key=pk,
+                subject=Subject(user_id=user_id),
+                to=email,
+                template=NOTICE_TEMPLATE,
+                context=_notice_context(policy, name),
+                language=language,
+                message_id=notice_message_id(pk),
+            )
+        )
+    deadline = time.monotonic() + app_settings.NOTICE_BATCH_SECONDS
+    results = mail.mail_send_batch_now(purpose=NOTICE_PURPOSE, items=items, deadline=deadline)
+    _results_record(
+        token=token, results=results, attempts=attempts, skipped=skipped, now=timezone.now()
+    )
+    return len(ids)
+
+
+def _results_record(*, token, results, attempts: dict, skipped: list, now: datetime) -> None:
+    """Write each outcome onto its row, in a constant number of UPDATEs whatever the batch size;
+    only rows still holding this batch's token (the sweep may have handed them out again)."""
+    mine = PolicyNotice.objects.filter(claim_token=token)
+    sent = [r.key for r in results if r.outcome == mail.SENT]
+    if sent:
+        mine.filter(pk__in=sent).update(state=State.SENT, sent_at=now, claim_token=None, error="")
+    if skipped:
+        mine.filter(pk__in=skipped).update(state=State.SKIPPED, claim_token=None)
+    retry_at: dict[datetime, list] = defaultdict(list)
+    failed = []
+    for result in results:
+        if (
+            result.outcome == mail.TRANSIENT
+            and attempts[result.key] < app_settings.NOTICE_MAX_ATTEMPTS
+        ):
+            retry_at[now + notice_backoff(attempts[result.key])].append(result)
+        elif result.outcome != mail.SENT:
+            failed.append(result)
+    for when, group in retry_at.items():
+        mine.filter(pk__in=[r.key for r in group]).update(
+            state=State.PENDING, next_attempt_at=when, claim_token=None, error=_errors(group)
+        )
+    if failed:
+        mine.filter(pk__in=[r.key for r in failed]).update(
+            state=State.FAILED, claim_token=None, error=_errors(failed)
+        )
+
+
+def _errors(results) -> Case:
+    """Each row's own error message, in one UPDATE."""
+    return Case(
+        *[When(pk=r.key, then=Value(r.error[:500])) for r in results],
+        default=Value(""),
+        output_field=CharField(),
+    )
+
+
+def policy_notices_send(
+    *, version_id: int, batch_size: int | None = None, max_batches: int | None = None
+) -> tuple[int, bool]:
+    """Send due notices of a version batch after batch. Returns (rows claimed, whether it
+    stopped at `max_batches` with work possibly left). Quietly 0 if the version is gone."""
+    policy = PolicyVersion.objects.filter(pk=version_id, notices_started_at__isnull=False).first()
+    if policy is None:
+        return 0, False
+    total = batches = 0
+    while max_batches is None or batches < max_batches:
+        claimed = policy_notices_send_batch(policy=policy, batch_size=batch_size)
+        if not claimed:
+            return total, False
+        total += claimed
+        batches += 1
+    return total, True
+
+
+def policy_notices_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Beat's safety net: rows left `sending` by a worker that died go back to `pending` (they
+    are sent again with the same Message-ID), and every version with due notices gets a message,
+    whether or not its own message was lost."""
+    from .tasks import policy_notices_send_task
+
+    now = now or timezone.now()
+    stuck = PolicyNotice.objects.filter(
+        state=State.SENDING, claimed_at__lt=now - app_settings.NOTICE_STUCK_AFTER
+    ).update(
+        state=State.PENDING,
+        claim_token=None,
+        next_attempt_at=now,
+        error="The worker stopped while sending; sent again with the same Message-ID.",
+    )
+    versions = list(
+        PolicyNotice.objects.filter(state=State.PENDING, next_attempt_at__lte=now)
+        .order_by()
+        .values_list("version_id", flat=True)
+        .distinct()
+    )
+    for version_id in versions:
+        policy_notices_send_task.delay(version_id)
+    return {"stuck": stuck, "woken": len(versions)}
+
+
+def policy_notice_progress(*, version_ids) -> dict[int, dict[str, int]]:
+    """Notices per state for each version, in one query."""
+    progress = {pk: dict.fromkeys(State.values, 0) for pk in version_ids}
+    rows = (
+        PolicyNotice.objects.filter(version_id__in=list(version_ids))
+        .order_by()
+        .values("version_id", "state")
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        progress[row["version_id"]][row["state"]] = row["n"]
+    return progress
+
+
+# --- Acknowledgements ---------------------------------------------------------------------------
+
+
+def policy_acknowledge(
+    *, user, policy: PolicyVersion, method: str = PolicyAcknowledgement.Method.BANNER
+) -> PolicyAcknowledgement:
+    """The person read a material version (idempotent: a second click records nothing new)."""
+    if policy.published_at is None or not policy.is_material:
+        raise PolicyError(_("There is nothing to acknowledge for this version."))
+    acknowledgement, _created = PolicyAcknowledgement.objects.get_or_create(
+        user=user, version=policy, defaults={"method": method}
+    )
+    return acknowledgement
+
+
+def policy_acknowledge_upcoming_at_signup(*, user, now: datetime | None = None) -> int:
+    """Someone who signs up between a material version's publication and its effective date was
+    shown it on the signup page: record that, so they are not reminded of it again."""
+    from .selectors import policy_versions_upcoming
+
+    upcoming = [p for p in policy_versions_upcoming(now=now) if p.is_material]
+    for policy in upcoming:
+        policy_acknowledge(user=user, policy=policy, method=PolicyAcknowledgement.Method.SIGNUP)
+    return len(upcoming)
