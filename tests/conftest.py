@@ -135,6 +135,22 @@ def _database_url(settings_dict: dict) -> str:
     return f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}"
 
 
+def broker_reset() -> None:
+    """Empty the test broker: queued messages, and the unacknowledged ones a killed worker left
+    (Redis would hand those out again to the next worker). The test broker is the suite's own."""
+    from django.conf import settings as django_settings
+
+    url = django_settings.CELERY_BROKER_URL
+    if url.startswith("redis://"):
+        import redis
+
+        redis.Redis.from_url(url).flushdb()
+    else:
+        from workpex_portal.celery import app
+
+        app.control.purge()
+
+
 @pytest.fixture
 def worker_mail_dir(tmp_path):
     folder = tmp_path / "worker-mail"
@@ -152,9 +168,7 @@ def celery_worker_process(transactional_db, worker_mail_dir, settings):
     from django.conf import settings as django_settings
     from django.db import connection
 
-    from workpex_portal.celery import app
-
-    app.control.purge()
+    broker_reset()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "workpex_portal.settings.test",

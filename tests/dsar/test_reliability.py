@@ -31,7 +31,7 @@ from accounts.tasks import child_removals_run_due_task
 from consent import policies, services
 from consent.models import PolicyNotice, PolicyVersion
 from consent.tasks import policy_notices_send_task, policy_notices_sweep_task
-from tests.conftest import ROOT, _database_url, wait_for
+from tests.conftest import ROOT, _database_url, broker_reset, wait_for
 from tests.factories import UserFactory
 from tests.mail_backends import read_deliveries
 
@@ -101,9 +101,7 @@ def workers(transactional_db, settings, mail_dir):
     from django.conf import settings as django_settings
     from django.db import connection
 
-    from workpex_portal.celery import app
-
-    app.control.purge()
+    broker_reset()
     pool = WorkerPool(
         {
             **os.environ,
@@ -120,7 +118,7 @@ def workers(transactional_db, settings, mail_dir):
     )
     yield pool
     pool.stop_all()
-    app.control.purge()
+    broker_reset()
 
 
 def people(count: int) -> list[int]:
@@ -297,7 +295,7 @@ def test_redis_restarted_mid_run_the_work_finishes_once_it_is_back(
 ):
     port = throwaway_redis["port"]
     broker = f"redis://127.0.0.1:{port}/0"
-    sender = Celery("test-sender")
+    sender = Celery("test-sender", set_as_current=False)  # shared tasks keep the suite's app
 
     def sweep():
         # An explicit connection: the suite's CELERY_BROKER_URL would win over broker=...
