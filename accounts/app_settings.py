@@ -26,5 +26,10 @@ class AppSettings:
         """The longest side of the stored (re-encoded) photo."""
         return _get("PHOTO_STORED_PIXELS", 512)
 
+    @property
+    def PAYMENT_PROCESSOR(self) -> str:  # noqa: N802
+        """Dotted path of the accounts.payments.PaymentProcessor adapter."""
+        return _get("PAYMENT_PROCESSOR", "accounts.payments.TestModeProcessor")
+
 
 app_settings = AppSettings()

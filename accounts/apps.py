@@ -8,7 +8,12 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from . import personal_data  # noqa: F401  (registers this app's models)
+        from consent.signals import consent_withdrawn
+
+        from . import checks, personal_data  # noqa: F401  (registers them)
+        from .payments import on_consent_withdrawn
+
+        consent_withdrawn.connect(on_consent_withdrawn, dispatch_uid="accounts.payments")
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

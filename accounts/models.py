@@ -95,3 +95,80 @@ class UserSession(AbstractBaseSession):
         from .sessions import SessionStore
 
         return SessionStore
+
+
+class PaymentMethod(models.Model):
+    """A card a person added. Only what the policy allows is kept: the cardholder's name, the
+    billing address, the expiry and the last four digits. The processor's token is kept only with
+    the "stored payment method" consent, encrypted (accounts.payments), and deleted when that
+    consent is withdrawn. The full number never reaches this table."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payment_methods"
+    )
+    cardholder_name = models.CharField(_("cardholder name"), max_length=150)
+    billing_line1 = models.CharField(_("address"), max_length=200)
+    billing_line2 = models.CharField(_("address (line 2)"), max_length=200, blank=True)
+    billing_city = models.CharField(_("city"), max_length=100)
+    billing_postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    billing_country = CountryField(_("country"))
+    expiry_month = models.PositiveSmallIntegerField(_("expiry month"))
+    expiry_year = models.PositiveSmallIntegerField(_("expiry year"))
+    last4 = models.CharField(_("last four digits"), max_length=4)
+    brand = models.CharField(_("card brand"), max_length=20, blank=True)
+    # MultiFernet ciphertext of the processor's token; empty without the consent.
+    token_encrypted = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payment method")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last4__regex=r"^[0-9]{4}$"),
+                name="accounts_paymentmethod_last4_four_digits",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expiry_month__gte=1, expiry_month__lte=12),
+                name="accounts_paymentmethod_expiry_month_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand or _('Card')} •••• {self.last4}"
+
+    @property
+    def has_stored_token(self) -> bool:
+        return bool(self.token_encrypted)
+
+
+class Invoice(models.Model):
+    """An invoice. Tax and commercial law make us keep it (legal hold): erasure detaches it from
+    the account and keeps the amounts and the billing details printed on it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invoices",
+    )
+    number = models.CharField(_("invoice number"), max_length=32, unique=True)
+    issued_at = models.DateTimeField(_("issued"), auto_now_add=True)
+    description = models.CharField(_("description"), max_length=200)
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    billing_name = models.CharField(_("billed to"), max_length=150)
+    billing_address = models.TextField(_("billing address"))
+    card_last4 = models.CharField(_("card (last four digits)"), max_length=4, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice")
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def amount(self) -> str:
+        return f"{self.amount_cents // 100}.{self.amount_cents % 100:02d} {self.currency}"

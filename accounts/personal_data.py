@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from dsar.registry import ErasureStrategy, Source, no_personal_data, personal_data
 
-from .models import User, UserSession
+from .models import Invoice, PaymentMethod, User, UserSession
 from .services import RECTIFIABLE_FIELDS, user_rectify
 
 ACCOUNT_RETENTION = "While you have an account; erased when you or we close it."
@@ -119,3 +119,53 @@ personal_data(
     erase_order=40,
 )
 no_personal_data(Session, reason="Not used: sessions live in accounts.UserSession.")
+
+personal_data(
+    PaymentMethod,
+    category="Payments",
+    purpose="To take your payments. The full card number goes to the payment processor only.",
+    source=Source.PROVIDED,
+    retention="Until you remove the card or close your account. The processor's token is kept "
+    "only while you allow us to store your payment method.",
+    recipients=("Our payment processor",),
+    export_fields=(
+        "cardholder_name",
+        "billing_line1",
+        "billing_line2",
+        "billing_city",
+        "billing_postal_code",
+        "billing_country",
+        "expiry_month",
+        "expiry_year",
+        "last4",
+        "brand",
+        "created_at",
+    ),
+    erasure=ErasureStrategy.DELETE,  # the encrypted token goes with the row
+    user_field="user",
+    erase_order=30,
+)
+personal_data(
+    Invoice,
+    category="Payments",
+    purpose="To bill you and keep the accounting records the law requires.",
+    source=Source.PROVIDED,
+    retention="Ten years after the end of the financial year (commercial and tax law).",
+    recipients=("Our payment processor", "Our auditors and tax authorities, when the law requires"),
+    export_fields=(
+        "number",
+        "issued_at",
+        "description",
+        "amount_cents",
+        "currency",
+        "billing_name",
+        "billing_address",
+        "card_last4",
+    ),
+    erasure=ErasureStrategy.LEGAL_HOLD,
+    legal_hold_reason="Invoices must be kept for the statutory retention period of commercial "
+    "and tax law; erasure detaches them from your account.",
+    detach_fields=("user",),
+    user_field="user",
+    erase_order=30,
+)

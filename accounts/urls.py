@@ -13,4 +13,10 @@ urlpatterns = [
         views.security_question_clear,
         name="security_question_clear",
     ),
+    path("payments/", views.payment_methods, name="payment_methods"),
+    path(
+        "payments/<int:method_id>/remove/",
+        views.payment_method_delete,
+        name="payment_method_delete",
+    ),
 ]

@@ -1,13 +1,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import services
-from .forms import ProfileForm, SecurityQuestionForm
+from . import payments, services
+from .forms import PaymentMethodForm, ProfileForm, SecurityQuestionForm
 from .models import User
 
 
@@ -69,3 +72,59 @@ def security_question_clear(request):
     services.user_security_question_clear(user=request.user)
     messages.success(request, _("Your security question has been removed."))
     return redirect("accounts:profile")
+
+
+@sensitive_post_parameters("card_number", "cvc")
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def payment_methods(request):
+    user = request.user
+    form = PaymentMethodForm(
+        request.POST if request.method == "POST" else None,
+        initial={"billing_country": str(user.country or "")},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        card = payments.CardDetails(
+            number=data["card_number"],
+            expiry_month=data["expiry_month"],
+            expiry_year=data["expiry_year"],
+            cvc=data["cvc"],
+            cardholder_name=data["cardholder_name"],
+        )
+        try:
+            method = payments.payment_method_add(
+                user=user, card=card, billing=data, store_token=data["store_for_future"]
+            )
+        except payments.PaymentDeclined as declined:
+            form.add_error(None, str(declined))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Your card ending in %(last4)s has been added.") % {"last4": method.last4},
+            )
+            return redirect("accounts:payment_methods")
+    return render(
+        request,
+        "accounts/payment_methods.html",
+        {
+            "form": form,
+            "methods": user.payment_methods.all(),
+            "invoices": user.invoices.all(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def payment_method_delete(request, method_id: int):
+    try:
+        payments.payment_method_delete(user=request.user, method_id=method_id)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The card has been removed."))
+    return redirect("accounts:payment_methods")

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from dsar.cardnumbers import CardNumberGuardMixin
+
 from .models import ConsentEvent, Partner, Purpose
 from .services import FORM_KINDS
 
@@ -22,7 +24,7 @@ class Switch(forms.CheckboxInput):
         super().__init__(attrs={"role": "switch", "class": "form-check-input", **(attrs or {})})
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(CardNumberGuardMixin, forms.Form):
     """One switch per optional purpose and per reselling partner. Essential purposes and cookie
     categories are shown by the template, not switched here."""
 
@@ -75,14 +77,14 @@ class PreferencesForm(forms.Form):
         return [self[name] for name in self.fields if name.startswith("partner_")]
 
 
-class PreferencesLinkForm(forms.Form):
+class PreferencesLinkForm(CardNumberGuardMixin, forms.Form):
     email = forms.EmailField(
         label=_("Your email address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
 
-class CookieChoicesForm(forms.Form):
+class CookieChoicesForm(CardNumberGuardMixin, forms.Form):
     analytics = forms.BooleanField(label=_("Analytics"), required=False, widget=Switch())
     social = forms.BooleanField(label=_("Social media widgets"), required=False, widget=Switch())
     choice = forms.ChoiceField(
@@ -100,7 +102,7 @@ class CookieChoicesForm(forms.Form):
         return {"analytics": self.cleaned_data["analytics"], "social": self.cleaned_data["social"]}
 
 
-class SubmissionForm(forms.Form):
+class SubmissionForm(CardNumberGuardMixin, forms.Form):
     """The fields every form shares; each kind adds its own (`KIND_FIELDS`)."""
 
     name = forms.CharField(
@@ -191,7 +193,7 @@ def kind_fields(kind: str) -> dict[str, forms.Field]:
     return {}
 
 
-class RecordOnRequestForm(forms.Form):
+class RecordOnRequestForm(CardNumberGuardMixin, forms.Form):
     """Staff record a consent change a person asked for in writing."""
 
     subject = forms.CharField(
