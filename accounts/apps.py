@@ -10,10 +10,12 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from consent.signals import consent_withdrawn
 
-        from . import checks, personal_data  # noqa: F401  (registers them)
-        from .payments import on_consent_withdrawn
+        from . import checks, payments, personal_data, testimonials  # noqa: F401  (registers them)
 
-        consent_withdrawn.connect(on_consent_withdrawn, dispatch_uid="accounts.payments")
+        consent_withdrawn.connect(payments.on_consent_withdrawn, dispatch_uid="accounts.payments")
+        consent_withdrawn.connect(
+            testimonials.on_consent_withdrawn, dispatch_uid="accounts.testimonials"
+        )
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

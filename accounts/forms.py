@@ -15,7 +15,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from dsar.cardnumbers import CardNumberGuardMixin, luhn_valid
 
 from . import services
-from .models import SecurityQuestion, User
+from .models import SecurityQuestion, Testimonial, User
 
 OLDEST_PLAUSIBLE_AGE = 130
 
@@ -302,3 +302,36 @@ class PaymentMethodForm(CardNumberGuardMixin, forms.Form):
         self.fields["cardholder_name"].widget.attrs["autocomplete"] = "cc-name"
         self.fields["expiry_month"].widget.attrs["autocomplete"] = "cc-exp-month"
         self.fields["expiry_year"].widget.attrs["autocomplete"] = "cc-exp-year"
+
+
+class TestimonialForm(CardNumberGuardMixin, forms.Form):
+    text = forms.CharField(
+        label=_("Your testimonial"), max_length=1500, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    display_name = forms.CharField(
+        label=_("Name to show with it"),
+        max_length=150,
+        help_text=_("Exactly as it will appear. Initials or a first name are fine."),
+    )
+    display_details = forms.CharField(
+        label=_("Details to show with it"),
+        max_length=200,
+        required=False,
+        help_text=_("Optional, for example your role or company. Leave blank to show none."),
+    )
+    approve = forms.BooleanField(
+        label=_("I approve publishing exactly this text, with the name and details above"),
+        required=True,
+    )
+
+
+class TestimonialApprovalForm(CardNumberGuardMixin, forms.Form):
+    fingerprint = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class TestimonialDraftForm(CardNumberGuardMixin, forms.ModelForm):
+    """Staff draft a testimonial from a person's feedback, in the admin."""
+
+    class Meta:
+        model = Testimonial
+        fields = ["user", "feedback", "text", "display_name", "display_details"]

@@ -172,3 +172,54 @@ class Invoice(models.Model):
     @property
     def amount(self) -> str:
         return f"{self.amount_cents // 100}.{self.amount_cents % 100:02d} {self.currency}"
+
+
+class Testimonial(models.Model):
+    """A person's testimonial. Published only as the person approved it: the public page shows the
+    approved snapshot (text, name, details), never the working copy staff or the person edit."""
+
+    class State(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", _("Waiting for your approval")
+        APPROVED = "approved", _("Approved by you, waiting to be published")
+        PUBLISHED = "published", _("Published")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="testimonial"
+    )
+    state = models.CharField(max_length=20, choices=State.choices, db_index=True)
+    # The working copy: what the person wrote, or what staff drafted from their feedback.
+    feedback = models.TextField(_("your feedback it was drafted from"), blank=True)
+    text = models.TextField(_("testimonial"), max_length=1500)
+    display_name = models.CharField(_("name shown"), max_length=150)
+    display_details = models.CharField(
+        _("details shown"), max_length=200, blank=True, help_text=_("For example your role.")
+    )
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # What the person approved, exactly; the only thing the public page shows.
+    approved_text = models.TextField(blank=True, editable=False)
+    approved_name = models.CharField(max_length=150, blank=True, editable=False)
+    approved_details = models.CharField(max_length=200, blank=True, editable=False)
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("testimonial")
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state__in=["approved", "published"])
+                | (models.Q(approved_at__isnull=False) & ~models.Q(approved_text="")),
+                name="accounts_testimonial_published_only_when_approved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name}: {self.text[:40]}"

@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from dsar.registry import ErasureStrategy, Source, no_personal_data, personal_data
 
-from .models import Invoice, PaymentMethod, User, UserSession
+from .models import Invoice, PaymentMethod, Testimonial, User, UserSession
 from .services import RECTIFIABLE_FIELDS, user_rectify
 
 ACCOUNT_RETENTION = "While you have an account; erased when you or we close it."
@@ -166,6 +166,29 @@ personal_data(
     legal_hold_reason="Invoices must be kept for the statutory retention period of commercial "
     "and tax law; erasure detaches them from your account.",
     detach_fields=("user",),
+    user_field="user",
+    erase_order=30,
+)
+personal_data(
+    Testimonial,
+    category="Testimonials",
+    purpose="To publish your testimonial, only as you approved it, while you allow it.",
+    source=Source.PROVIDED,
+    retention="Until you withdraw it or close your account.",
+    recipients=("Visitors of our public testimonials page, while it is published",),
+    export_fields=(
+        "state",
+        "feedback",
+        "text",
+        "display_name",
+        "display_details",
+        "approved_text",
+        "approved_name",
+        "approved_details",
+        "approved_at",
+        "published_at",
+    ),
+    erasure=ErasureStrategy.DELETE,
     user_field="user",
     erase_order=30,
 )

@@ -13,6 +13,9 @@ urlpatterns = [
         views.security_question_clear,
         name="security_question_clear",
     ),
+    path("testimonial/", views.testimonial, name="testimonial"),
+    path("testimonial/approve/", views.testimonial_approve, name="testimonial_approve"),
+    path("testimonial/withdraw/", views.testimonial_withdraw, name="testimonial_withdraw"),
     path("payments/", views.payment_methods, name="payment_methods"),
     path(
         "payments/<int:method_id>/remove/",

@@ -9,9 +9,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import payments, services
-from .forms import PaymentMethodForm, ProfileForm, SecurityQuestionForm
-from .models import User
+from . import payments, services, testimonials
+from .forms import (
+    PaymentMethodForm,
+    ProfileForm,
+    SecurityQuestionForm,
+    TestimonialApprovalForm,
+    TestimonialForm,
+)
+from .models import Testimonial, User
 
 
 @login_required
@@ -128,3 +134,92 @@ def payment_method_delete(request, method_id: int):
     else:
         messages.success(request, _("The card has been removed."))
     return redirect("accounts:payment_methods")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def testimonial(request):
+    """The person's own testimonial: write or change it, approve a draft, or withdraw it."""
+    user = request.user
+    current = Testimonial.objects.filter(user=user).first()
+    initial = {}
+    if current is not None:
+        initial = {
+            "text": current.text,
+            "display_name": current.display_name,
+            "display_details": current.display_details,
+        }
+    else:
+        initial = {"display_name": user.full_name}
+    form = TestimonialForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            testimonials.testimonial_write(
+                user=user,
+                text=data["text"],
+                display_name=data["display_name"],
+                display_details=data["display_details"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Thank you. Your testimonial is approved as written; we publish it shortly."),
+            )
+            return redirect("accounts:testimonial")
+    awaiting = current is not None and current.state == Testimonial.State.AWAITING_APPROVAL
+    return render(
+        request,
+        "accounts/testimonial.html",
+        {
+            "form": form,
+            "testimonial": current,
+            "approval_form": TestimonialApprovalForm(
+                initial={"fingerprint": testimonials.testimonial_fingerprint(current)}
+            )
+            if awaiting
+            else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def testimonial_approve(request):
+    form = TestimonialApprovalForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Read the testimonial again before approving it."))
+        testimonials.testimonial_approve(
+            user=request.user, fingerprint=form.cleaned_data["fingerprint"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Thank you. You approved this testimonial."))
+    return redirect("accounts:testimonial")
+
+
+@login_required
+@require_POST
+def testimonial_withdraw(request):
+    testimonials.testimonial_withdraw(user=request.user)
+    messages.success(
+        request, _("Your testimonial is withdrawn. It is no longer shown anywhere on our site.")
+    )
+    return redirect("accounts:testimonial")
+
+
+@require_http_methods(["GET", "HEAD"])
+def testimonials_public(request):
+    response = render(
+        request,
+        "accounts/testimonials_public.html",
+        {"testimonials": testimonials.testimonials_published()},
+    )
+    # A withdrawn testimonial must leave the page at once: no shared cache may keep it.
+    response["Cache-Control"] = "no-cache, max-age=0"
+    return response
