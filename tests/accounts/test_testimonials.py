@@ -1,8 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from accounts import models as account_models
 from accounts import testimonials
-from accounts.models import Testimonial as TestimonialRow
 from consent import selectors as consent_selectors
 from consent import services as consent_services
 from dsar.models import AuditEvent
@@ -28,12 +28,12 @@ def test_a_written_testimonial_is_public_only_once_published_and_only_as_approve
         {"text": TEXT, "display_name": "Lisa M.", "display_details": "HR lead"},
     )
     assert response.status_code == 200  # the approval box is required
-    assert not TestimonialRow.objects.exists()
+    assert not account_models.Testimonial.objects.exists()
     user_client.post(
         "/accounts/testimonial/",
         {"text": TEXT, "display_name": "Lisa M.", "display_details": "HR lead", "approve": "on"},
     )
-    testimonial = TestimonialRow.objects.get(user=user)
+    testimonial = account_models.Testimonial.objects.get(user=user)
     assert testimonial.state == "approved"
     assert consent_selectors.consent_is_granted(
         subject=Subject(user_id=user.pk), purpose="testimonial"
@@ -66,7 +66,7 @@ def test_staff_draft_is_never_public_before_the_person_approves_that_exact_text(
         staff=staff, user=user, feedback="Great tool", text=TEXT + " Really.", display_name="Lisa"
     )
     user_client.post("/accounts/testimonial/approve/", {"fingerprint": shown})
-    assert TestimonialRow.objects.get(user=user).state == "awaiting_approval"
+    assert account_models.Testimonial.objects.get(user=user).state == "awaiting_approval"
 
     draft.refresh_from_db()
     user_client.post(
@@ -145,5 +145,5 @@ def test_staff_draft_in_the_admin(client, make_staff, user):
         },
     )
     assert response.status_code == 302, response.content
-    testimonial = TestimonialRow.objects.get(user=user)
+    testimonial = account_models.Testimonial.objects.get(user=user)
     assert testimonial.state == "awaiting_approval" and testimonial.drafted_by == staff
