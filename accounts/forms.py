@@ -15,7 +15,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from dsar.cardnumbers import CardNumberGuardMixin, luhn_valid
 
 from . import services
-from .models import SecurityQuestion, Testimonial, User
+from .models import SecurityQuestion, Testimonial, User, WorkspaceRecord
 
 OLDEST_PLAUSIBLE_AGE = 130
 
@@ -335,3 +335,21 @@ class TestimonialDraftForm(CardNumberGuardMixin, forms.ModelForm):
     class Meta:
         model = Testimonial
         fields = ["user", "feedback", "text", "display_name", "display_details"]
+
+
+class WorkspaceForm(CardNumberGuardMixin, forms.Form):
+    name = forms.CharField(label=_("Workspace name"), max_length=100)
+
+
+class WorkspaceMemberForm(CardNumberGuardMixin, forms.Form):
+    username = forms.CharField(label=_("Collaborator's username"), max_length=150)
+
+
+class WorkspaceRecordForm(CardNumberGuardMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=WorkspaceRecord.Kind.choices)
+    name = forms.CharField(label=_("Name"), max_length=150)
+    email = forms.EmailField(label=_("Email address"), required=False)
+    phone = forms.CharField(label=_("Phone number"), max_length=40, required=False)
+    notes = forms.CharField(
+        label=_("Notes"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )

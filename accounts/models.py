@@ -223,3 +223,69 @@ class Testimonial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name}: {self.text[:40]}"
+
+
+class Workspace(models.Model):
+    """Part II's service data lives in workspaces: the records a person keeps about their own
+    customers or employees. The owner owns the service data; collaborators work in it."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owned_workspaces"
+    )
+    name = models.CharField(_("workspace name"), max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("workspace")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkspaceMember(models.Model):
+    """A collaborator in a workspace (the owner is one too). Collaborators see each other's name
+    and photo only."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workspace_memberships"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("workspace collaborator")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "user"], name="accounts_workspacemember_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.workspace_id}"
+
+
+class WorkspaceRecord(models.Model):
+    """One record about someone the owner works with (a customer or an employee)."""
+
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        EMPLOYEE = "employee", _("Employee")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="records")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=150)
+    email = models.EmailField(_("email address"), blank=True)
+    phone = models.CharField(_("phone number"), max_length=40, blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=5000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("workspace record")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

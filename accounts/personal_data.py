@@ -8,10 +8,26 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db.models import Q
 
-from dsar.registry import ErasureStrategy, Source, no_personal_data, personal_data
+from dsar.registry import (
+    SERVICE_DATA_CATEGORY,
+    ErasureStrategy,
+    Source,
+    no_personal_data,
+    personal_data,
+)
 
-from .models import Invoice, PaymentMethod, Testimonial, User, UserSession
+from .models import (
+    Invoice,
+    PaymentMethod,
+    Testimonial,
+    User,
+    UserSession,
+    Workspace,
+    WorkspaceMember,
+    WorkspaceRecord,
+)
 from .services import RECTIFIABLE_FIELDS, user_rectify
+from .workspaces import workspace_records_for_owner
 
 ACCOUNT_RETENTION = "While you have an account; erased when you or we close it."
 
@@ -191,4 +207,54 @@ personal_data(
     erasure=ErasureStrategy.DELETE,
     user_field="user",
     erase_order=30,
+)
+
+SERVICE_DATA_PURPOSE = (
+    "To provide our services with the records you keep about your customers or employees; "
+    "you own this service data."
+)
+SERVICE_DATA_RETENTION = "Until you delete it, ask us to, or close your account."
+personal_data(
+    Workspace,
+    category=SERVICE_DATA_CATEGORY,
+    purpose=SERVICE_DATA_PURPOSE,
+    source=Source.PROVIDED,
+    retention=SERVICE_DATA_RETENTION,
+    recipients=(
+        "Collaborators you add (your name and photo only)",
+        "Third-party integrations you enable, as far as you allow them",
+        "Workpex support staff, with a stated reason and for a limited time",
+    ),
+    export_fields=("name", "created_at"),
+    erasure=ErasureStrategy.DELETE,
+    user_field="owner",
+    erase_order=25,  # after its records, before the account
+)
+personal_data(
+    WorkspaceRecord,
+    category=SERVICE_DATA_CATEGORY,
+    purpose=SERVICE_DATA_PURPOSE,
+    source=Source.PROVIDED,
+    retention=SERVICE_DATA_RETENTION,
+    recipients=(
+        "Collaborators in the workspace",
+        "Third-party integrations you enable, as far as you allow them",
+        "Workpex support staff, with a stated reason and for a limited time",
+    ),
+    export_fields=("workspace", "kind", "name", "email", "phone", "notes", "created_at"),
+    erasure=ErasureStrategy.DELETE,
+    subject_rows=workspace_records_for_owner,
+    erase_order=20,
+)
+personal_data(
+    WorkspaceMember,
+    category=SERVICE_DATA_CATEGORY,
+    purpose="To let you work with others in a workspace; they see your name and photo only.",
+    source=Source.PROVIDED,
+    retention="While you are a collaborator in the workspace.",
+    recipients=("The other collaborators in the workspace (your name and photo only)",),
+    export_fields=("workspace", "added_at"),
+    erasure=ErasureStrategy.DELETE,
+    user_field="user",
+    erase_order=20,
 )

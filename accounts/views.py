@@ -1,21 +1,24 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import payments, services, testimonials
+from . import payments, services, testimonials, workspaces
 from .forms import (
     PaymentMethodForm,
     ProfileForm,
     SecurityQuestionForm,
     TestimonialApprovalForm,
     TestimonialForm,
+    WorkspaceForm,
+    WorkspaceMemberForm,
+    WorkspaceRecordForm,
 )
 from .models import Testimonial, User
 
@@ -222,4 +225,110 @@ def testimonials_public(request):
     )
     # A withdrawn testimonial must leave the page at once: no shared cache may keep it.
     response["Cache-Control"] = "no-cache, max-age=0"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def workspace_list(request):
+    form = WorkspaceForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        workspace = workspaces.workspace_create(owner=request.user, name=form.cleaned_data["name"])
+        return redirect("accounts:workspace_detail", workspace.pk)
+    return render(
+        request,
+        "accounts/workspaces.html",
+        {"form": form, "workspaces": workspaces.workspaces_of(user=request.user)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def workspace_detail(request, workspace_id: int):
+    workspace = workspaces.workspace_for_member(user=request.user, workspace_id=workspace_id)
+    is_owner = workspace.owner_id == request.user.pk
+    posted = request.POST if request.method == "POST" else None
+    action = request.POST.get("action") if posted else None
+    record_form = WorkspaceRecordForm(posted if action == "record" else None, prefix="record")
+    member_form = WorkspaceMemberForm(posted if action == "member" else None, prefix="member")
+    status = 200
+    if action == "record" and record_form.is_valid():
+        workspaces.workspace_record_create(
+            workspace=workspace, actor=request.user, data=record_form.cleaned_data
+        )
+        messages.success(request, _("The record has been added."))
+        return redirect("accounts:workspace_detail", workspace.pk)
+    if action == "member" and member_form.is_valid():
+        try:
+            workspaces.workspace_member_add(
+                workspace=workspace,
+                actor=request.user,
+                username=member_form.cleaned_data["username"],
+            )
+        except ValidationError as error:
+            member_form.add_error("username", error)
+        else:
+            messages.success(request, _("The collaborator has been added."))
+            return redirect("accounts:workspace_detail", workspace.pk)
+    if action and request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "accounts/workspace_detail.html",
+        {
+            "workspace": workspace,
+            "is_owner": is_owner,
+            "collaborators": workspaces.workspace_collaborators(workspace=workspace),
+            "records": workspace.records.all(),
+            "record_form": record_form,
+            "member_form": member_form,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def workspace_record_delete(request, workspace_id: int, record_id: int):
+    workspace = workspaces.workspace_for_member(user=request.user, workspace_id=workspace_id)
+    try:
+        workspaces.workspace_record_delete(
+            workspace=workspace, actor=request.user, record_id=record_id
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("accounts:workspace_detail", workspace.pk)
+
+
+@login_required
+@require_POST
+def workspace_member_remove(request, workspace_id: int, user_id: int):
+    workspace = workspaces.workspace_for_member(user=request.user, workspace_id=workspace_id)
+    try:
+        workspaces.workspace_member_remove(workspace=workspace, actor=request.user, user_id=user_id)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("accounts:workspace_detail", workspace.pk)
+    if user_id == request.user.pk:
+        return redirect("accounts:workspace_list")
+    return redirect("accounts:workspace_detail", workspace.pk)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def collaborator_photo(request, user_id: int):
+    """A collaborator's photo: only to people who share a workspace with them."""
+    if user_id != request.user.pk and not workspaces.users_share_a_workspace(
+        user=request.user, other_id=user_id
+    ):
+        raise PermissionDenied(_("You do not work with this person."))
+    other = get_object_or_404(User, pk=user_id)
+    if not other.photo:
+        raise Http404(_("No photo."))
+    try:
+        handle = other.photo.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The photo file is missing.")) from None
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=0, no-store"
     return response
