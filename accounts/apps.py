@@ -10,7 +10,14 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from consent.signals import consent_withdrawn
 
-        from . import checks, payments, personal_data, testimonials  # noqa: F401  (registers them)
+        from . import (  # noqa: F401  (registers them)
+            checks,
+            dashboard,
+            integrations,
+            payments,
+            personal_data,
+            testimonials,
+        )
 
         consent_withdrawn.connect(payments.on_consent_withdrawn, dispatch_uid="accounts.payments")
         consent_withdrawn.connect(

@@ -353,3 +353,26 @@ class WorkspaceRecordForm(CardNumberGuardMixin, forms.Form):
     notes = forms.CharField(
         label=_("Notes"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class IntegrationGrantForm(CardNumberGuardMixin, forms.Form):
+    integration = forms.ChoiceField(label=_("Integration"))
+    scopes = forms.MultipleChoiceField(
+        label=_("What it may read"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Nothing is ticked for you: choose exactly what the integration may read."),
+    )
+    workspace = forms.ModelChoiceField(
+        label=_("Workspace"),
+        queryset=None,
+        required=False,
+        help_text=_("Needed for access to a workspace's records or collaborators."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        from .integrations import SCOPES, integration_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["integration"].choices = integration_choices()
+        self.fields["scopes"].choices = list(SCOPES.items())
+        self.fields["workspace"].queryset = user.owned_workspaces.all()

@@ -289,3 +289,41 @@ class WorkspaceRecord(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class IntegrationGrant(models.Model):
+    """A third-party integration the person enabled, with what it may read. Revoking it ends the
+    access at once; the row stays (revoked) as the record of what was shared, until erasure."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="integration_grants"
+    )
+    integration = models.CharField(_("integration"), max_length=40)
+    scopes = models.JSONField(_("what it may read"), default=list)
+    workspace = models.ForeignKey(
+        Workspace,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="integration_grants",
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("integration grant")
+        ordering = ["-granted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "integration"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="accounts_integrationgrant_one_active_per_integration",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.integration} ({self.user_id})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -17,6 +17,7 @@ from dsar.registry import (
 )
 
 from .models import (
+    IntegrationGrant,
     Invoice,
     PaymentMethod,
     Testimonial,
@@ -257,4 +258,17 @@ personal_data(
     erasure=ErasureStrategy.DELETE,
     user_field="user",
     erase_order=20,
+)
+personal_data(
+    IntegrationGrant,
+    category="Third-party integrations",
+    purpose="To let the integrations you enabled read what you allowed, and to show you what "
+    "you shared.",
+    source=Source.PROVIDED,
+    retention="While you have an account; a revoked grant stays listed here as a record.",
+    recipients=("The integrations you enabled, as far as you allowed them",),
+    export_fields=("integration", "scopes", "workspace", "granted_at", "revoked_at"),
+    erasure=ErasureStrategy.DELETE,
+    user_field="user",
+    erase_order=15,
 )

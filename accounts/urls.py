@@ -29,6 +29,10 @@ urlpatterns = [
         name="workspace_member_remove",
     ),
     path("people/<int:user_id>/photo/", views.collaborator_photo, name="collaborator_photo"),
+    path("integrations/", views.integration_enable, name="integration_enable"),
+    path(
+        "integrations/<int:grant_id>/revoke/", views.integration_revoke, name="integration_revoke"
+    ),
     path("payments/", views.payment_methods, name="payment_methods"),
     path(
         "payments/<int:method_id>/remove/",

@@ -9,8 +9,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import payments, services, testimonials, workspaces
+from . import integrations, payments, services, testimonials, workspaces
 from .forms import (
+    IntegrationGrantForm,
     PaymentMethodForm,
     ProfileForm,
     SecurityQuestionForm,
@@ -332,3 +333,45 @@ def collaborator_photo(request, user_id: int):
     response = FileResponse(handle, content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=0, no-store"
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def integration_enable(request):
+    form = IntegrationGrantForm(
+        request.POST if request.method == "POST" else None, user=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            integrations.integration_grant_create(
+                user=request.user,
+                integration=data["integration"],
+                scopes=data["scopes"],
+                workspace=data["workspace"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The integration is enabled with the access you chose."))
+            return redirect("dsar:dashboard")
+    return render(
+        request,
+        "accounts/integration_enable.html",
+        {"form": form, "integrations": integrations.INTEGRATIONS.values()},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def integration_revoke(request, grant_id: int):
+    try:
+        integrations.integration_grant_revoke(user=request.user, grant_id=grant_id)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("Access revoked. The integration can no longer read your data.")
+        )
+    return redirect("dsar:dashboard")
