@@ -1,19 +1,84 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseForbidden
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from dsar.admin import AuditedViewMixin
+from dsar.admin import AuditedViewMixin, ReadOnlyAdminMixin, ReadOnlyInline
 from dsar.registry import Subject
 
-from . import testimonials
-from .forms import TestimonialDraftForm
-from .models import Testimonial, User
+from . import staff_access, testimonials
+from .forms import StaffAccessWindowForm, TestimonialDraftForm
+from .models import StaffAccessWindow, Testimonial, User, Workspace, WorkspaceRecord
+
+
+def _adopt(obj, saved) -> None:
+    """The admin logs and redirects with its own instance: give it the row the service saved."""
+    obj.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
+    obj._state.adding = False
+
+
+class StaffAccessGateMixin:
+    """The one gate for support staff opening a person's profile or service data: without a
+    valid access window the answer is 403 and the attempt is audited. Put it before
+    AuditedViewMixin, whose audit row then carries the window's ticket and reason.
+
+    The 403 is returned, not raised, so the audit row commits under ATOMIC_REQUESTS."""
+
+    access_what = "record"
+
+    def access_subject_id(self, object_id) -> int | None:
+        raise NotImplementedError
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if staff_access.staff_needs_window(request.user):
+            subject_id = self.access_subject_id(object_id)
+            if subject_id is not None:
+                window = staff_access.staff_access_window_valid(
+                    staff=request.user, subject_user_id=subject_id
+                )
+                if window is None:
+                    staff_access.staff_access_refuse(
+                        staff=request.user, subject_user_id=subject_id, what=self.access_what
+                    )
+                    return TemplateResponse(
+                        request,
+                        "admin/accounts/staff_access_refused.html",
+                        {
+                            **self.admin_site.each_context(request),
+                            "title": _("Access window needed"),
+                            "subject_id": subject_id,
+                        },
+                        status=403,
+                    )
+                request.staff_access_window = window
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if staff_access.staff_needs_window(request.user):
+            subject_id = self.access_subject_id(object_id)
+            if subject_id is not None and not staff_access.staff_access_window_valid(
+                staff=request.user, subject_user_id=subject_id
+            ):
+                staff_access.staff_access_refuse(
+                    staff=request.user, subject_user_id=subject_id, what="history"
+                )
+                return HttpResponseForbidden(_("Open an access window first."))
+        return super().history_view(request, object_id, extra_context)
+
+    def audit_reason(self, request, obj) -> str:
+        window = getattr(request, "staff_access_window", None)
+        return f"{window.ticket_reference}: {window.reason}" if window else ""
 
 
 @admin.register(User)
-class UserAdmin(AuditedViewMixin, DjangoUserAdmin):
+class UserAdmin(StaffAccessGateMixin, AuditedViewMixin, DjangoUserAdmin):
     audit_action = "staff_viewed_profile"
+    access_what = "profile"
+
+    def access_subject_id(self, object_id):
+        return User.objects.filter(pk=object_id).values_list("pk", flat=True).first()
 
     list_display = ("username", "full_name", "email", "country", "is_staff", "date_joined")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups", "country")
@@ -103,8 +168,7 @@ class TestimonialAdmin(AuditedViewMixin, admin.ModelAdmin):
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
         else:
-            obj.pk = saved.pk
-            obj._state.adding = False
+            _adopt(obj, saved)
 
     @admin.action(description=_("Publish the selected approved testimonials"))
     def publish(self, request, queryset):
@@ -119,3 +183,61 @@ class TestimonialAdmin(AuditedViewMixin, admin.ModelAdmin):
                 )
         if published:
             self.message_user(request, _("Published: %(n)d.") % {"n": published})
+
+
+class WorkspaceRecordInline(ReadOnlyInline):
+    model = WorkspaceRecord
+    fields = ("kind", "name", "email", "phone", "notes", "created_at")
+    readonly_fields = fields
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(StaffAccessGateMixin, AuditedViewMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Service data, read-only, for technical support: behind the access-window gate."""
+
+    audit_action = "staff_viewed_service_data"
+    access_what = "service data"
+    list_display = ("name", "owner", "created_at")
+    search_fields = ("owner__username",)
+    readonly_fields = ("name", "owner", "created_at")
+    fields = readonly_fields
+    inlines = [WorkspaceRecordInline]
+
+    def audit_subject(self, obj):
+        return Subject(user_id=obj.owner_id)
+
+    def access_subject_id(self, object_id):
+        return Workspace.objects.filter(pk=object_id).values_list("owner_id", flat=True).first()
+
+
+@admin.register(StaffAccessWindow)
+class StaffAccessWindowAdmin(admin.ModelAdmin):
+    """Support staff open a window here (ticket, reason, minutes); nobody changes one after."""
+
+    form = StaffAccessWindowForm
+    list_display = ("ticket_reference", "staff", "subject_user", "starts_at", "expires_at")
+    list_filter = ("staff",)
+    raw_id_fields = ("subject_user",)
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request).select_related("staff", "subject_user")
+        if staff_access.staff_needs_window(request.user):
+            return rows.filter(staff=request.user)
+        return rows
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        window = staff_access.staff_access_open(
+            staff=request.user,
+            subject_user=data["subject_user"],
+            ticket_reference=data["ticket_reference"],
+            reason=data["reason"],
+            minutes=data["minutes"],
+        )
+        _adopt(obj, window)

@@ -31,5 +31,10 @@ class AppSettings:
         """Dotted path of the accounts.payments.PaymentProcessor adapter."""
         return _get("PAYMENT_PROCESSOR", "accounts.payments.TestModeProcessor")
 
+    @property
+    def STAFF_ACCESS_MAX_MINUTES(self) -> int:  # noqa: N802
+        """The longest need-to-know access window support staff may open."""
+        return _get("STAFF_ACCESS_MAX_MINUTES", 240)
+
 
 app_settings = AppSettings()

@@ -15,7 +15,8 @@ from phonenumber_field.formfields import PhoneNumberField
 from dsar.cardnumbers import CardNumberGuardMixin, luhn_valid
 
 from . import services
-from .models import SecurityQuestion, Testimonial, User, WorkspaceRecord
+from .app_settings import app_settings
+from .models import SecurityQuestion, StaffAccessWindow, Testimonial, User, WorkspaceRecord
 
 OLDEST_PLAUSIBLE_AGE = 130
 
@@ -376,3 +377,38 @@ class IntegrationGrantForm(CardNumberGuardMixin, forms.Form):
         self.fields["integration"].choices = integration_choices()
         self.fields["scopes"].choices = list(SCOPES.items())
         self.fields["workspace"].queryset = user.owned_workspaces.all()
+
+
+class StaffAccessWindowForm(CardNumberGuardMixin, forms.ModelForm):
+    """Opening a need-to-know window (admin); the service checks it again."""
+
+    minutes = forms.IntegerField(
+        label=_("For how many minutes"), min_value=1, initial=30, help_text=_("At most 4 hours.")
+    )
+
+    class Meta:
+        model = StaffAccessWindow
+        fields = ["subject_user", "ticket_reference", "reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ticket_reference"].help_text = _("The support ticket, like SUP-1234.")
+
+    def clean(self):
+        from . import staff_access
+
+        cleaned = super().clean()
+        ticket = cleaned.get("ticket_reference") or ""
+        if ticket and not staff_access.TICKET_PATTERN.match(ticket.strip()):
+            self.add_error("ticket_reference", _("Give the support ticket, like SUP-1234."))
+        reason = " ".join((cleaned.get("reason") or "").split())
+        if reason and len(reason) < 15:
+            self.add_error("reason", _("Say why you need to see this person's data."))
+        minutes = cleaned.get("minutes")
+        if minutes and minutes > app_settings.STAFF_ACCESS_MAX_MINUTES:
+            self.add_error(
+                "minutes",
+                _("A window lasts at most %(max)d minutes.")
+                % {"max": app_settings.STAFF_ACCESS_MAX_MINUTES},
+            )
+        return cleaned

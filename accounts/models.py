@@ -327,3 +327,34 @@ class IntegrationGrant(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class StaffAccessWindow(models.Model):
+    """Support staff see a person's profile or service data only inside a window they opened
+    with a reason tied to a support ticket. Every opening and every look is in the audit log."""
+
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_windows_opened"
+    )
+    subject_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_windows"
+    )
+    ticket_reference = models.CharField(_("support ticket"), max_length=40)
+    reason = models.TextField(_("reason"), max_length=1000)
+    starts_at = models.DateTimeField(_("starts"))
+    expires_at = models.DateTimeField(_("expires"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff access window")
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("starts_at")),
+                name="accounts_staffaccesswindow_expires_after_start",
+            )
+        ]
+        indexes = [models.Index(fields=["staff", "subject_user", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_reference} ({self.starts_at:%Y-%m-%d %H:%M})"

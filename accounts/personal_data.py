@@ -20,6 +20,7 @@ from .models import (
     IntegrationGrant,
     Invoice,
     PaymentMethod,
+    StaffAccessWindow,
     Testimonial,
     User,
     UserSession,
@@ -270,5 +271,18 @@ personal_data(
     export_fields=("integration", "scopes", "workspace", "granted_at", "revoked_at"),
     erasure=ErasureStrategy.DELETE,
     user_field="user",
+    erase_order=15,
+)
+personal_data(
+    StaffAccessWindow,
+    category="Staff access to your data",
+    purpose="To let support staff see your profile or service data only for a support ticket, "
+    "for a limited time, and to show you who looked and why.",
+    source=Source.AUTOMATIC,
+    retention=ACCOUNT_RETENTION,
+    recipients=("Workpex support staff on a need-to-know basis",),
+    export_fields=("ticket_reference", "reason", "starts_at", "expires_at"),
+    erasure=ErasureStrategy.DELETE,
+    user_field="subject_user",
     erase_order=15,
 )

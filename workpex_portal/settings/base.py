@@ -249,6 +249,8 @@ ACCOUNTS_PAYMENT_PROCESSOR = env(
     "ACCOUNTS_PAYMENT_PROCESSOR", default="accounts.payments.TestModeProcessor"
 )
 PAYMENT_TOKEN_KEYS = env.list("PAYMENT_TOKEN_KEYS", default=[])
+# The longest need-to-know window support staff may open on a person's data, in minutes.
+ACCOUNTS_STAFF_ACCESS_MAX_MINUTES = env.int("ACCOUNTS_STAFF_ACCESS_MAX_MINUTES", default=240)
 OPS_HEARTBEAT_MAX_AGE_SECONDS = env.int("OPS_HEARTBEAT_MAX_AGE_SECONDS", default=120)
 DEFAULT_EXCEPTION_REPORTER_FILTER = "dsar.cardnumbers.CardNumberExceptionReporterFilter"
 CSRF_FAILURE_VIEW = "workpex_portal.views.csrf_failure"
