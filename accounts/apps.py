@@ -14,6 +14,7 @@ class AccountsConfig(AppConfig):
             checks,
             dashboard,
             integrations,
+            mobile,
             payments,
             personal_data,
             testimonials,
