@@ -1,21 +1,93 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseForbidden
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from consent.forms import ReasonForm
-from dsar.admin import AuditedViewMixin
+from dsar.admin import AuditedViewMixin, ReadOnlyAdminMixin, ReadOnlyInline
 from dsar.registry import Subject
 from dsar.services import audit_record as services_audit
 
-from . import child_removal
-from .models import ChildDataReport, User
+from . import child_removal, staff_access, testimonials
+from .forms import StaffAccessWindowForm, TestimonialDraftForm
+from .models import (
+    ChildDataReport,
+    StaffAccessWindow,
+    Testimonial,
+    User,
+    Workspace,
+    WorkspaceRecord,
+)
+
+
+def _adopt(obj, saved) -> None:
+    """The admin logs and redirects with its own instance: give it the row the service saved."""
+    obj.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
+    obj._state.adding = False
+
+
+class StaffAccessGateMixin:
+    """The one gate for support staff opening a person's profile or service data: without a
+    valid access window the answer is 403 and the attempt is audited. Put it before
+    AuditedViewMixin, whose audit row then carries the window's ticket and reason.
+
+    The 403 is returned, not raised, so the audit row commits under ATOMIC_REQUESTS."""
+
+    access_what = "record"
+
+    def access_subject_id(self, object_id) -> int | None:
+        raise NotImplementedError
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if staff_access.staff_needs_window(request.user):
+            subject_id = self.access_subject_id(object_id)
+            if subject_id is not None:
+                window = staff_access.staff_access_window_valid(
+                    staff=request.user, subject_user_id=subject_id
+                )
+                if window is None:
+                    staff_access.staff_access_refuse(
+                        staff=request.user, subject_user_id=subject_id, what=self.access_what
+                    )
+                    return TemplateResponse(
+                        request,
+                        "admin/accounts/staff_access_refused.html",
+                        {
+                            **self.admin_site.each_context(request),
+                            "title": _("Access window needed"),
+                            "subject_id": subject_id,
+                        },
+                        status=403,
+                    )
+                request.staff_access_window = window
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if staff_access.staff_needs_window(request.user):
+            subject_id = self.access_subject_id(object_id)
+            if subject_id is not None and not staff_access.staff_access_window_valid(
+                staff=request.user, subject_user_id=subject_id
+            ):
+                staff_access.staff_access_refuse(
+                    staff=request.user, subject_user_id=subject_id, what="history"
+                )
+                return HttpResponseForbidden(_("Open an access window first."))
+        return super().history_view(request, object_id, extra_context)
+
+    def audit_reason(self, request, obj) -> str:
+        window = getattr(request, "staff_access_window", None)
+        return f"{window.ticket_reference}: {window.reason}" if window else ""
 
 
 @admin.register(User)
-class UserAdmin(AuditedViewMixin, DjangoUserAdmin):
+class UserAdmin(StaffAccessGateMixin, AuditedViewMixin, DjangoUserAdmin):
     audit_action = "staff_viewed_profile"
+    access_what = "profile"
+
+    def access_subject_id(self, object_id):
+        return User.objects.filter(pk=object_id).values_list("pk", flat=True).first()
 
     list_display = ("username", "full_name", "email", "country", "is_staff", "date_joined")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups", "country")
@@ -59,6 +131,125 @@ class UserAdmin(AuditedViewMixin, DjangoUserAdmin):
             },
         ),
     )
+
+
+@admin.register(Testimonial)
+class TestimonialAdmin(AuditedViewMixin, admin.ModelAdmin):
+    """Staff draft testimonials from feedback and publish approved ones; the approved text is
+    the author's and cannot be edited here."""
+
+    audit_action = "staff_viewed_testimonial"
+    form = TestimonialDraftForm
+    list_display = ("display_name", "user", "state", "approved_at", "published_at")
+    list_filter = ("state",)
+    search_fields = ("display_name", "user__username")
+    raw_id_fields = ("user",)
+    readonly_fields = (
+        "state",
+        "approved_text",
+        "approved_name",
+        "approved_details",
+        "approved_at",
+        "published_at",
+    )
+    actions = ["publish"]
+
+    def audit_subject(self, obj):
+        return Subject(user_id=obj.user_id)
+
+    def has_change_permission(self, request, obj=None):
+        # An approved or published testimonial belongs to its author: only they change it.
+        if obj is not None and obj.state != Testimonial.State.AWAITING_APPROVAL:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            saved = testimonials.testimonial_draft(
+                staff=request.user,
+                user=data["user"],
+                feedback=data["feedback"],
+                text=data["text"],
+                display_name=data["display_name"],
+                display_details=data["display_details"],
+            )
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            _adopt(obj, saved)
+
+    @admin.action(description=_("Publish the selected approved testimonials"))
+    def publish(self, request, queryset):
+        published = 0
+        for testimonial in queryset:
+            try:
+                testimonials.testimonial_publish(staff=request.user, testimonial=testimonial)
+                published += 1
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{testimonial}: {' '.join(error.messages)}", messages.WARNING
+                )
+        if published:
+            self.message_user(request, _("Published: %(n)d.") % {"n": published})
+
+
+class WorkspaceRecordInline(ReadOnlyInline):
+    model = WorkspaceRecord
+    fields = ("kind", "name", "email", "phone", "notes", "created_at")
+    readonly_fields = fields
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(StaffAccessGateMixin, AuditedViewMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Service data, read-only, for technical support: behind the access-window gate."""
+
+    audit_action = "staff_viewed_service_data"
+    access_what = "service data"
+    list_display = ("name", "owner", "created_at")
+    search_fields = ("owner__username",)
+    readonly_fields = ("name", "owner", "created_at")
+    fields = readonly_fields
+    inlines = [WorkspaceRecordInline]
+
+    def audit_subject(self, obj):
+        return Subject(user_id=obj.owner_id)
+
+    def access_subject_id(self, object_id):
+        return Workspace.objects.filter(pk=object_id).values_list("owner_id", flat=True).first()
+
+
+@admin.register(StaffAccessWindow)
+class StaffAccessWindowAdmin(admin.ModelAdmin):
+    """Support staff open a window here (ticket, reason, minutes); nobody changes one after."""
+
+    form = StaffAccessWindowForm
+    list_display = ("ticket_reference", "staff", "subject_user", "starts_at", "expires_at")
+    list_filter = ("staff",)
+    raw_id_fields = ("subject_user",)
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request).select_related("staff", "subject_user")
+        if staff_access.staff_needs_window(request.user):
+            return rows.filter(staff=request.user)
+        return rows
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        window = staff_access.staff_access_open(
+            staff=request.user,
+            subject_user=data["subject_user"],
+            ticket_reference=data["ticket_reference"],
+            reason=data["reason"],
+            minutes=data["minutes"],
+        )
+        _adopt(obj, window)
 
 
 @admin.register(ChildDataReport)

@@ -33,5 +33,15 @@ class AppSettings:
 
         return timedelta(seconds=_get("CHILD_REMOVAL_STUCK_AFTER_SECONDS", 900))
 
+    @property
+    def PAYMENT_PROCESSOR(self) -> str:  # noqa: N802
+        """Dotted path of the accounts.payments.PaymentProcessor adapter."""
+        return _get("PAYMENT_PROCESSOR", "accounts.payments.TestModeProcessor")
+
+    @property
+    def STAFF_ACCESS_MAX_MINUTES(self) -> int:  # noqa: N802
+        """The longest need-to-know access window support staff may open."""
+        return _get("STAFF_ACCESS_MAX_MINUTES", 240)
+
 
 app_settings = AppSettings()

@@ -8,7 +8,22 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from . import personal_data  # noqa: F401  (registers this app's models)
+        from consent.signals import consent_withdrawn
+
+        from . import (  # noqa: F401  (registers them)
+            checks,
+            dashboard,
+            integrations,
+            mobile,
+            payments,
+            personal_data,
+            testimonials,
+        )
+
+        consent_withdrawn.connect(payments.on_consent_withdrawn, dispatch_uid="accounts.payments")
+        consent_withdrawn.connect(
+            testimonials.on_consent_withdrawn, dispatch_uid="accounts.testimonials"
+        )
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

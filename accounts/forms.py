@@ -1,5 +1,9 @@
+from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
+from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
 from allauth.account.forms import ResetPasswordKeyForm as AllauthResetPasswordKeyForm
+from allauth.account.forms import SetPasswordForm as AllauthSetPasswordForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.utils import timezone
@@ -8,8 +12,18 @@ from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 from phonenumber_field.formfields import PhoneNumberField
 
+from dsar.cardnumbers import CardNumberGuardMixin, luhn_valid
+
 from . import services
-from .models import ChildDataReport, SecurityQuestion, User
+from .app_settings import app_settings
+from .models import (
+    ChildDataReport,
+    SecurityQuestion,
+    StaffAccessWindow,
+    Testimonial,
+    User,
+    WorkspaceRecord,
+)
 
 OLDEST_PLAUSIBLE_AGE = 130
 
@@ -21,14 +35,14 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class LoginForm(AllauthLoginForm):
+class LoginForm(CardNumberGuardMixin, AllauthLoginForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["login"].label = _("Username or email")
         self.fields["login"].widget.attrs["autocomplete"] = "username"
 
 
-class SignupForm(AllauthSignupForm):
+class SignupForm(CardNumberGuardMixin, AllauthSignupForm):
     """allauth's signup plus the fields the policy names, and the 16+ age gate.
 
     The age gate is a form error: a refused signup never reaches the database.
@@ -113,7 +127,7 @@ class SignupForm(AllauthSignupForm):
         ]
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(CardNumberGuardMixin, forms.ModelForm):
     photo = forms.ImageField(
         label=_("Photo"),
         required=False,
@@ -158,7 +172,7 @@ class ProfileForm(forms.ModelForm):
         return cleaned_data
 
 
-class SecurityQuestionForm(forms.Form):
+class SecurityQuestionForm(CardNumberGuardMixin, forms.Form):
     current_password = forms.CharField(
         label=_("Your current password"),
         strip=False,
@@ -189,7 +203,7 @@ class SecurityQuestionForm(forms.Form):
         return answer
 
 
-class ResetPasswordKeyForm(AllauthResetPasswordKeyForm):
+class ResetPasswordKeyForm(CardNumberGuardMixin, AllauthResetPasswordKeyForm):
     """allauth's "choose a new password" step, plus the security question when the user set one."""
 
     def __init__(self, *args, **kwargs):
@@ -213,7 +227,201 @@ class ResetPasswordKeyForm(AllauthResetPasswordKeyForm):
         return answer
 
 
-class ChildDataReportForm(forms.Form):
+# allauth's other forms with text fields, with the card-number gate (ACCOUNT_FORMS names them).
+class AddEmailForm(CardNumberGuardMixin, AllauthAddEmailForm):
+    pass
+
+
+class ChangePasswordForm(CardNumberGuardMixin, AllauthChangePasswordForm):
+    pass
+
+
+class SetPasswordForm(CardNumberGuardMixin, AllauthSetPasswordForm):
+    pass
+
+
+class ResetPasswordForm(CardNumberGuardMixin, AllauthResetPasswordForm):
+    pass
+
+
+class SecretInput(forms.TextInput):
+    """A text input that never renders its value back: a refused card form comes back empty
+    in these fields, so the number is never echoed in a page."""
+
+    def format_value(self, value):
+        return None
+
+
+class CardNumberField(forms.CharField):
+    """The one field that takes a card number: it goes to the processor and nowhere else."""
+
+    card_number_allowed = True
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "widget", SecretInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"})
+        )
+        super().__init__(max_length=23, **kwargs)
+
+    def clean(self, value):
+        digits = "".join(c for c in (value or "") if c not in " -")
+        if not digits and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        if not digits.isdigit() or not 13 <= len(digits) <= 19 or not luhn_valid(digits):
+            raise forms.ValidationError(
+                _("This is not a valid card number. Check it and type it again."), code="invalid"
+            )
+        return digits
+
+
+class PaymentMethodForm(CardNumberGuardMixin, forms.Form):
+    cardholder_name = forms.CharField(label=_("Name on the card"), max_length=150)
+    card_number = CardNumberField(
+        label=_("Card number"),
+        help_text=_("Sent to our payment processor only. We keep the last four digits."),
+    )
+    expiry_month = forms.IntegerField(label=_("Expiry month"), min_value=1, max_value=12)
+    expiry_year = forms.IntegerField(label=_("Expiry year"), min_value=2000, max_value=2100)
+    cvc = forms.RegexField(
+        label=_("Security code (CVC)"),
+        regex=r"^[0-9]{3,4}$",
+        error_messages={"invalid": _("The security code is the 3 or 4 digits on the card.")},
+        widget=SecretInput(attrs={"autocomplete": "cc-csc", "inputmode": "numeric"}),
+    )
+    billing_line1 = forms.CharField(label=_("Billing address"), max_length=200)
+    billing_line2 = forms.CharField(
+        label=_("Billing address (line 2)"), max_length=200, required=False
+    )
+    billing_city = forms.CharField(label=_("City"), max_length=100)
+    billing_postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
+    billing_country = LazyTypedChoiceField(label=_("Country"), choices=countries)
+    store_for_future = forms.BooleanField(
+        label=_("Store this card for future payments"),
+        required=False,
+        initial=False,
+        help_text=_(
+            "Optional. We then keep the processor's token for this card, encrypted. You can "
+            "withdraw this at any time in your preferences, and we delete the token at once."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cardholder_name"].widget.attrs["autocomplete"] = "cc-name"
+        self.fields["expiry_month"].widget.attrs["autocomplete"] = "cc-exp-month"
+        self.fields["expiry_year"].widget.attrs["autocomplete"] = "cc-exp-year"
+
+
+class TestimonialForm(CardNumberGuardMixin, forms.Form):
+    text = forms.CharField(
+        label=_("Your testimonial"), max_length=1500, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    display_name = forms.CharField(
+        label=_("Name to show with it"),
+        max_length=150,
+        help_text=_("Exactly as it will appear. Initials or a first name are fine."),
+    )
+    display_details = forms.CharField(
+        label=_("Details to show with it"),
+        max_length=200,
+        required=False,
+        help_text=_("Optional, for example your role or company. Leave blank to show none."),
+    )
+    approve = forms.BooleanField(
+        label=_("I approve publishing exactly this text, with the name and details above"),
+        required=True,
+    )
+
+
+class TestimonialApprovalForm(CardNumberGuardMixin, forms.Form):
+    fingerprint = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class TestimonialDraftForm(CardNumberGuardMixin, forms.ModelForm):
+    """Staff draft a testimonial from a person's feedback, in the admin."""
+
+    class Meta:
+        model = Testimonial
+        fields = ["user", "feedback", "text", "display_name", "display_details"]
+
+
+class WorkspaceForm(CardNumberGuardMixin, forms.Form):
+    name = forms.CharField(label=_("Workspace name"), max_length=100)
+
+
+class WorkspaceMemberForm(CardNumberGuardMixin, forms.Form):
+    username = forms.CharField(label=_("Collaborator's username"), max_length=150)
+
+
+class WorkspaceRecordForm(CardNumberGuardMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=WorkspaceRecord.Kind.choices)
+    name = forms.CharField(label=_("Name"), max_length=150)
+    email = forms.EmailField(label=_("Email address"), required=False)
+    phone = forms.CharField(label=_("Phone number"), max_length=40, required=False)
+    notes = forms.CharField(
+        label=_("Notes"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class IntegrationGrantForm(CardNumberGuardMixin, forms.Form):
+    integration = forms.ChoiceField(label=_("Integration"))
+    scopes = forms.MultipleChoiceField(
+        label=_("What it may read"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Nothing is ticked for you: choose exactly what the integration may read."),
+    )
+    workspace = forms.ModelChoiceField(
+        label=_("Workspace"),
+        queryset=None,
+        required=False,
+        help_text=_("Needed for access to a workspace's records or collaborators."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        from .integrations import SCOPES, integration_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["integration"].choices = integration_choices()
+        self.fields["scopes"].choices = list(SCOPES.items())
+        self.fields["workspace"].queryset = user.owned_workspaces.all()
+
+
+class StaffAccessWindowForm(CardNumberGuardMixin, forms.ModelForm):
+    """Opening a need-to-know window (admin); the service checks it again."""
+
+    minutes = forms.IntegerField(
+        label=_("For how many minutes"), min_value=1, initial=30, help_text=_("At most 4 hours.")
+    )
+
+    class Meta:
+        model = StaffAccessWindow
+        fields = ["subject_user", "ticket_reference", "reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ticket_reference"].help_text = _("The support ticket, like SUP-1234.")
+
+    def clean(self):
+        from . import staff_access
+
+        cleaned = super().clean()
+        ticket = cleaned.get("ticket_reference") or ""
+        if ticket and not staff_access.TICKET_PATTERN.match(ticket.strip()):
+            self.add_error("ticket_reference", _("Give the support ticket, like SUP-1234."))
+        reason = " ".join((cleaned.get("reason") or "").split())
+        if reason and len(reason) < 15:
+            self.add_error("reason", _("Say why you need to see this person's data."))
+        minutes = cleaned.get("minutes")
+        if minutes and minutes > app_settings.STAFF_ACCESS_MAX_MINUTES:
+            self.add_error(
+                "minutes",
+                _("A window lasts at most %(max)d minutes.")
+                % {"max": app_settings.STAFF_ACCESS_MAX_MINUTES},
+            )
+        return cleaned
+
+
+class ChildDataReportForm(CardNumberGuardMixin, forms.Form):
     """The public "report a child's data" form: no login needed."""
 
     reporter_name = forms.CharField(label=_("Your name"), max_length=150, required=False)

@@ -98,6 +98,269 @@ class UserSession(AbstractBaseSession):
         return SessionStore
 
 
+class PaymentMethod(models.Model):
+    """A card a person added. Only what the policy allows is kept: the cardholder's name, the
+    billing address, the expiry and the last four digits. The processor's token is kept only with
+    the "stored payment method" consent, encrypted (accounts.payments), and deleted when that
+    consent is withdrawn. The full number never reaches this table."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payment_methods"
+    )
+    cardholder_name = models.CharField(_("cardholder name"), max_length=150)
+    billing_line1 = models.CharField(_("address"), max_length=200)
+    billing_line2 = models.CharField(_("address (line 2)"), max_length=200, blank=True)
+    billing_city = models.CharField(_("city"), max_length=100)
+    billing_postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    billing_country = CountryField(_("country"))
+    expiry_month = models.PositiveSmallIntegerField(_("expiry month"))
+    expiry_year = models.PositiveSmallIntegerField(_("expiry year"))
+    last4 = models.CharField(_("last four digits"), max_length=4)
+    brand = models.CharField(_("card brand"), max_length=20, blank=True)
+    # MultiFernet ciphertext of the processor's token; empty without the consent.
+    token_encrypted = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payment method")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last4__regex=r"^[0-9]{4}$"),
+                name="accounts_paymentmethod_last4_four_digits",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expiry_month__gte=1, expiry_month__lte=12),
+                name="accounts_paymentmethod_expiry_month_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand or _('Card')} •••• {self.last4}"
+
+    @property
+    def has_stored_token(self) -> bool:
+        return bool(self.token_encrypted)
+
+
+class Invoice(models.Model):
+    """An invoice. Tax and commercial law make us keep it (legal hold): erasure detaches it from
+    the account and keeps the amounts and the billing details printed on it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invoices",
+    )
+    number = models.CharField(_("invoice number"), max_length=32, unique=True)
+    issued_at = models.DateTimeField(_("issued"), auto_now_add=True)
+    description = models.CharField(_("description"), max_length=200)
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    billing_name = models.CharField(_("billed to"), max_length=150)
+    billing_address = models.TextField(_("billing address"))
+    card_last4 = models.CharField(_("card (last four digits)"), max_length=4, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice")
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def amount(self) -> str:
+        return f"{self.amount_cents // 100}.{self.amount_cents % 100:02d} {self.currency}"
+
+
+class Testimonial(models.Model):
+    """A person's testimonial. Published only as the person approved it: the public page shows the
+    approved snapshot (text, name, details), never the working copy staff or the person edit."""
+
+    class State(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", _("Waiting for your approval")
+        APPROVED = "approved", _("Approved by you, waiting to be published")
+        PUBLISHED = "published", _("Published")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="testimonial"
+    )
+    state = models.CharField(max_length=20, choices=State.choices, db_index=True)
+    # The working copy: what the person wrote, or what staff drafted from their feedback.
+    feedback = models.TextField(_("your feedback it was drafted from"), blank=True)
+    text = models.TextField(_("testimonial"), max_length=1500)
+    display_name = models.CharField(_("name shown"), max_length=150)
+    display_details = models.CharField(
+        _("details shown"), max_length=200, blank=True, help_text=_("For example your role.")
+    )
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # What the person approved, exactly; the only thing the public page shows.
+    approved_text = models.TextField(blank=True, editable=False)
+    approved_name = models.CharField(max_length=150, blank=True, editable=False)
+    approved_details = models.CharField(max_length=200, blank=True, editable=False)
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("testimonial")
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state__in=["approved", "published"])
+                | (models.Q(approved_at__isnull=False) & ~models.Q(approved_text="")),
+                name="accounts_testimonial_published_only_when_approved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name}: {self.text[:40]}"
+
+
+class Workspace(models.Model):
+    """Part II's service data lives in workspaces: the records a person keeps about their own
+    customers or employees. The owner owns the service data; collaborators work in it."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owned_workspaces"
+    )
+    name = models.CharField(_("workspace name"), max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("workspace")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkspaceMember(models.Model):
+    """A collaborator in a workspace (the owner is one too). Collaborators see each other's name
+    and photo only."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workspace_memberships"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("workspace collaborator")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "user"], name="accounts_workspacemember_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.workspace_id}"
+
+
+class WorkspaceRecord(models.Model):
+    """One record about someone the owner works with (a customer or an employee)."""
+
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        EMPLOYEE = "employee", _("Employee")
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="records")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=150)
+    email = models.EmailField(_("email address"), blank=True)
+    phone = models.CharField(_("phone number"), max_length=40, blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=5000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("workspace record")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IntegrationGrant(models.Model):
+    """A third-party integration the person enabled, with what it may read. Revoking it ends the
+    access at once; the row stays (revoked) as the record of what was shared, until erasure."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="integration_grants"
+    )
+    integration = models.CharField(_("integration"), max_length=40)
+    scopes = models.JSONField(_("what it may read"), default=list)
+    workspace = models.ForeignKey(
+        Workspace,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="integration_grants",
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("integration grant")
+        ordering = ["-granted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "integration"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="accounts_integrationgrant_one_active_per_integration",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.integration} ({self.user_id})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class StaffAccessWindow(models.Model):
+    """Support staff see a person's profile or service data only inside a window they opened
+    with a reason tied to a support ticket. Every opening and every look is in the audit log."""
+
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_windows_opened"
+    )
+    subject_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_windows"
+    )
+    ticket_reference = models.CharField(_("support ticket"), max_length=40)
+    reason = models.TextField(_("reason"), max_length=1000)
+    starts_at = models.DateTimeField(_("starts"))
+    expires_at = models.DateTimeField(_("expires"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff access window")
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("starts_at")),
+                name="accounts_staffaccesswindow_expires_after_start",
+            )
+        ]
+        indexes = [models.Index(fields=["staff", "subject_user", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_reference} ({self.starts_at:%Y-%m-%d %H:%M})"
+
+
 class ChildDataReport(models.Model):
     """A removal of a child's data (under 16): reported by anyone through the public form and
     reviewed by an officer, or found by the sweep (a date of birth under 16, a form flagged as

@@ -10,10 +10,29 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db.models import Q
 
-from dsar.registry import ErasureStrategy, Source, no_personal_data, personal_data
+from dsar.registry import (
+    SERVICE_DATA_CATEGORY,
+    ErasureStrategy,
+    Source,
+    no_personal_data,
+    personal_data,
+)
 
-from .models import ChildDataReport, User, UserSession
+from .models import (
+    ChildDataReport,
+    IntegrationGrant,
+    Invoice,
+    PaymentMethod,
+    StaffAccessWindow,
+    Testimonial,
+    User,
+    UserSession,
+    Workspace,
+    WorkspaceMember,
+    WorkspaceRecord,
+)
 from .services import RECTIFIABLE_FIELDS, user_rectify
+from .workspaces import workspace_records_for_owner
 
 ACCOUNT_RETENTION = "While you have an account; erased when you or we close it."
 
@@ -174,3 +193,152 @@ personal_data(
     erase_order=20,
 )
 no_personal_data(Session, reason="Not used: sessions live in accounts.UserSession.")
+
+personal_data(
+    PaymentMethod,
+    category="Payments",
+    purpose="To take your payments. The full card number goes to the payment processor only.",
+    source=Source.PROVIDED,
+    retention="Until you remove the card or close your account. The processor's token is kept "
+    "only while you allow us to store your payment method.",
+    recipients=("Our payment processor",),
+    export_fields=(
+        "cardholder_name",
+        "billing_line1",
+        "billing_line2",
+        "billing_city",
+        "billing_postal_code",
+        "billing_country",
+        "expiry_month",
+        "expiry_year",
+        "last4",
+        "brand",
+        "created_at",
+    ),
+    erasure=ErasureStrategy.DELETE,  # the encrypted token goes with the row
+    user_field="user",
+    erase_order=30,
+)
+personal_data(
+    Invoice,
+    category="Payments",
+    purpose="To bill you and keep the accounting records the law requires.",
+    source=Source.PROVIDED,
+    retention="Ten years after the end of the financial year (commercial and tax law).",
+    recipients=("Our payment processor", "Our auditors and tax authorities, when the law requires"),
+    export_fields=(
+        "number",
+        "issued_at",
+        "description",
+        "amount_cents",
+        "currency",
+        "billing_name",
+        "billing_address",
+        "card_last4",
+    ),
+    erasure=ErasureStrategy.LEGAL_HOLD,
+    legal_hold_reason="Invoices must be kept for the statutory retention period of commercial "
+    "and tax law; erasure detaches them from your account.",
+    detach_fields=("user",),
+    user_field="user",
+    erase_order=30,
+)
+personal_data(
+    Testimonial,
+    category="Testimonials",
+    purpose="To publish your testimonial, only as you approved it, while you allow it.",
+    source=Source.PROVIDED,
+    retention="Until you withdraw it or close your account.",
+    recipients=("Visitors of our public testimonials page, while it is published",),
+    export_fields=(
+        "state",
+        "feedback",
+        "text",
+        "display_name",
+        "display_details",
+        "approved_text",
+        "approved_name",
+        "approved_details",
+        "approved_at",
+        "published_at",
+    ),
+    erasure=ErasureStrategy.DELETE,
+    user_field="user",
+    erase_order=30,
+)
+
+SERVICE_DATA_PURPOSE = (
+    "To provide our services with the records you keep about your customers or employees; "
+    "you own this service data."
+)
+SERVICE_DATA_RETENTION = "Until you delete it, ask us to, or close your account."
+personal_data(
+    Workspace,
+    category=SERVICE_DATA_CATEGORY,
+    purpose=SERVICE_DATA_PURPOSE,
+    source=Source.PROVIDED,
+    retention=SERVICE_DATA_RETENTION,
+    recipients=(
+        "Collaborators you add (your name and photo only)",
+        "Third-party integrations you enable, as far as you allow them",
+        "Workpex support staff, with a stated reason and for a limited time",
+    ),
+    export_fields=("name", "created_at"),
+    erasure=ErasureStrategy.DELETE,
+    user_field="owner",
+    erase_order=25,  # after its records, before the account
+)
+personal_data(
+    WorkspaceRecord,
+    category=SERVICE_DATA_CATEGORY,
+    purpose=SERVICE_DATA_PURPOSE,
+    source=Source.PROVIDED,
+    retention=SERVICE_DATA_RETENTION,
+    recipients=(
+        "Collaborators in the workspace",
+        "Third-party integrations you enable, as far as you allow them",
+        "Workpex support staff, with a stated reason and for a limited time",
+    ),
+    export_fields=("workspace", "kind", "name", "email", "phone", "notes", "created_at"),
+    erasure=ErasureStrategy.DELETE,
+    subject_rows=workspace_records_for_owner,
+    erase_order=20,
+)
+personal_data(
+    WorkspaceMember,
+    category=SERVICE_DATA_CATEGORY,
+    purpose="To let you work with others in a workspace; they see your name and photo only.",
+    source=Source.PROVIDED,
+    retention="While you are a collaborator in the workspace.",
+    recipients=("The other collaborators in the workspace (your name and photo only)",),
+    export_fields=("workspace", "added_at"),
+    erasure=ErasureStrategy.DELETE,
+    user_field="user",
+    erase_order=20,
+)
+personal_data(
+    IntegrationGrant,
+    category="Third-party integrations",
+    purpose="To let the integrations you enabled read what you allowed, and to show you what "
+    "you shared.",
+    source=Source.PROVIDED,
+    retention="While you have an account; a revoked grant stays listed here as a record.",
+    recipients=("The integrations you enabled, as far as you allowed them",),
+    export_fields=("integration", "scopes", "workspace", "granted_at", "revoked_at"),
+    erasure=ErasureStrategy.DELETE,
+    user_field="user",
+    erase_order=15,
+)
+personal_data(
+    StaffAccessWindow,
+    category="Staff access to your data",
+    purpose="To let support staff see your profile or service data only for a support ticket, "
+    "for a limited time, and to show you who looked and why.",
+    source=Source.AUTOMATIC,
+    retention=ACCOUNT_RETENTION,
+    recipients=("Workpex support staff on a need-to-know basis",),
+    export_fields=("ticket_reference", "reason", "starts_at", "expires_at"),
+    erasure=ErasureStrategy.DELETE,
+    user_field="subject_user",
+    erase_order=15,
+)

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from dsar.cardnumbers import CardNumberGuardMixin
+
 from .models import ConsentEvent, Partner, PolicyVersion, Purpose
 from .services import FORM_KINDS
 
@@ -22,7 +24,7 @@ class Switch(forms.CheckboxInput):
         super().__init__(attrs={"role": "switch", "class": "form-check-input", **(attrs or {})})
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(CardNumberGuardMixin, forms.Form):
     """One switch per optional purpose and per reselling partner. Essential purposes and cookie
     categories are shown by the template, not switched here."""
 
@@ -75,14 +77,14 @@ class PreferencesForm(forms.Form):
         return [self[name] for name in self.fields if name.startswith("partner_")]
 
 
-class PreferencesLinkForm(forms.Form):
+class PreferencesLinkForm(CardNumberGuardMixin, forms.Form):
     email = forms.EmailField(
         label=_("Your email address"),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
 
-class CookieChoicesForm(forms.Form):
+class CookieChoicesForm(CardNumberGuardMixin, forms.Form):
     analytics = forms.BooleanField(label=_("Analytics"), required=False, widget=Switch())
     social = forms.BooleanField(label=_("Social media widgets"), required=False, widget=Switch())
     choice = forms.ChoiceField(
@@ -100,7 +102,7 @@ class CookieChoicesForm(forms.Form):
         return {"analytics": self.cleaned_data["analytics"], "social": self.cleaned_data["social"]}
 
 
-class SubmissionForm(forms.Form):
+class SubmissionForm(CardNumberGuardMixin, forms.Form):
     """The fields every form shares; each kind adds its own (`KIND_FIELDS`)."""
 
     name = forms.CharField(
@@ -191,7 +193,7 @@ def kind_fields(kind: str) -> dict[str, forms.Field]:
     return {}
 
 
-class RecordOnRequestForm(forms.Form):
+class RecordOnRequestForm(CardNumberGuardMixin, forms.Form):
     """Staff record a consent change a person asked for in writing."""
 
     subject = forms.CharField(
@@ -245,7 +247,7 @@ class RecordOnRequestForm(forms.Form):
         return cleaned
 
 
-class PolicyDiffForm(forms.Form):
+class PolicyDiffForm(CardNumberGuardMixin, forms.Form):
     """Two published versions to compare at /policy/."""
 
     def __init__(self, *args, versions, **kwargs):
@@ -261,7 +263,7 @@ class PolicyDiffForm(forms.Form):
         return data
 
 
-class PolicyVersionForm(forms.ModelForm):
+class PolicyVersionForm(CardNumberGuardMixin, forms.ModelForm):
     """The admin's form for a draft. The publishing rules (the 30-day rule first) are checked
     by the service when the draft is published, and shown here early so nobody is surprised."""
 
@@ -292,7 +294,7 @@ class PolicyVersionForm(forms.ModelForm):
         return data
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(CardNumberGuardMixin, forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from dsar.registry import Subject
 from dsar.services import audit_record
 
-from . import selectors
+from . import selectors, signals
 from .app_settings import app_settings
 from .models import Channel, ConsentEvent, FormSubmission, PageViewCount, Partner, Purpose
 from .policies import (  # noqa: F401  (the policy services, importable from here too)
@@ -74,6 +74,7 @@ def _normalise(subject: Subject) -> Subject:
     return Subject(email=subject.email.strip().lower())
 
 
+@transaction.atomic
 def consent_record(
     *,
     subject: Subject,
@@ -126,6 +127,11 @@ def consent_record(
     )
     event.full_clean()
     event.save()
+    if action == Action.WITHDRAWN:
+        # Other apps stop what the consent allowed at once, in this transaction.
+        signals.consent_withdrawn.send(
+            sender=ConsentEvent, subject=subject, purpose=purpose.code, event=event
+        )
     return event
 
 

@@ -62,6 +62,10 @@ class AuditedViewMixin:
     def audit_subject(self, obj) -> Subject | None:
         raise NotImplementedError
 
+    def audit_reason(self, request, obj) -> str:
+        """Why staff opened the record, when the admin knows (an access window's reason)."""
+        return ""
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         obj = self.get_object(request, object_id)
@@ -70,6 +74,7 @@ class AuditedViewMixin:
                 action=self.audit_action,
                 actor=request.user,
                 subject=self.audit_subject(obj),
+                reason=self.audit_reason(request, obj),
                 obj=obj,
             )
         return response

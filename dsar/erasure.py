@@ -41,7 +41,10 @@ DEFAULT_BATCH_SIZE = 1000
 
 
 def erasure_erase_subject(
-    *, subject: Subject, batch_size: int = DEFAULT_BATCH_SIZE
+    *,
+    subject: Subject,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    categories: Iterable[str] | None = None,
 ) -> dict[str, int]:
     """Erase everything held about `subject` through the registry; return rows changed per model.
 
@@ -49,12 +52,16 @@ def erasure_erase_subject(
     with both the user id and the email address, so that rows known only by email are found too.
     Safe to run again, and to re-run after a crash: it finishes what is left. Call it outside a
     transaction (from a worker): inside one, the per-model transactions are only savepoints and
-    nothing, files included, is final until the caller commits.
+    nothing, files included, is final until the caller commits. `categories` limits the erasure
+    to those registry categories (a service-data deletion erases "Service data" only).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    wanted = set(categories) if categories is not None else None
     counts: dict[str, int] = {}
     for entry in registry.entries():
+        if wanted is not None and entry.category not in wanted:
+            continue
         with transaction.atomic():
             counts[entry.label] = _erase_entry(entry=entry, subject=subject, batch_size=batch_size)
     return counts

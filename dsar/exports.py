@@ -109,10 +109,14 @@ def _distinct(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
-def export_categories() -> list[Category]:
-    """Every category of the registry, in name order, each with its models in label order."""
+def export_categories(only: Iterable[str] | None = None) -> list[Category]:
+    """Every category of the registry (or those named in `only`), in name order, each with its
+    models in label order."""
+    wanted = set(only) if only is not None else None
     by_name: dict[str, list[PersonalData]] = {}
     for entry in sorted(registry.entries(), key=lambda e: e.label):
+        if wanted is not None and entry.category not in wanted:
+            continue
         by_name.setdefault(entry.category, []).append(entry)
     return [Category(name, tuple(by_name[name])) for name in sorted(by_name)]
 
@@ -485,6 +489,7 @@ def access_report_write(
     html_file: IO,
     redactions: Redactions | None = None,
     chunk_size: int = EXPORT_CHUNK_SIZE,
+    categories: Iterable[str] | None = None,
 ) -> dict[str, int]:
     """Write the access report: everything held about the subject, per category, with each
     category's source, purpose, retention and recipients, as a JSON document and an HTML page.
@@ -494,7 +499,7 @@ def access_report_write(
     """
     redactions = _redactions_check(redactions or {})
     generated_at = timezone.now().isoformat()
-    categories = export_categories()
+    categories = export_categories(only=categories)
     json_out, json_writer = _text_out(json_file)
     html_out, html_writer = _text_out(html_file)
     header = _json(
@@ -537,6 +542,7 @@ def portability_package_write(
     zip_file: str | IO[bytes],
     redactions: Redactions | None = None,
     chunk_size: int = EXPORT_CHUNK_SIZE,
+    categories: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """Write the portability package: a ZIP with a JSON and a CSV file per category and a
     `manifest.json` listing every file with its record count, size and SHA-256.
@@ -546,7 +552,7 @@ def portability_package_write(
     """
     redactions = _redactions_check(redactions or {})
     generated_at = timezone.now().isoformat()
-    categories = export_categories()
+    categories = export_categories(only=categories)
     files: list[dict[str, Any]] = []
     with zipfile.ZipFile(zip_file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for category, stem in zip(categories, _member_stems(categories), strict=True):

@@ -3,11 +3,12 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
+from .cardnumbers import CardNumberGuardMixin
 from .models import RequestKind
 from .registry import rectifiable_choices
 
 
-class RequestForm(forms.Form):
+class RequestForm(CardNumberGuardMixin, forms.Form):
     kind = forms.ChoiceField(
         label=_("What would you like to do?"),
         choices=RequestKind.choices,
@@ -66,7 +67,7 @@ class RequestForm(forms.Form):
         return cleaned
 
 
-class ExtensionForm(forms.Form):
+class ExtensionForm(CardNumberGuardMixin, forms.Form):
     months = forms.TypedChoiceField(
         label=_("Extend by"), coerce=int, choices=[(1, _("one month")), (2, _("two months"))]
     )

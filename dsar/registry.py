@@ -20,6 +20,10 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+# The category of Part II's service data (records people keep about their own customers or
+# employees). Service-data export and deletion requests cover this category only.
+SERVICE_DATA_CATEGORY = "Service data"
+
 
 class Source(models.TextChoices):
     PROVIDED = "provided", _("You provided it")

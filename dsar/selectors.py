@@ -2,7 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from .models import DIRECT_MARKETING, ProcessingBlock
+from .models import DIRECT_MARKETING, AuditEvent, ProcessingBlock
 from .registry import Subject
 
 
@@ -102,3 +102,13 @@ def export_for_subject(*, public_id, part: str, user=None, token: str = ""):
     if request_for_viewer(public_id=export.request.public_id, user=user, token=token) is None:
         return None
     return export if getattr(export, EXPORT_PARTS[part][0]) else None
+
+
+def staff_actions_on(*, subject: Subject, limit: int = 50):
+    """ "Who looked at my data and why": staff actions on a person's data from the audit log,
+    newest first, with the staff member and the stated reason."""
+    return (
+        AuditEvent.objects.filter(subject_ref=subject.ref, actor_kind="staff")
+        .select_related("actor")
+        .order_by("-at", "-id")[:limit]
+    )

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import selectors, services
 from .app_settings import app_settings
 from .authorities import authority_for
+from .dashboard import dashboard_sections
 from .forms import RequestForm
 from .mail import view_token
 from .models import RequestKind, RequestState
@@ -20,7 +21,10 @@ def dashboard(request):
     return render(
         request,
         "dsar/dashboard.html",
-        {"requests": selectors.requests_of_user(user=request.user)},
+        {
+            "requests": selectors.requests_of_user(user=request.user),
+            "sections": dashboard_sections(request),
+        },
     )
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
+    path("", include("accounts.public_urls")),
     path("", include("consent.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("privacy/", include("dsar.urls")),

@@ -18,7 +18,7 @@ from ..models import (
     RequestKind,
     RequestState,
 )
-from ..registry import Subject
+from ..registry import SERVICE_DATA_CATEGORY, Subject
 from .base import RequestError, audit_record, request_subject
 from .recipients import recipient_notification_send, recipient_notifications_create
 
@@ -126,10 +126,13 @@ def erasure_run(*, schedule_id: int, now=None) -> bool:
         state__in=[RecipientNotification.State.PENDING, RecipientNotification.State.FAILED]
     ):
         recipient_notification_send(notification_id=notification.pk)
+    service_data_only = request.kind == RequestKind.SERVICE_DATA_DELETION
     if schedule.final_mail_sent_at is None:
         _send_final_confirmation(request)
         ErasureSchedule.objects.filter(pk=schedule.pk).update(final_mail_sent_at=timezone.now())
-    counts = erasure_erase_subject(subject=subject)
+    counts = erasure_erase_subject(
+        subject=subject, categories=[SERVICE_DATA_CATEGORY] if service_data_only else None
+    )
     with transaction.atomic():
         schedule.refresh_from_db()
         schedule.state = ErasureSchedule.State.DONE
@@ -149,7 +152,10 @@ def erasure_run(*, schedule_id: int, now=None) -> bool:
 def _send_final_confirmation(request: DataSubjectRequest) -> None:
     """Sent before the erasure itself (the run is outside a transaction, so the mail leaves at
     once): afterwards we no longer have the address."""
-    request_mail_send(request=request, template="erasure_final")
+    if request.kind == RequestKind.SERVICE_DATA_DELETION:
+        request_mail_send(request=request, template="service_data_deletion_final")
+    else:
+        request_mail_send(request=request, template="erasure_final")
 
 
 def _complete_if_possible(request: DataSubjectRequest) -> None:

@@ -14,6 +14,7 @@ from ..app_settings import app_settings
 from ..exports import access_report_write, portability_package_write
 from ..mail import request_mail_send
 from ..models import DataSubjectRequest, ExportFile, RequestKind, RequestState
+from ..registry import SERVICE_DATA_CATEGORY
 from .base import RequestError, audit_record, request_subject
 
 EXPORT_KINDS = {
@@ -24,6 +25,13 @@ EXPORT_KINDS = {
 STUCK_AFTER = timedelta(minutes=30)
 LOST_AFTER = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
+
+
+def export_scope(request: DataSubjectRequest) -> list[str] | None:
+    """The categories a request's export covers: service data only for a service-data export."""
+    if request.kind == RequestKind.SERVICE_DATA_EXPORT:
+        return [SERVICE_DATA_CATEGORY]
+    return None
 
 
 def export_subject(request: DataSubjectRequest):
@@ -94,12 +102,16 @@ def export_build(*, export_id: int) -> bool:
                         json_file=json_file,
                         html_file=html_file,
                         redactions=export.redactions,
+                        categories=export_scope(export.request),
                     )
                 files = {"file": folder / "report.html", "data_file": folder / "report.json"}
             else:
                 with open(folder / "package.zip", "wb") as zip_file:
                     manifest = portability_package_write(
-                        subject=subject, zip_file=zip_file, redactions=export.redactions
+                        subject=subject,
+                        zip_file=zip_file,
+                        redactions=export.redactions,
+                        categories=export_scope(export.request),
                     )
                 counts = {f["name"]: f["records"] for f in manifest["files"]}
                 files = {"file": folder / "package.zip"}

@@ -13,7 +13,11 @@ def test_roles_exist_with_their_permissions():
     support_perms = set(support.permissions.values_list("codename", flat=True))
     assert {"view_user", "change_user", "change_periodictask"} <= officer_perms
     assert {"view_user", "view_purpose"} <= support_perms
-    assert all(codename.startswith("view_") for codename in support_perms)
+    # Support only reads, and opens need-to-know access windows.
+    assert all(
+        codename.startswith("view_") or codename == "add_staffaccesswindow"
+        for codename in support_perms
+    )
 
 
 @pytest.mark.django_db
@@ -88,8 +92,17 @@ def test_non_staff_cannot_use_admin(user_client):
 
 @pytest.mark.django_db
 def test_support_can_view_but_not_change_users(client, make_staff, user):
+    from accounts.staff_access import staff_access_open
+
     staff, secret = make_staff("Support")
     login_with_totp(client, staff, secret)
+    staff_access_open(
+        staff=staff,
+        subject_user=user,
+        ticket_reference="SUP-1",
+        reason="Customer asked for help with the profile",
+        minutes=10,
+    )
     assert client.get(f"/admin/accounts/user/{user.pk}/change/").status_code == 200
     response = client.post(f"/admin/accounts/user/{user.pk}/change/", {"full_name": "Changed"})
     assert response.status_code == 403

@@ -167,6 +167,10 @@ ACCOUNT_FORMS = {
     "login": "accounts.forms.LoginForm",
     "signup": "accounts.forms.SignupForm",
     "reset_password_from_key": "accounts.forms.ResetPasswordKeyForm",
+    "reset_password": "accounts.forms.ResetPasswordForm",
+    "add_email": "accounts.forms.AddEmailForm",
+    "change_password": "accounts.forms.ChangePasswordForm",
+    "set_password": "accounts.forms.SetPasswordForm",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Workpex] "
 ACCOUNT_RATE_LIMITS = {
@@ -202,6 +206,15 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 
+def payment_token_dev_key(secret_key: str) -> str:
+    """A Fernet key derived from SECRET_KEY, for local and test settings only."""
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(b"workpex-payment-token-key:" + secret_key.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
 def filesystem_broker_options(folder: Path) -> dict:
     """Kombu's filesystem transport: processes on one machine share a folder instead of a server."""
     folder = Path(str(folder))
@@ -219,7 +232,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every handler carries the card-number filter: no full card number reaches a log line.
+    "filters": {"card_numbers": {"()": "dsar.cardnumbers.CardNumberLogFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["card_numbers"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
@@ -227,7 +248,17 @@ LOGGING = {
 ACCOUNTS_MINIMUM_AGE = 16
 ACCOUNTS_PHOTO_MAX_BYTES = 5 * 1024 * 1024
 ACCOUNTS_PHOTO_MAX_PIXELS = 4096
+# Payments: the processor adapter (the test-mode one needs no network and takes test cards only)
+# and the MultiFernet keys of stored payment tokens, comma-separated, newest first. Production
+# has no default (system check accounts.E001); local and test settings derive one from SECRET_KEY.
+ACCOUNTS_PAYMENT_PROCESSOR = env(
+    "ACCOUNTS_PAYMENT_PROCESSOR", default="accounts.payments.TestModeProcessor"
+)
+PAYMENT_TOKEN_KEYS = env.list("PAYMENT_TOKEN_KEYS", default=[])
+# The longest need-to-know window support staff may open on a person's data, in minutes.
+ACCOUNTS_STAFF_ACCESS_MAX_MINUTES = env.int("ACCOUNTS_STAFF_ACCESS_MAX_MINUTES", default=240)
 OPS_HEARTBEAT_MAX_AGE_SECONDS = env.int("OPS_HEARTBEAT_MAX_AGE_SECONDS", default=120)
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dsar.cardnumbers.CardNumberExceptionReporterFilter"
 CSRF_FAILURE_VIEW = "workpex_portal.views.csrf_failure"
 SESSION_ENGINE = "accounts.sessions"
 

@@ -1,10 +1,11 @@
 """The embedded default, with no servers: SQLite, a filesystem Celery broker, console mail."""
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, env, filesystem_broker_options
+from .base import VAR_DIR, env, filesystem_broker_options, payment_token_dev_key
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="local-only-insecure-key-never-used-in-production")
+PAYMENT_TOKEN_KEYS = env.list("PAYMENT_TOKEN_KEYS", default=[payment_token_dev_key(SECRET_KEY)])
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):

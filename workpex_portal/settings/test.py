@@ -2,9 +2,10 @@
 (`make test-sqlite` runs the suite on the embedded default: SQLite and the filesystem broker)."""
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, env, filesystem_broker_options
+from .base import VAR_DIR, env, filesystem_broker_options, payment_token_dev_key
 
 SECRET_KEY = "test-only-secret-key"  # noqa: S105
+PAYMENT_TOKEN_KEYS = env.list("PAYMENT_TOKEN_KEYS", default=[payment_token_dev_key(SECRET_KEY)])
 DEBUG = False
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/workpex")
