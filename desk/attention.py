@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import ChildDataReport
+from consent.models import PolicyNotice
 from dsar.models import (
     MAX_NOTIFY_ATTEMPTS,
     OPEN_STATES,
@@ -73,6 +75,25 @@ def officer_attention(*, now=None) -> list[Item]:
                 state=RecipientNotification.State.FAILED, attempts__gte=MAX_NOTIFY_ATTEMPTS
             ).count(),
             _changelist("datasubjectrequest", "state__exact=in_progress"),
+            urgent=True,
+        ),
+        Item(
+            _("Policy-change notices still to send"),
+            PolicyNotice.objects.filter(
+                state__in=[PolicyNotice.State.PENDING, PolicyNotice.State.SENDING]
+            ).count(),
+            reverse("admin:consent_policynotice_changelist"),
+        ),
+        Item(
+            _("Policy-change notices that failed"),
+            PolicyNotice.objects.filter(state=PolicyNotice.State.FAILED).count(),
+            reverse("admin:consent_policynotice_changelist") + "?state__exact=failed",
+            urgent=True,
+        ),
+        Item(
+            _("Reports of children's data waiting for review"),
+            ChildDataReport.objects.filter(state=ChildDataReport.State.RECEIVED).count(),
+            reverse("admin:accounts_childdatareport_changelist") + "?state__exact=received",
             urgent=True,
         ),
         Item(

@@ -241,3 +241,22 @@ def test_consent_insights_match_the_ledger():
     assert insights.by_partner["Acme Resellers"].granted == 1
     assert insights.withdrawals_by_method == {"Unsubscribe link": 1}
     assert sum(r["granted"] for r in insights.monthly) == 5
+
+
+@pytest.mark.django_db
+def test_attention_counts_what_waits(officer_client):
+    from accounts.models import ChildDataReport
+    from desk.attention import officer_attention
+
+    ChildDataReport.objects.create(reporter_email="parent@example.org", child_name="Sam")
+    overdue = request_row(RequestKind.ACCESS, due_in_past=True)
+    items = {
+        str(item.title): item for item in officer_attention(now=datetime(2026, 6, 1, tzinfo=UTC))
+    }
+    assert items["Reports of children's data waiting for review"].count == 1
+    assert items["Overdue requests"].count == 1
+    assert items["Unassigned open requests"].count == 1
+    page = officer_client.get("/admin/desk/").content.decode()
+    for item in items.values():
+        assert str(item.title) in page
+    assert overdue.pk
