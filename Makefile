@@ -26,6 +26,8 @@ run: install
 	PORTAL_PORT=$(PORTAL_PORT) $(VENV)/bin/honcho -f Procfile.embedded start
 
 # The whole suite on PostgreSQL and Redis (started for the run if installed but not running).
+# Each checkout gets its own test database, so two clones on one server do not collide.
+export TEST_DATABASE_NAME ?= test_workpex_$(shell printf '%s' "$(CURDIR)" | md5sum | cut -c1-8)
 test: install
 	$(PY) scripts/with_services.py -- $(PY) -m pytest --create-db $(PYTEST_ARGS)
 
