@@ -35,7 +35,7 @@ from django.db.transaction import get_connection as get_db_connection
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from dsar.registry import Subject
 
@@ -52,8 +52,12 @@ def absolute_url(path: str) -> str:
     return f"{app_settings.SITE_URL}{path}"
 
 
-def unsubscribe_url(*, subject: Subject, purpose: str, partner_id: int | None = None) -> str:
-    token = tokens.unsubscribe_token_make(subject=subject, purpose=purpose, partner_id=partner_id)
+def unsubscribe_url(
+    *, subject: Subject, purpose: str, partner_id: int | None = None, campaign: str = ""
+) -> str:
+    token = tokens.unsubscribe_token_make(
+        subject=subject, purpose=purpose, partner_id=partner_id, campaign=campaign
+    )
     return absolute_url(reverse("consent:unsubscribe", args=[token]))
 
 
@@ -66,6 +70,7 @@ def _message(
     context: dict,
     partner_id: int | None,
     language: str = "",
+    campaign: str = "",
 ) -> EmailMultiAlternatives:
     headers = {}
     context = {
@@ -77,7 +82,9 @@ def _message(
     if not purpose.is_essential:
         # The token names the account holder when there is one, so the link keeps working
         # whatever address the mail went to.
-        link = unsubscribe_url(subject=subject, purpose=purpose.code, partner_id=partner_id)
+        link = unsubscribe_url(
+            subject=subject, purpose=purpose.code, partner_id=partner_id, campaign=campaign
+        )
         context["unsubscribe_url"] = link
         headers["List-Unsubscribe"] = f"<{link}>"
         headers["List-Unsubscribe-Post"] = ONE_CLICK
@@ -156,9 +163,12 @@ def mail_send_bulk(
     email_field: str | None = None,
     email_only: bool = False,
     batch_size: int = 500,
+    campaign: str = "",
 ) -> int:
     """Send one message to every recipient of a queryset that the bulk gate lets through, once
-    per person. `email_only` keeps only people without an account. Returns how many were sent."""
+    per person. `email_only` keeps only people without an account. `campaign` names the mailing
+    in its unsubscribe links, so the officers see unsubscribes per campaign. Returns how many
+    were sent."""
     purpose = selectors.purpose_get(purpose)
     partner_id = selectors.partner_id_of(partner)
     allowed = selectors.contactable(
@@ -189,6 +199,7 @@ def mail_send_bulk(
                 context=context or {},
                 partner_id=partner_id,
                 language=language or "",
+                campaign=campaign,
             )
         )
         if len(batch) >= batch_size:
@@ -200,19 +211,27 @@ def mail_send_bulk(
 
 
 def mail_campaign_send(
-    *, purpose: Purpose | str, template: str, context: dict | None = None, partner=None
+    *,
+    purpose: Purpose | str,
+    template: str,
+    context: dict | None = None,
+    partner=None,
+    campaign: str = "",
 ) -> int:
     """Send a campaign for a purpose to everyone who may receive it: account holders, and people
-    without an account who agreed by email, once each."""
+    without an account who agreed by email, once each. `campaign` (default: the template and
+    today's date) tags its unsubscribe links."""
     from .models import ConsentEvent
 
     purpose = selectors.purpose_get(purpose)
+    campaign = campaign or f"{template.rsplit('/', 1)[-1]}-{timezone.localdate():%Y-%m-%d}"
     sent = mail_send_bulk(
         recipients=get_user_model().objects.filter(is_active=True),
         purpose=purpose,
         template=template,
         context=context,
         partner=partner,
+        campaign=campaign,
     )
     # People without an account are known by the grants they gave by email. Whoever has an
     # account by now got the mail above, as that account.
@@ -227,6 +246,7 @@ def mail_campaign_send(
         partner=partner,
         email_field="email",
         email_only=True,
+        campaign=campaign,
     )
     return sent
 

@@ -26,4 +26,11 @@ class GlobalPrivacyControlMiddleware:
                 subject=Subject(user_id=user.pk), ip_hash=services.request_ip_hash(request)
             )
             request.session[SESSION_FLAG] = True
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            request.method == "GET"
+            and response.status_code == 200
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            services.privacy_signal_count(gpc=request.gpc)  # for the officers' GPC share
+        return response

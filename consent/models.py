@@ -486,3 +486,41 @@ class PageViewCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.route}: {self.views}"
+
+
+class CampaignUnsubscribeCount(models.Model):
+    """How many people unsubscribed through the links of one mailing, per day. Counts only:
+    who unsubscribed is in the ledger, not here."""
+
+    campaign = models.CharField(_("campaign"), max_length=100)
+    purpose = models.ForeignKey(Purpose, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day"))
+    count = models.PositiveIntegerField(_("unsubscribes"), default=0)
+
+    class Meta:
+        verbose_name = _("unsubscribes per campaign")
+        verbose_name_plural = _("unsubscribes per campaign")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "purpose", "day"], name="consent_campaign_unsubscribes_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} {self.day}: {self.count}"
+
+
+class PrivacySignalCount(models.Model):
+    """Pages served per day, and how many of them to browsers sending Global Privacy Control.
+    Counts only: no cookie, no address, nothing about any visitor."""
+
+    day = models.DateField(_("day"), unique=True)
+    pages = models.PositiveIntegerField(_("pages served"), default=0)
+    gpc_pages = models.PositiveIntegerField(_("pages served to browsers sending GPC"), default=0)
+
+    class Meta:
+        verbose_name = _("privacy signal count")
+        verbose_name_plural = _("privacy signal counts")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.gpc_pages}/{self.pages}"

@@ -5,6 +5,7 @@ from datetime import timedelta
 from dsar.registry import ErasureStrategy, Source, no_personal_data, personal_data
 
 from .models import (
+    CampaignUnsubscribeCount,
     ConsentEvent,
     FormSubmission,
     PageViewCount,
@@ -12,6 +13,7 @@ from .models import (
     PolicyAcknowledgement,
     PolicyNotice,
     PolicyVersion,
+    PrivacySignalCount,
     Purpose,
 )
 
@@ -102,3 +104,11 @@ no_personal_data(Purpose, reason="Descriptions of purposes, edited by privacy of
 no_personal_data(Partner, reason="Reselling partners: companies, not people.")
 no_personal_data(PolicyVersion, reason="The published texts of the privacy policy.")
 no_personal_data(PageViewCount, reason="Page views per page per day: counts only.")
+no_personal_data(
+    CampaignUnsubscribeCount,
+    reason="Daily counts of unsubscribes per mailing; who unsubscribed is in the ledger only.",
+)
+no_personal_data(
+    PrivacySignalCount,
+    reason="Daily counts of pages served, with and without the GPC signal; nothing per visitor.",
+)

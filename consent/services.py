@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +21,16 @@ from dsar.services import audit_record
 
 from . import selectors, signals
 from .app_settings import app_settings
-from .models import Channel, ConsentEvent, FormSubmission, PageViewCount, Partner, Purpose
+from .models import (
+    CampaignUnsubscribeCount,
+    Channel,
+    ConsentEvent,
+    FormSubmission,
+    PageViewCount,
+    Partner,
+    PrivacySignalCount,
+    Purpose,
+)
 from .policies import (  # noqa: F401  (the policy services, importable from here too)
     PolicyError,
     policy_acknowledge,
@@ -262,10 +271,12 @@ def consent_unsubscribe(
     partner: Partner | int | None = None,
     everything: bool = False,
     ip_hash: str = "",
+    campaign: str = "",
 ) -> list[ConsentEvent]:
     """Unsubscribe from one kind of mail (or, with `everything`, from all non-essential mail).
 
-    Idempotent: what is already withdrawn gets no new row. Essential mail is never affected.
+    Idempotent: what is already withdrawn gets no new row (and is not counted again for the
+    `campaign` whose link was used). Essential mail is never affected.
     """
     _lock_subject(subject)
     purpose = selectors.purpose_get(purpose)
@@ -288,6 +299,7 @@ def consent_unsubscribe(
                         ip_hash=ip_hash,
                     )
                 )
+        _campaign_unsubscribe_count(campaign=campaign, purpose=purpose, recorded=recorded)
         return recorded
     if purpose.is_essential:
         return recorded
@@ -302,7 +314,32 @@ def consent_unsubscribe(
                 ip_hash=ip_hash,
             )
         )
+    _campaign_unsubscribe_count(campaign=campaign, purpose=purpose, recorded=recorded)
     return recorded
+
+
+def _campaign_unsubscribe_count(*, campaign: str, purpose: Purpose, recorded: list) -> None:
+    """One more unsubscribe for the mailing whose link was used, if anything changed."""
+    if not campaign or not recorded:
+        return
+    counter, _created = CampaignUnsubscribeCount.objects.get_or_create(
+        campaign=campaign[:100], purpose=purpose, day=timezone.localdate()
+    )
+    CampaignUnsubscribeCount.objects.filter(pk=counter.pk).update(count=F("count") + 1)
+
+
+def privacy_signal_count(*, gpc: bool) -> None:
+    """Count a page served, and whether the browser sent GPC (aggregate only)."""
+    today = timezone.localdate()
+    changes = {"pages": F("pages") + 1}
+    if gpc:
+        changes["gpc_pages"] = F("gpc_pages") + 1
+    if not PrivacySignalCount.objects.filter(day=today).update(**changes):
+        try:
+            with transaction.atomic():
+                PrivacySignalCount.objects.create(day=today, pages=1, gpc_pages=int(gpc))
+        except IntegrityError:  # another request made today's row first
+            PrivacySignalCount.objects.filter(day=today).update(**changes)
 
 
 def _lock_subject(subject: Subject) -> None:

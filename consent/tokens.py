@@ -60,21 +60,30 @@ class UnsubscribeClaim:
     subject: Subject
     purpose: str
     partner_id: int | None
+    campaign: str = ""
 
 
-def unsubscribe_token_make(*, subject: Subject, purpose: str, partner_id: int | None = None) -> str:
+def unsubscribe_token_make(
+    *, subject: Subject, purpose: str, partner_id: int | None = None, campaign: str = ""
+) -> str:
     payload = {**_subject_payload(subject), "p": purpose}
     if partner_id is not None:
         payload["n"] = partner_id
+    if campaign:
+        payload["c"] = campaign
     return signing.dumps(payload, salt=UNSUBSCRIBE_SALT, compress=True)
 
 
 def unsubscribe_token_read(token: str) -> UnsubscribeClaim:
     data = _load(token, salt=UNSUBSCRIBE_SALT, max_age=app_settings.UNSUBSCRIBE_TOKEN_MAX_AGE)
-    purpose, partner_id = data.get("p"), data.get("n")
+    purpose, partner_id, campaign = data.get("p"), data.get("n"), data.get("c", "")
     if not isinstance(purpose, str) or (partner_id is not None and not isinstance(partner_id, int)):
         raise TokenInvalid
-    return UnsubscribeClaim(subject=_subject_from(data), purpose=purpose, partner_id=partner_id)
+    if not isinstance(campaign, str):
+        raise TokenInvalid
+    return UnsubscribeClaim(
+        subject=_subject_from(data), purpose=purpose, partner_id=partner_id, campaign=campaign
+    )
 
 
 def preferences_token_make(*, email: str) -> str:

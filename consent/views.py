@@ -191,6 +191,7 @@ def unsubscribe(request, token):
         partner=partner,
         everything=everything,
         ip_hash=services.request_ip_hash(request),
+        campaign=claim.campaign,
     )
     return render(request, "consent/unsubscribe_done.html", {**context, "everything": everything})
 

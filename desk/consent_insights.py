@@ -5,10 +5,10 @@ signal). Aggregated in the database: a constant number of queries whatever the l
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 
-from consent.models import ConsentEvent
+from consent.models import CampaignUnsubscribeCount, ConsentEvent, PrivacySignalCount
 
 GRANTED = ConsentEvent.Action.GRANTED
 WITHDRAWN = ConsentEvent.Action.WITHDRAWN
@@ -32,6 +32,13 @@ class ConsentInsights:
     by_partner: dict[str, Rates] = field(default_factory=dict)
     monthly: list[dict] = field(default_factory=list)
     withdrawals_by_method: dict[str, int] = field(default_factory=dict)
+    unsubscribes_by_campaign: list[dict] = field(default_factory=list)
+    pages: int = 0
+    gpc_pages: int = 0
+
+    @property
+    def gpc_share(self) -> float | None:
+        return self.gpc_pages / self.pages if self.pages else None
 
 
 def _counts():
@@ -66,4 +73,15 @@ def consent_insights(*, start: datetime, end: datetime) -> ConsentInsights:
         events.filter(action=WITHDRAWN).values("method").annotate(n=Count("id")).order_by("-n")
     ):
         insights.withdrawals_by_method[methods.get(row["method"], row["method"])] = row["n"]
+    days = {"day__gte": start.date(), "day__lt": end.date()}
+    insights.unsubscribes_by_campaign = list(
+        CampaignUnsubscribeCount.objects.filter(**days)
+        .values("campaign", "purpose__name")
+        .annotate(n=Sum("count"))
+        .order_by("-n", "campaign")
+    )
+    signals = PrivacySignalCount.objects.filter(**days).aggregate(
+        pages=Sum("pages"), gpc=Sum("gpc_pages")
+    )
+    insights.pages, insights.gpc_pages = signals["pages"] or 0, signals["gpc"] or 0
     return insights

@@ -257,5 +257,6 @@ def consent_report(request):
                 for name, rates in insights.by_partner.items()
             ],
             chart={"months": months, "monthly": insights.monthly},
+            gpc_share=_percent(insights.gpc_share),
         ),
     )

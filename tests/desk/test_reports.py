@@ -261,3 +261,38 @@ def test_attention_counts_what_waits(officer_client):
     for item in items.values():
         assert escape(str(item.title)) in page
     assert overdue.pk
+
+
+@pytest.mark.django_db
+def test_unsubscribes_per_campaign_and_gpc_share(client, user, django_capture_on_commit_callbacks):
+    import re
+
+    from django.core import mail
+
+    from consent.mail import mail_campaign_send
+    from consent.services import consent_grant
+    from desk.consent_insights import consent_insights
+    from dsar.registry import Subject
+
+    consent_grant(subject=Subject(user_id=user.pk), purpose="newsletter", method="signup")
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = mail_campaign_send(
+            purpose="newsletter",
+            template="consent/mail/announcement",
+            campaign="autumn-news",
+            context={"title": "Autumn", "body": "News"},
+        )
+    assert sent == 1
+    link = mail.outbox[-1].extra_headers["List-Unsubscribe"].strip("<>")
+    path = re.sub(r"^https?://[^/]+", "", link)
+    client.post(path)
+    client.post(path)  # a repeat changes nothing and is not counted again
+    client.get("/", HTTP_SEC_GPC="1")
+    client.get("/")
+    now = datetime.now(UTC)
+    insights = consent_insights(start=now - timedelta(days=1), end=now + timedelta(days=1))
+    assert [(r["campaign"], r["n"]) for r in insights.unsubscribes_by_campaign] == [
+        ("autumn-news", 1)
+    ]
+    assert (insights.pages, insights.gpc_pages) == (2, 1)
+    assert insights.gpc_share == 0.5
