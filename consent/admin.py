@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dsar.admin import AuditedViewMixin
 from dsar.registry import Subject
 from dsar.services import audit_record
 
@@ -318,7 +319,7 @@ CSV_COLUMNS = [
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(admin.ModelAdmin):
+class ConsentEventAdmin(AuditedViewMixin, admin.ModelAdmin):
     """The ledger, read-only. Changes come from people themselves, or from an officer recording a
     person's written request (with the reason)."""
 
@@ -364,17 +365,10 @@ class ConsentEventAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        event = ConsentEvent.objects.filter(pk=object_id).first()
-        if event is not None and response.status_code == 200:
-            audit_record(
-                action="consent_event_viewed",
-                actor=request.user,
-                subject=Subject(user_id=event.user_id, email=event.email),
-                obj=event,
-            )
-        return response
+    audit_action = "consent_event_viewed"
+
+    def audit_subject(self, obj):
+        return Subject(user_id=obj.user_id, email=obj.email)
 
     @admin.action(description=gettext_lazy("Export the selected entries as CSV"))
     def export_csv(self, request, queryset):
@@ -459,7 +453,7 @@ class ConsentEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(FormSubmission)
-class FormSubmissionAdmin(admin.ModelAdmin):
+class FormSubmissionAdmin(AuditedViewMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "kind",
@@ -520,17 +514,10 @@ class FormSubmissionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        submission = FormSubmission.objects.filter(pk=object_id).first()
-        if submission is not None and response.status_code == 200:
-            audit_record(
-                action="form_submission_viewed",
-                actor=request.user,
-                subject=Subject(user_id=submission.user_id, email=submission.email),
-                obj=submission,
-            )
-        return response
+    audit_action = "form_submission_viewed"
+
+    def audit_subject(self, obj):
+        return Subject(user_id=obj.user_id, email=obj.email)
 
 
 @admin.register(PageViewCount)
