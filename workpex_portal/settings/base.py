@@ -61,8 +61,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
-    "consent.middleware.GlobalPrivacyControlMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before anything acts for the signed-in person: an expired session is ended first.
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "consent.middleware.GlobalPrivacyControlMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
@@ -149,9 +151,25 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
+# Cookies: never readable by scripts, not sent on cross-site requests other than top-level links
+# (Secure and the __Host- prefix in production.py). A signed-in session ends after
+# ACCOUNTS_SESSION_IDLE_TIMEOUT_SECONDS without a request and
+# ACCOUNTS_SESSION_ABSOLUTE_TIMEOUT_SECONDS after the login
+# (accounts.middleware.SessionTimeoutMiddleware); the cookie and the stored session
+# expire with the absolute limit too. Django and allauth give the session a new key at login.
+ACCOUNTS_SESSION_IDLE_TIMEOUT_SECONDS = env.int(
+    "ACCOUNTS_SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60
+)
+ACCOUNTS_SESSION_ABSOLUTE_TIMEOUT_SECONDS = env.int(
+    "ACCOUNTS_SESSION_ABSOLUTE_TIMEOUT_SECONDS", default=12 * 60 * 60
+)
+SESSION_COOKIE_AGE = ACCOUNTS_SESSION_ABSOLUTE_TIMEOUT_SECONDS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
