@@ -34,6 +34,20 @@ class AppSettings:
         return timedelta(seconds=_get("CHILD_REMOVAL_STUCK_AFTER_SECONDS", 900))
 
     @property
+    def SESSION_IDLE_TIMEOUT(self):  # noqa: N802
+        """A signed-in session without a request for this long ends (OWASP ASVS 3.3)."""
+        from datetime import timedelta
+
+        return timedelta(seconds=_get("SESSION_IDLE_TIMEOUT_SECONDS", 30 * 60))
+
+    @property
+    def SESSION_ABSOLUTE_TIMEOUT(self):  # noqa: N802
+        """A signed-in session ends this long after the login, however busy it is."""
+        from datetime import timedelta
+
+        return timedelta(seconds=_get("SESSION_ABSOLUTE_TIMEOUT_SECONDS", 12 * 60 * 60))
+
+    @property
     def PAYMENT_PROCESSOR(self) -> str:  # noqa: N802
         """Dotted path of the accounts.payments.PaymentProcessor adapter."""
         return _get("PAYMENT_PROCESSOR", "accounts.payments.TestModeProcessor")

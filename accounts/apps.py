@@ -8,6 +8,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
         from consent.signals import consent_withdrawn
 
         from . import (  # noqa: F401  (registers them)
@@ -19,7 +21,9 @@ class AccountsConfig(AppConfig):
             personal_data,
             testimonials,
         )
+        from .middleware import session_login_started
 
+        user_logged_in.connect(session_login_started, dispatch_uid="accounts.session_login_started")
         consent_withdrawn.connect(payments.on_consent_withdrawn, dispatch_uid="accounts.payments")
         consent_withdrawn.connect(
             testimonials.on_consent_withdrawn, dispatch_uid="accounts.testimonials"

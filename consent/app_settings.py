@@ -66,6 +66,29 @@ class AppSettings:
         )
 
     @property
+    def SOCIAL_WIDGET_CSP(self) -> dict[str, list[str]]:  # noqa: N802
+        """What the Content-Security-Policy adds, on the one page with social widgets and only once
+        they are accepted: the widget scripts' origins, and the frames the widgets open."""
+        from urllib.parse import urlsplit
+
+        script_origins = sorted(
+            {
+                f"{parts.scheme}://{parts.netloc}"
+                for parts in map(urlsplit, self.SOCIAL_WIDGET_SCRIPTS)
+                if parts.netloc
+            }
+        )
+        return _get(
+            "SOCIAL_WIDGET_CSP",
+            {
+                "script-src": script_origins,
+                "frame-src": ["https://platform.twitter.com", "https://www.facebook.com"],
+                "img-src": ["https://syndication.twitter.com", "https://www.facebook.com"],
+                "connect-src": script_origins,
+            },
+        )
+
+    @property
     def FORM_RETENTION_DAYS(self) -> dict[str, int]:  # noqa: N802
         """How long each kind of form submission is kept, in days."""
         defaults = {

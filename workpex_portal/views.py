@@ -1,6 +1,43 @@
+from django.http import HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
+from django.template.response import TemplateResponse
+
+from consent.app_settings import app_settings as consent_settings
+from consent.cookies import cookie_choices
+
+
+def home(request):
+    """The home page. Its share section loads the social networks' widgets once the person
+    accepted them, so only then does this one response's Content-Security-Policy allow them."""
+    response = TemplateResponse(request, "home.html")
+    if cookie_choices(request).social:
+        response._csp_update = consent_settings.SOCIAL_WIDGET_CSP
+    return response
 
 
 def csrf_failure(request, reason=""):
     """A plain-language page for a refused form; the technical reason is not shown."""
     return render(request, "403_csrf.html", status=403)
+
+
+# Error pages: plain words in the person's language, never the exception or any data. The
+# exception Django passes in is deliberately not given to the template.
+
+
+def bad_request(request, exception=None):
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    """Rendered without the request: no context processor (and no database query) runs, since
+    the failure may be the database itself."""
+    return HttpResponseServerError(loader.get_template("500.html").render())

@@ -39,6 +39,7 @@ THIRD_PARTY_APPS = [
     "django_countries",
     "phonenumber_field",
     "django_celery_beat",
+    "csp",
 ]
 LOCAL_APPS = [
     "dsar",
@@ -51,6 +52,8 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -58,8 +61,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
-    "consent.middleware.GlobalPrivacyControlMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before anything acts for the signed-in person: an expired session is ended first.
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "consent.middleware.GlobalPrivacyControlMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
@@ -146,12 +151,78 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
+# Cookies: never readable by scripts, not sent on cross-site requests other than top-level links
+# (Secure and the __Host- prefix in production.py). A signed-in session ends after
+# ACCOUNTS_SESSION_IDLE_TIMEOUT_SECONDS without a request and
+# ACCOUNTS_SESSION_ABSOLUTE_TIMEOUT_SECONDS after the login
+# (accounts.middleware.SessionTimeoutMiddleware); the cookie and the stored session
+# expire with the absolute limit too. Django and allauth give the session a new key at login.
+ACCOUNTS_SESSION_IDLE_TIMEOUT_SECONDS = env.int(
+    "ACCOUNTS_SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60
+)
+ACCOUNTS_SESSION_ABSOLUTE_TIMEOUT_SECONDS = env.int(
+    "ACCOUNTS_SESSION_ABSOLUTE_TIMEOUT_SECONDS", default=12 * 60 * 60
+)
+SESSION_COOKIE_AGE = ACCOUNTS_SESSION_ABSOLUTE_TIMEOUT_SECONDS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp) on every response: scripts, styles, fonts and images only
+# from our own origin (no inline script or style, so no nonce is needed), never framed, forms
+# post only to us. The one exception is the home page's social widgets, which add the networks'
+# origins to that one response once the person accepted them (workpex_portal.views.home).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Permissions-Policy (django-permissions-policy): every powerful browser feature is off; the
+# portal uses none of them.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "interest-cohort",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # django-allauth: accounts, verified email, rate limits, MFA.
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
