@@ -22,7 +22,7 @@ NAME = "erasure_many"
 TITLE = "Erasure of many subjects (through the registry)"
 TARGET = 3.0
 UNIT = "subjects"
-SIZES = {"smoke": 20, "small": 500, "large": 5_000}
+SIZES = {"smoke": 20, "small": 200, "large": 2_000}
 FIRST_NUMBER = 8_000_001  # bench users 8000001.. belong to this benchmark
 
 
