@@ -70,3 +70,18 @@ def run(size: int) -> list[Measurement]:
     finally:
         bench_users_delete(db, where="u.username = %s", params=[username])
         db.close()
+
+
+def extra_checks(measurements: list[Measurement]) -> list[str]:
+    """The memory target: peak RSS grows < 50 MB from the smallest to the largest size."""
+    django = [m for m in measurements if m.path == "django"]
+    if len(django) < 2:
+        return []
+    low, high = django[0], django[-1]
+    growth = high.peak_rss_mb - low.peak_rss_mb
+    met = "met" if growth < 50 else "**missed**"
+    return [
+        f"Peak RSS from {int(low.size):,} to {int(high.size):,} rows: {low.peak_rss_mb:.0f} MB → "
+        f"{high.peak_rss_mb:.0f} MB ({growth:+.1f} MB; target < 50 MB: {met}). Growth within "
+        f"each run: {low.rss_growth_mb:+.1f} MB and {high.rss_growth_mb:+.1f} MB."
+    ]

@@ -11,14 +11,23 @@ from __future__ import annotations
 
 from unittest import mock
 
-from .core import Measurement, django_queries, measure, purpose_id, raw, user_foreign_keys
-from .core import policy_id, user_ids, users_ensure
+from .core import (
+    Measurement,
+    django_queries,
+    measure,
+    policy_id,
+    purpose_id,
+    raw,
+    user_foreign_keys,
+    user_ids,
+    users_ensure,
+)
 
 NAME = "child_sweep"
 TITLE = "Under-16 sweep (find and remove minors)"
 TARGET = 2.0
 UNIT = "users"
-SIZES = {"smoke": 2_000, "small": 100_000, "large": 1_000_000}
+SIZES = {"smoke": 2_000, "small": 50_000, "large": 200_000}
 EVERY = 1000
 
 
@@ -28,7 +37,7 @@ def _prepare(db, size: int) -> int:
     lo, hi = user_ids(db, size)
     minor = "date_of_birth > current_date - interval '16 years'"
     db.execute(
-        f"UPDATE accounts_user SET date_of_birth = CASE WHEN id %% {EVERY} = 0 "  # noqa: S608
+        f"UPDATE accounts_user SET date_of_birth = CASE WHEN id %% {EVERY} = 0 "
         "THEN current_date - interval '12 years' ELSE date '1980-01-01' END "
         f"WHERE id BETWEEN %s AND %s AND (id %% {EVERY} = 0) <> ({minor})",
         [lo, hi],
@@ -37,11 +46,11 @@ def _prepare(db, size: int) -> int:
         "INSERT INTO consent_consentevent (email, action, method, at, ip_hash, reason, user_id, "
         "policy_version_id, purpose_id) SELECT '', 'granted', 'signup', now() - interval '1 day' "
         "* k, 'x', '', u.id, %s, %s FROM accounts_user u, generate_series(1, 3) AS k "
-        f"WHERE u.id BETWEEN %s AND %s AND {minor}",  # noqa: S608
+        f"WHERE u.id BETWEEN %s AND %s AND {minor}",
         [policy_id(db), purpose_id(db, "newsletter"), lo, hi],
     )
     db.execute("ANALYZE accounts_user")
-    return db.fetchall(f"SELECT count(*) FROM accounts_user WHERE {minor}")[0][0]  # noqa: S608
+    return db.fetchall(f"SELECT count(*) FROM accounts_user WHERE {minor}")[0][0]
 
 
 def baseline_sweep(db) -> int:
@@ -59,9 +68,7 @@ def baseline_sweep(db) -> int:
             "OR email IN (SELECT email FROM minors)"
         )
         for table, column in user_foreign_keys(db):
-            db.execute(
-                f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM minors)"  # noqa: S608
-            )
+            db.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM minors)")
         return db.execute("DELETE FROM accounts_user WHERE id IN (SELECT id FROM minors)")
 
 
@@ -83,8 +90,9 @@ def run(size: int) -> list[Measurement]:
                 removed += child_removal.child_removal_run(report_id=report_id)
         if removed != minors:
             raise AssertionError(f"removed {removed} of {minors} minors")
-        django.notes.append(f"{minors} minors removed; {django.queries / max(minors, 1):.0f} "
-                            "queries per minor")
+        django.notes.append(
+            f"{minors} minors removed; {django.queries / max(minors, 1):.0f} queries per minor"
+        )
 
         again = _prepare(db, size)
         baseline = Measurement(NAME, "baseline", str(size), rows=size)
@@ -96,7 +104,9 @@ def run(size: int) -> list[Measurement]:
         return [django, baseline]
     finally:
         db.execute("DELETE FROM accounts_childdatareport WHERE source = 'date_of_birth'")
-        db.execute("DELETE FROM dsar_auditevent WHERE action IN "
-                   "('child_removals_due', 'child_data_removed')")
+        db.execute(
+            "DELETE FROM dsar_auditevent WHERE action IN "
+            "('child_removals_due', 'child_data_removed')"
+        )
         users_ensure(db, size)  # the removed minors come back as adults
         db.close()

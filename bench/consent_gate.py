@@ -8,8 +8,16 @@ recipients (checked).
 
 from __future__ import annotations
 
-from .core import Measurement, consent_events_add, django_queries, measure, purpose_id, raw
-from .core import user_ids, users_ensure
+from .core import (
+    Measurement,
+    consent_events_add,
+    django_queries,
+    measure,
+    purpose_id,
+    raw,
+    user_ids,
+    users_ensure,
+)
 
 NAME = "consent_gate"
 TITLE = "Consent gate (bulk can_contact)"

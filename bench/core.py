@@ -273,11 +273,10 @@ def bench_users_delete(db: RawDB, *, where: str = "TRUE", params=None) -> None:
         params,
     )
     for table, column in user_foreign_keys(db):
-        db.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM bench_gone)")  # noqa: S608
+        db.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM bench_gone)")
     db.execute("DELETE FROM consent_formsubmission WHERE email IN (SELECT email FROM bench_gone)")
     db.execute(
-        "DELETE FROM dsar_auditevent WHERE subject_ref IN "
-        "(SELECT 'user:' || id FROM bench_gone)"
+        "DELETE FROM dsar_auditevent WHERE subject_ref IN (SELECT 'user:' || id FROM bench_gone)"
     )
     db.execute("DELETE FROM accounts_user WHERE id IN (SELECT id FROM bench_gone)")
     db.execute("DROP TABLE bench_gone")

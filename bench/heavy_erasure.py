@@ -56,7 +56,7 @@ def baseline_erase(db, *, user_id: int, email: str) -> None:
             [ref],
         )
         for table, column in user_foreign_keys(db):
-            db.execute(f"DELETE FROM {table} WHERE {column} = %s", [user_id])  # noqa: S608
+            db.execute(f"DELETE FROM {table} WHERE {column} = %s", [user_id])
         db.execute("DELETE FROM accounts_user WHERE id = %s", [user_id])
 
 

@@ -35,8 +35,11 @@ def _draft(db, tag: str) -> int:
 
 def _drop(db, version_id: int) -> None:
     db.execute("DELETE FROM consent_policynotice WHERE version_id = %s", [version_id])
-    db.execute("DELETE FROM dsar_auditevent WHERE object_type = 'consent.policyversion' "
-               "AND object_id = %s", [str(version_id)])
+    db.execute(
+        "DELETE FROM dsar_auditevent WHERE object_type = 'consent.policyversion' "
+        "AND object_id = %s",
+        [str(version_id)],
+    )
     db.execute("DELETE FROM consent_policyversion WHERE id = %s", [version_id])
 
 
@@ -84,13 +87,15 @@ def run(size: int) -> list[Measurement]:
                 [versions[-1]],
             )
         if baseline.rows != django.rows:
-            raise AssertionError(f"notices: Django made {django.rows}, the baseline {baseline.rows}")
+            raise AssertionError(
+                f"notices: Django made {django.rows}, the baseline {baseline.rows}"
+            )
         return [django, baseline]
     finally:
         for version_id in versions:
             _drop(db, version_id)
-        db.execute("UPDATE accounts_user SET is_active = true WHERE username LIKE 'bench\\_%%' "
-                   "AND NOT is_active")
+        db.execute(
+            "UPDATE accounts_user SET is_active = true WHERE username LIKE 'bench\\_%%' "
+            "AND NOT is_active"
+        )
         db.close()
-
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 from .core import Measurement
 
@@ -33,8 +34,10 @@ def render(
     sizes: list[str],
 ) -> str:
     out = [HEADER]
-    out.append(f"Run: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, sizes "
-               f"`{','.join(sizes)}`, {total:.0f} s in all.\n")
+    out.append(
+        f"Run: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, sizes "
+        f"`{','.join(sizes)}`, {total:.0f} s in all.\n"
+    )
     out.append("## Machine\n")
     out += [f"- {key}: {value}" for key, value in machine.items()]
     out.append("")
@@ -73,8 +76,9 @@ def render(
                     f"| {f'≤ {module.TARGET:g}×' if is_django else ''} "
                     f"| {met if is_django else ''} |"
                 )
-        notes = [f"- n={int(m.size):,} ({m.path}): {note}" for m in measurements for note in
-                 m.notes]
+        notes = [
+            f"- n={int(m.size):,} ({m.path}): {note}" for m in measurements for note in m.notes
+        ]
         extra = getattr(module, "extra_checks", None)
         if extra is not None:
             notes += [f"- {line}" for line in extra(measurements)]
@@ -82,6 +86,9 @@ def render(
             out.append("")
             out += notes
         out.append("")
+    notes = Path(__file__).with_name("NOTES.md")
+    if notes.exists():
+        out.append(notes.read_text().strip())
     return "\n".join(out) + "\n"
 
 

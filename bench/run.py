@@ -115,12 +115,15 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
-    seed = args.seed_users if args.seed_users is not None else SEED_USERS[
-        "smoke" if smoke else "default"
-    ]
+    seed = (
+        args.seed_users
+        if args.seed_users is not None
+        else SEED_USERS["smoke" if smoke else "default"]
+    )
     call_command("seed_demo", users=seed, no_progress=True, verbosity=0)
-    print(f"database ready ({seed} demo users) in {time.perf_counter() - started:.1f} s",
-          flush=True)
+    print(
+        f"database ready ({seed} demo users) in {time.perf_counter() - started:.1f} s", flush=True
+    )
 
     from . import report
 
@@ -147,8 +150,9 @@ def main(argv: list[str] | None = None) -> int:
             )
     total = time.perf_counter() - started
     Path(args.out).write_text(
-        report.render(results=results, modules=modules, machine=machine_notes(), total=total,
-                      sizes=sizes)
+        report.render(
+            results=results, modules=modules, machine=machine_notes(), total=total, sizes=sizes
+        )
     )
     print(f"wrote {args.out} in {total:.1f} s")
     return 0
