@@ -36,11 +36,14 @@ def _prepare(db, size: int) -> int:
     users_ensure(db, size, minors_every=EVERY)
     lo, hi = user_ids(db, size)
     minor = "date_of_birth > current_date - interval '16 years'"
+    # By user number (ids have gaps); bench users beyond `size` are all adults.
+    number = f"(right(username, 7)::int %% {EVERY} = 0 AND username <= 'bench_{size:07d}')"
     db.execute(
-        f"UPDATE accounts_user SET date_of_birth = CASE WHEN id %% {EVERY} = 0 "
+        f"UPDATE accounts_user SET date_of_birth = CASE WHEN {number} "
         "THEN current_date - interval '12 years' ELSE date '1980-01-01' END "
-        f"WHERE id BETWEEN %s AND %s AND (id %% {EVERY} = 0) <> ({minor})",
-        [lo, hi],
+        "WHERE username LIKE 'bench\\_%%' AND username < 'bench_8' "
+        f"AND {number} <> ({minor})",
+        [],  # parameters given, so that %% is read as %
     )
     db.execute(
         "INSERT INTO consent_consentevent (email, action, method, at, ip_hash, reason, user_id, "
@@ -88,6 +91,8 @@ def run(size: int) -> list[Measurement]:
             removed = 0
             for report_id in child_removal.child_removals_due(limit=10**9):
                 removed += child_removal.child_removal_run(report_id=report_id)
+        if not minors and size >= EVERY:
+            raise AssertionError("no minors were made")
         if removed != minors:
             raise AssertionError(f"removed {removed} of {minors} minors")
         django.notes.append(
