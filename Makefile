@@ -9,7 +9,7 @@ PORTAL_PORT ?= 8000
 DEMO_USERS ?= 200
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install run test test-sqlite lint audit format check-deploy clean
+.PHONY: install run test test-sqlite lint audit format check-deploy clean bench bench-smoke
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ run: install
 export TEST_DATABASE_NAME ?= test_workpex_$(shell printf '%s' "$(CURDIR)" | md5sum | cut -c1-8)
 test: install
 	$(PY) scripts/with_services.py -- $(PY) -m pytest --create-db $(PYTEST_ARGS)
+
+# Benchmarks (bench/, see README "Benchmarks"): a dedicated PostgreSQL database, BENCH_DATABASE_URL.
+BENCH_ARGS ?=
+bench: install
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+bench-smoke: install
+	$(PY) -m bench.run --sizes smoke --out var/bench-smoke.md $(BENCH_ARGS)
 
 # The same suite on the embedded default: SQLite and the filesystem broker.
 test-sqlite: install
