@@ -31,6 +31,7 @@ BENCHMARKS = [
     "erasure_many",
     "notice_schedule",
     "child_sweep",
+    "officer_desk",
 ]
 SEED_USERS = {"smoke": 20, "default": 1000}
 
