@@ -11,7 +11,7 @@ class ConsentConfig(AppConfig):
     def ready(self):
         from dsar.mail import mail_transport
 
-        from . import checks, personal_data, recipients  # noqa: F401  (registers them)
+        from . import checks, dashboard, personal_data, recipients  # noqa: F401  (registers them)
         from .mail import mail_send
 
         mail_transport(mail_send)  # dsar's request mails leave through the same gate

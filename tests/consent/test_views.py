@@ -433,3 +433,14 @@ def test_mail_links_point_at_the_site_url(settings, user_subject):
     assert consent_mail.unsubscribe_url(subject=user_subject, purpose="newsletter").startswith(
         "https://privacy.workpex.example/unsubscribe/"
     )
+
+
+@pytest.mark.django_db
+def test_privacy_dashboard_shows_consents_and_the_policy(user_client, user):
+    from consent.services import consent_grant
+    from dsar.registry import Subject
+
+    consent_grant(subject=Subject(user_id=user.pk), purpose="newsletter", method="signup")
+    page = user_client.get("/privacy/").content.decode()
+    assert "Your consents" in page and "consent receipt" in page
+    assert "Version 1.0 is in force." in page
