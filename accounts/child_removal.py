@@ -17,11 +17,11 @@ from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dsar.erasure import erasure_erase_subject
+from dsar.erasure import erasure_erase_subject, erasure_erase_subjects
 from dsar.registry import Subject
 from dsar.services import audit_record
 
@@ -31,6 +31,7 @@ from .models import ChildDataReport, User
 State = ChildDataReport.State
 Source = ChildDataReport.Source
 OPEN_REMOVAL = [State.CONFIRMED, State.REMOVING]
+REMOVAL_BATCH = 500  # removals run together by child_removals_run_batch
 MAIL_PURPOSE = "requests"
 
 
@@ -218,15 +219,20 @@ def child_report_reject(*, report: ChildDataReport, actor, reason: str) -> Child
     return report
 
 
+def _send(report_ids: list[int]) -> None:
+    """One message for a single removal; one per batch of REMOVAL_BATCH for many."""
+    from .tasks import child_removal_task, child_removals_batch_task
+
+    if len(report_ids) == 1:
+        child_removal_task.delay(report_ids[0])
+        return
+    for start in range(0, len(report_ids), REMOVAL_BATCH):
+        child_removals_batch_task.delay(report_ids[start : start + REMOVAL_BATCH])
+
+
 def _wake(report_ids: list[int]) -> None:
-    from .tasks import child_removal_task
-
-    def send():
-        for report_id in report_ids:
-            child_removal_task.delay(report_id)
-
     if report_ids:
-        transaction.on_commit(send)
+        transaction.on_commit(lambda: _send(list(report_ids)))
 
 
 # --- The job ------------------------------------------------------------------------------------
@@ -311,6 +317,75 @@ def child_removal_run(*, report_id: int, now: datetime | None = None) -> bool:
             detail={"source": done.source, "rows": sum(counts.values())},
         )
     return True
+
+
+def _runnable(now: datetime) -> Q:
+    stuck_before = now - app_settings.CHILD_REMOVAL_STUCK_AFTER
+    return Q(state=State.CONFIRMED) | Q(state=State.REMOVING, started_at__lt=stuck_before)
+
+
+def child_removals_run_batch(*, report_ids: list[int], now: datetime | None = None) -> int:
+    """Run many due removals together; return how many were run.
+
+    Removals that found no reporter to tell (the sweep's: date of birth, flagged forms) are
+    claimed together (SELECT … FOR UPDATE SKIP LOCKED, one UPDATE), their people erased with one
+    bulk erasure (`erasure_erase_subjects`: statements grow with batches, not people), then closed
+    together and audited with one event naming the reports. A crash part way leaves the rows
+    REMOVING: once stuck they are due again and a re-run finishes (the erasure is idempotent).
+    Each row's `counts` holds the batch's totals, with `batch_reports` saying how many removals
+    shared them (rows cannot be told apart per person in a set-based erasure). Removals with a
+    reporter run one by one (`child_removal_run`), so the reporter is told their own count.
+    """
+    now = now or timezone.now()
+    ran = 0
+    for start in range(0, len(report_ids), REMOVAL_BATCH):
+        chunk = report_ids[start : start + REMOVAL_BATCH]
+        told = list(
+            ChildDataReport.objects.filter(pk__in=chunk)
+            .exclude(reporter_email="")
+            .values_list("pk", flat=True)
+        )
+        for report_id in told:
+            ran += child_removal_run(report_id=report_id, now=now)
+        ran += _run_batch([pk for pk in chunk if pk not in set(told)], now)
+    return ran
+
+
+def _run_batch(report_ids: list[int], now: datetime) -> int:
+    if not report_ids:
+        return 0
+    with transaction.atomic():
+        claimed = list(
+            ChildDataReport.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(_runnable(now), pk__in=report_ids, reporter_email="")
+            .order_by("pk")
+        )
+        if not claimed:
+            return 0
+        ids = [report.pk for report in claimed]
+        ChildDataReport.objects.filter(pk__in=ids).update(
+            state=State.REMOVING, started_at=now, attempts=F("attempts") + 1
+        )
+    subjects = [subject for report in claimed for subject in _subjects(report)]
+    counts = erasure_erase_subjects(subjects=subjects)
+    rows = sum(counts.values())
+    with transaction.atomic():
+        done = list(
+            ChildDataReport.objects.select_for_update()
+            .filter(pk__in=ids, state=State.REMOVING)
+            .values_list("pk", flat=True)
+        )
+        ChildDataReport.objects.filter(pk__in=done).update(
+            **_CHILD_FIELDS,
+            state=State.REMOVED,
+            closed_at=timezone.now(),
+            counts={**counts, "batch_reports": len(done)},
+        )
+        audit_record(
+            action="child_data_removed",
+            detail={"reports": done, "rows": rows, "batch": True},
+        )
+    return len(done)
 
 
 # --- The sweep ----------------------------------------------------------------------------------
@@ -406,11 +481,8 @@ def _create_due(rows: list[ChildDataReport]) -> int:
 def child_removals_wake_due(*, now: datetime | None = None) -> int:
     """The beat sweep: every due removal (or one whose worker died) gets a message; the row is
     claimed under a lock, so a duplicate message does nothing."""
-    from .tasks import child_removal_task
-
     due = child_removals_due(now=now)
-    for report_id in due:
-        child_removal_task.delay(report_id)
+    _send(due)
     return len(due)
 
 

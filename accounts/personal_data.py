@@ -14,6 +14,7 @@ from dsar.registry import (
     SERVICE_DATA_CATEGORY,
     ErasureStrategy,
     Source,
+    email_in,
     no_personal_data,
     personal_data,
 )
@@ -159,6 +160,22 @@ def _child_report_rows(subject):
     return ChildDataReport.objects.filter(about).exclude(state__in=running)
 
 
+def _child_report_rows_many(subjects):
+    """`_child_report_rows` for many subjects in one condition."""
+    emails = sorted({s.email for s in subjects if s.email})
+    user_ids = sorted({s.user_id for s in subjects if s.user_id is not None})
+    about = Q()
+    for name in ("reporter_email", "child_email", "erase_email", "erase_extra_email"):
+        if emails:
+            about |= email_in(name, emails)
+    if user_ids:
+        about |= Q(user_id__in=user_ids) | Q(erase_user_id__in=user_ids)
+    if not about:
+        return ChildDataReport.objects.none()
+    running = [ChildDataReport.State.CONFIRMED, ChildDataReport.State.REMOVING]
+    return ChildDataReport.objects.filter(about).exclude(state__in=running)
+
+
 personal_data(
     ChildDataReport,
     category="Reports about children's data",
@@ -188,6 +205,7 @@ personal_data(
     ),
     erasure=ErasureStrategy.DELETE,
     subject_rows=_child_report_rows,
+    subjects_rows=_child_report_rows_many,
     retention_field="closed_at",
     retention_period=timedelta(days=365),
     erase_order=20,

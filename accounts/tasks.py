@@ -12,6 +12,14 @@ def child_removal_task(report_id: int) -> bool:
 
 
 @shared_task(ignore_result=True)
+def child_removals_batch_task(report_ids: list[int]) -> int:
+    """Run many due removals together (the sweep's), with one bulk erasure per batch."""
+    from .child_removal import child_removals_run_batch
+
+    return child_removals_run_batch(report_ids=report_ids)
+
+
+@shared_task(ignore_result=True)
 def child_removals_run_due_task() -> int:
     """Every 5 minutes (beat): a message for every due removal, lost messages and dead workers
     included."""

@@ -1,7 +1,7 @@
 """Under-16 sweep: among N account holders, every 1000th is 12 years old; the daily sweep finds
-them (`child_data_detect`) and each due removal runs (`child_removal_run`: claim, erase through
-the registry, close the row), as the worker would. Each minor has an address and three ledger
-rows.
+them (`child_data_detect`) and the due removals run in batches (`child_removals_run_batch`: claim
+the batch, one bulk erasure through the registry, close the rows), as the workers would. Each
+minor has an address and three ledger rows.
 
 The baseline finds the same minors and removes them and every row pointing at them with
 set-based DELETEs over a temporary table.
@@ -88,9 +88,10 @@ def run(size: int) -> list[Measurement]:
             measure(django, queries=count),
         ):
             child_removal.child_data_detect()
-            removed = 0
-            for report_id in child_removal.child_removals_due(limit=10**9):
-                removed += child_removal.child_removal_run(report_id=report_id)
+            # What the woken workers run: one bulk removal per batch of due reports.
+            removed = child_removal.child_removals_run_batch(
+                report_ids=child_removal.child_removals_due(limit=10**9)
+            )
         if not minors and size >= EVERY:
             raise AssertionError("no minors were made")
         if removed != minors:

@@ -1,6 +1,7 @@
 """Erasure of many subjects: N account holders, each with an address, three ledger rows, a form
-submission and an audit event, erased through the registry one subject at a time
-(`erasure_erase_subject`, what the erasure sweep and the under-16 removals call).
+submission and an audit event, erased through the registry together (`erasure_erase_subjects`,
+the set-based bulk eraser that the under-16 sweep's batch removals call: one condition per
+registry entry for each chunk of 500 subjects).
 
 The baseline erases the same people with set-based statements over a temporary table of ids.
 """
@@ -100,7 +101,7 @@ def _audit_cleanup(db, lo: int, hi: int) -> None:
 
 
 def run(size: int) -> list[Measurement]:
-    from dsar.erasure import erasure_erase_subject
+    from dsar.erasure import erasure_erase_subjects
     from dsar.registry import Subject
 
     db = raw()
@@ -121,8 +122,7 @@ def run(size: int) -> list[Measurement]:
         )[0][0]  # + per subject: the account, its address, its audit event
         django = Measurement(NAME, "django", str(size), rows=size)
         with django_queries() as count, measure(django, queries=count):
-            for subject in subjects:
-                erasure_erase_subject(subject=subject)
+            erasure_erase_subjects(subjects=subjects)
         left = db.fetchall(
             "SELECT count(*) FROM accounts_user WHERE id BETWEEN %s AND %s", [lo, hi]
         )[0][0]

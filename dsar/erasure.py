@@ -38,6 +38,7 @@ from dsar.registry import ErasureStrategy, PersonalData, Subject
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 1000
+DEFAULT_CHUNK_SIZE = 500  # subjects per condition in a bulk erasure
 
 
 def erasure_erase_subject(
@@ -54,22 +55,52 @@ def erasure_erase_subject(
     transaction (from a worker): inside one, the per-model transactions are only savepoints and
     nothing, files included, is final until the caller commits. `categories` limits the erasure
     to those registry categories (a service-data deletion erases "Service data" only).
+
+    The bulk eraser with one subject: the same statements as ever (`rows_for(subject)`).
+    """
+    return erasure_erase_subjects(subjects=[subject], batch_size=batch_size, categories=categories)
+
+
+def erasure_erase_subjects(
+    *,
+    subjects: Sequence[Subject],
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    categories: Iterable[str] | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> dict[str, int]:
+    """Erase everything held about all of `subjects`, set-based; return rows changed per model.
+
+    Subjects are taken `chunk_size` at a time; for each chunk, each registry entry (in
+    `erase_order`, one transaction each, as for one subject) finds the rows of the whole chunk
+    with one condition (`PersonalData.rows_for_many`: `user_field IN (…)` OR the case-insensitive
+    email match against the chunk's addresses) and applies its strategy in batches of
+    `batch_size` rows. So the statements sent grow with chunks and row batches, never with the
+    number of subjects. Entries found by a `subject_rows` function use their `subjects_rows`
+    when declared, else the per-subject querysets ORed into one (still one statement per batch).
+    The same guarantees as `erasure_erase_subject`: idempotent, resumable after a crash, files
+    deleted after commit.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
     wanted = set(categories) if categories is not None else None
-    counts: dict[str, int] = {}
-    for entry in registry.entries():
-        if wanted is not None and entry.category not in wanted:
-            continue
-        with transaction.atomic():
-            counts[entry.label] = _erase_entry(entry=entry, subject=subject, batch_size=batch_size)
+    chosen = [e for e in registry.entries() if wanted is None or e.category in wanted]
+    counts: dict[str, int] = {entry.label: 0 for entry in chosen}
+    unique = list(dict.fromkeys(subjects))
+    for start in range(0, len(unique), chunk_size):
+        chunk = unique[start : start + chunk_size]
+        for entry in chosen:
+            with transaction.atomic():
+                counts[entry.label] += _erase_entry(
+                    entry=entry, subjects=chunk, batch_size=batch_size
+                )
     return counts
 
 
-def _erase_entry(*, entry: PersonalData, subject: Subject, batch_size: int) -> int:
-    """Apply one model's erasure strategy to the subject's rows; return the rows changed."""
-    rows = entry.rows_for(subject)
+def _erase_entry(*, entry: PersonalData, subjects: Sequence[Subject], batch_size: int) -> int:
+    """Apply one model's erasure strategy to the subjects' rows; return the rows changed."""
+    rows = entry.rows_for_many(subjects)
     strategy = ErasureStrategy(entry.erasure)
     if strategy == ErasureStrategy.DELETE:
         return _rows_delete(entry=entry, rows=rows, batch_size=batch_size)

@@ -21,6 +21,15 @@ def _audit_rows(subject):
     return AuditEvent.objects.filter(subject_ref__in=refs).exclude(reason__in=["", ERASED])
 
 
+def _audit_rows_many(subjects):
+    refs = set()
+    for subject in subjects:
+        refs.add(subject.ref)
+        if subject.user_id is not None and subject.email:
+            refs.add(Subject(email=subject.email).ref)
+    return AuditEvent.objects.filter(subject_ref__in=sorted(refs)).exclude(reason__in=["", ERASED])
+
+
 personal_data(
     AuditEvent,
     category="Records of who handled your data",
@@ -32,6 +41,7 @@ personal_data(
     erasure=ErasureStrategy.ANONYMISE,
     anonymise={"reason": ERASED},
     subject_rows=_audit_rows,
+    subjects_rows=_audit_rows_many,
     erase_order=95,
 )
 personal_data(

@@ -295,3 +295,22 @@ def test_a_removal_whose_worker_died_is_resumed_and_the_reporter_told_once(mailo
     ChildDataReport.objects.filter(pk=second.pk).update(state="removing", started_at=timezone.now())
     assert child_removal_task(second.pk) is False
     assert child_removal_task(999999) is False
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_sweep_s_removals_run_as_one_batch(mailoutbox):
+    kids = [child_account(f"kid{i}", years=13) for i in range(3)]
+    adult = child_account("grown", years=30)
+    assert child_removal.child_data_detect() == {"accounts": 3, "forms": 0}
+    due = child_removal.child_removals_due()
+    assert len(due) == 3
+    assert child_removal.child_removals_run_batch(report_ids=due) == 3
+    assert not User.objects.filter(pk__in=[k.pk for k in kids]).exists()
+    assert User.objects.filter(pk=adult.pk).exists()
+    reports = ChildDataReport.objects.filter(pk__in=due)
+    assert {(r.state, r.attempts, r.erase_user_id) for r in reports} == {("removed", 1, None)}
+    assert all(r.closed_at and r.counts["accounts.User"] == 3 for r in reports)
+    assert personal_data_leftovers(needles=[k.email for k in kids]) == []
+    # Claimed once: a repeated message does nothing.
+    assert child_removal.child_removals_run_batch(report_ids=due) == 0
+    assert mailoutbox == []
