@@ -1,9 +1,9 @@
 import json
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -33,7 +33,6 @@ from .policy_text import policy_diff, policy_markdown_render
 
 SESSION_EMAIL = "consent_email_subject"
 SESSION_MATERIAL = "consent_last_material"
-LINK_REQUESTS_PER_HOUR = 3
 
 
 def _subject(request) -> Subject | None:
@@ -95,10 +94,8 @@ def preferences_link_request(request):
     if not form.is_valid():
         return render(request, "consent/preferences_link.html", {"form": form}, status=400)
     email = form.cleaned_data["email"].lower()
-    key = f"consent:link:{services.ip_hash(email)}"
-    sent_recently = cache.get(key, 0)
-    if sent_recently < LINK_REQUESTS_PER_HOUR and _known_address(email):
-        cache.set(key, sent_recently + 1, 3600)
+    # Over the limit, the answer is the same as for an unknown address: nothing is sent.
+    if ratelimit.consume(request, action="preferences_link", key=email) and _known_address(email):
         mail.preferences_link_send(email=email)
     # The same answer whether or not we know the address: nobody learns who is on our lists.
     messages.info(
@@ -184,6 +181,8 @@ def unsubscribe(request, token):
     context = {"purpose": purpose, "partner": partner, "token": token}
     if request.method == "GET":
         return render(request, "consent/unsubscribe.html", context)
+    if not ratelimit.consume(request, action="unsubscribe"):
+        return _too_many(request)
     everything = request.POST.get("scope") == "all"
     services.consent_unsubscribe(
         subject=claim.subject,
@@ -272,6 +271,8 @@ def form_submit(request, kind):
         request.POST if request.method == "POST" else None, kind=kind, user=request.user
     )
     source = (request.POST.get("source") or request.GET.get("source") or "")[:200]
+    if request.method == "POST" and not ratelimit.consume(request, action="consent_form"):
+        return _too_many(request)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         submission = services.form_submission_create(
@@ -445,3 +446,8 @@ def policy_acknowledge(request):
     ):
         target = reverse("consent:policy")
     return redirect(target)
+
+
+def _too_many(request):
+    """The limiter's answer (allauth's, as for sign-in): nothing was changed."""
+    return render(request, "consent/too_many.html", status=429)

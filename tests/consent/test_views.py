@@ -444,3 +444,59 @@ def test_privacy_dashboard_shows_consents_and_the_policy(user_client, user):
     page = user_client.get("/privacy/").content.decode()
     assert "Your consents" in page and "consent receipt" in page
     assert "Version 1.0 is in force." in page
+
+
+@pytest.mark.django_db
+def test_unsubscribe_posts_are_rate_limited_per_ip_and_change_nothing_when_limited(
+    client, user, settings
+):
+    from consent.mail import unsubscribe_url
+    from consent.models import ConsentEvent
+    from consent.services import consent_grant
+    from dsar.registry import Subject
+
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "unsubscribe": "2/m/ip"}
+    subject = Subject(user_id=user.pk)
+    consent_grant(subject=subject, purpose="newsletter", method="signup")
+    consent_grant(subject=subject, purpose="events", method="signup")
+    path = lambda purpose: unsubscribe_url(subject=subject, purpose=purpose).split("8000", 1)[1]  # noqa: E731
+    assert client.post(path("newsletter")).status_code == 200
+    assert client.post(path("newsletter")).status_code == 200  # idempotent
+    before = ConsentEvent.objects.count()
+    response = client.post(path("events"))
+    assert response.status_code == 429
+    assert "Nothing was changed" in response.content.decode()
+    assert ConsentEvent.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_public_forms_are_rate_limited_per_ip(client, settings):
+    from consent.models import FormSubmission
+
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "consent_form": "1/h/ip"}
+    data = {"email": "a@example.org", "name": "Ann", "message": "Hello there"}
+    client.post("/forms/contact_request/", data)
+    count = FormSubmission.objects.count()
+    response = client.post("/forms/contact_request/", data)
+    assert response.status_code == 429
+    assert FormSubmission.objects.count() == count
+
+
+@pytest.mark.django_db
+def test_preferences_link_mails_are_rate_limited_per_address(
+    client, settings, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from consent.services import consent_grant
+    from dsar.registry import Subject
+
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "preferences_link": "1/h/key"}
+    consent_grant(
+        subject=Subject(email="walkin@example.org"), purpose="newsletter", method="form_submission"
+    )
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/preferences/link/", {"email": "walkin@example.org"})
+        assert response.status_code == 302  # the same answer every time
+    assert len([m for m in mail.outbox if "walkin@example.org" in m.to]) == 1

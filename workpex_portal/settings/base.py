@@ -253,6 +253,11 @@ ACCOUNT_RATE_LIMITS = {
     "dsar_request": "10/h/ip,3/h/key",
     # The public "report a child's data" form (accounts.views.child_report).
     "child_report": "10/h/ip,5/h/key",
+    # consent: one-click unsubscribe (per IP; mail clients post once per message), the public
+    # forms, and the emailed preferences link (per IP and per address).
+    "unsubscribe": "60/m/ip",
+    "consent_form": "30/h/ip",
+    "preferences_link": "10/h/ip,3/h/key",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Workpex Privacy Portal"
