@@ -30,8 +30,19 @@ from .models import (
 )
 
 
+class LedgerReferencedAdminMixin:
+    """Purposes and partners: the ledger and other code refer to them by `code`, so the code is
+    fixed once made and nothing is deleted — switch one off with "active" instead."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("code",) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Purpose)
-class PurposeAdmin(admin.ModelAdmin):
+class PurposeAdmin(LedgerReferencedAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "code",
@@ -47,25 +58,12 @@ class PurposeAdmin(admin.ModelAdmin):
     search_fields = ("code", "name")
     ordering = ("position", "code")
 
-    def get_readonly_fields(self, request, obj=None):
-        # Code refers to the purpose from other code and from the ledger: fixed once made.
-        return ("code",) if obj is not None else ()
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # the ledger points at purposes; switch one off with "active" instead
-
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(LedgerReferencedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "code", "website", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "code")
-
-    def get_readonly_fields(self, request, obj=None):
-        return ("code",) if obj is not None else ()
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # the ledger points at partners; switch one off with "active" instead
 
 
 @admin.register(PolicyVersion)

@@ -37,6 +37,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from dsar.mail import absolute_url  # the one place links in mail are made absolute
 from dsar.registry import Subject
 
 from . import selectors, tokens
@@ -46,10 +47,6 @@ from .models import FormSubmission, Partner, Purpose
 logger = logging.getLogger(__name__)
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
-
-
-def absolute_url(path: str) -> str:
-    return f"{app_settings.SITE_URL}{path}"
 
 
 def unsubscribe_url(
