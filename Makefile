@@ -9,7 +9,8 @@ PORTAL_PORT ?= 8000
 DEMO_USERS ?= 200
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install run test test-sqlite lint audit format check-deploy clean bench bench-smoke
+.PHONY: install run test test-sqlite lint audit format check-deploy clean bench bench-smoke \
+	loadtest loadtest-short wrk
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,12 +33,30 @@ test: install
 	$(PY) scripts/with_services.py -- $(PY) -m pytest --create-db $(PYTEST_ARGS)
 
 # Benchmarks (bench/, see README "Benchmarks"): a dedicated PostgreSQL database, BENCH_DATABASE_URL.
+# The unsubscribe throughput benchmark drives gunicorn with wrk (Debian's), installed when missing
+# (without it, a slower Python load generator stands in).
 BENCH_ARGS ?=
-bench: install
+bench: install wrk
 	$(PY) -m bench.run $(BENCH_ARGS)
 
-bench-smoke: install
+bench-smoke: install wrk
 	$(PY) -m bench.run --sizes smoke --out var/bench-smoke.md $(BENCH_ARGS)
+
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { echo "Installing wrk for the throughput benchmark"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
+		|| echo "could not install wrk: the Python load generator stands in"; }
+
+# Load test (loadtest/, see README "Load test"): gunicorn, a Celery worker and beat with the
+# load-test settings on LOADTEST_DATABASE_URL, Locust from a second process; fails on a 5xx, a
+# lost write or growing memory. The short form also runs in `make test` (tests/test_loadtest.py).
+DURATION ?= 300
+LOAD_USERS ?= 20
+loadtest: install
+	$(PY) scripts/with_services.py -- $(PY) -m loadtest.run --duration $(DURATION) --users $(LOAD_USERS)
+
+loadtest-short: install
+	$(PY) scripts/with_services.py -- $(PY) -m loadtest.run --duration 25 --users 6
 
 # The same suite on the embedded default: SQLite and the filesystem broker.
 test-sqlite: install
@@ -66,4 +85,4 @@ check-deploy: install
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) var/staticfiles var/broker .pytest_cache
+	rm -rf $(VENV) var/staticfiles var/broker .pytest_cache tests/e2e/axe/node_modules

@@ -5,11 +5,15 @@ own login form. A staff member without TOTP is sent to set it up; one whose sess
 authenticated with MFA is asked for a code before the admin opens.
 """
 
+from functools import wraps
+
 from allauth.account.internal.flows.login import get_authentication_records
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import REDIRECT_FIELD_NAME as REDIRECT_NAME
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,17 +33,43 @@ def staff_mfa_satisfied(request) -> bool:
     )
 
 
+def _selection_checked(view, model):
+    """Refuse a changelist action whose selected ids are not ids of `model`: Django's admin would
+    pass them to the database and fail with a server error."""
+
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        if request.method == "POST" and ACTION_CHECKBOX_NAME in request.POST:
+            try:
+                for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
+                    model._meta.pk.get_prep_value(model._meta.pk.to_python(value))
+            except (ValidationError, ValueError, TypeError):
+                messages.error(request, _("Choose the items from the list."))
+                return HttpResponseRedirect(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return checked
+
+
 class PortalAdminSite(admin.AdminSite):
     site_header = gettext_lazy("Workpex Privacy Portal — staff")
     site_title = gettext_lazy("Workpex privacy admin")
     index_title = gettext_lazy("Privacy operations")
+
+    def admin_view(self, view, cacheable=False):
+        model_admin = getattr(view, "__self__", None)
+        if isinstance(model_admin, admin.ModelAdmin):
+            view = _selection_checked(view, model_admin.model)
+        return super().admin_view(view, cacheable)
 
     def has_permission(self, request):
         return super().has_permission(request) and staff_mfa_satisfied(request)
 
     def login(self, request, extra_context=None):
         next_url = request.GET.get(REDIRECT_NAME) or request.get_full_path()
-        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}
+        ):
             next_url = reverse("admin:index")
         user = request.user
         if not user.is_authenticated:

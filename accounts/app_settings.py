@@ -53,6 +53,12 @@ class AppSettings:
         return _get("PAYMENT_PROCESSOR", "accounts.payments.TestModeProcessor")
 
     @property
+    def INTEGRATION_ADAPTER(self) -> str:  # noqa: N802
+        """Dotted path of the dsar.recipients.RecipientAdapter that hands portability packages
+        to the integrations (GDPR Art. 20(2))."""
+        return _get("INTEGRATION_ADAPTER", "accounts.integrations.TestModeIntegrationAdapter")
+
+    @property
     def STAFF_ACCESS_MAX_MINUTES(self) -> int:  # noqa: N802
         """The longest need-to-know access window support staff may open."""
         return _get("STAFF_ACCESS_MAX_MINUTES", 240)

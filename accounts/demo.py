@@ -22,6 +22,7 @@ DEMO_PASSWORD = "workpex-demo-2026"
 DEMO_USER = "demo"
 DEMO_OFFICER = "officer"
 DEMO_SUPPORT = "support"
+DEMO_REVIEWER = "reviewer"
 # A fixed TOTP secret for the demo officer only, so the demo can be followed from the README.
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 LOCALES = ["en_GB", "en_US", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pl_PL", "sv_SE", "en_IE"]
@@ -39,6 +40,7 @@ class DemoStaff:
 DEMO_STAFF = [
     DemoStaff(DEMO_OFFICER, "Olivia Officer", "Privacy officer", totp=True),
     DemoStaff(DEMO_SUPPORT, "Sam Support", "Support", totp=True),
+    DemoStaff(DEMO_REVIEWER, "Rita Reviewer", "Reviewer", totp=True),
 ]
 
 

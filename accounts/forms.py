@@ -6,6 +6,7 @@ from allauth.account.forms import ResetPasswordKeyForm as AllauthResetPasswordKe
 from allauth.account.forms import SetPasswordForm as AllauthSetPasswordForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -119,6 +120,15 @@ class SignupForm(CardNumberGuardMixin, AllauthSignupForm):
                 code="under_age",
             )
         return born
+
+    def try_save(self, request):
+        user, response = super().try_save(request)
+        if user is None:
+            # The address has an account, so allauth mails its owner instead of creating one.
+            # Hash the password all the same: a real sign-up hashes it, and a quicker answer
+            # would tell that the address is known.
+            make_password(self.cleaned_data.get("password1"))
+        return user, response
 
     def marketing_purposes(self) -> list[str]:
         """The purpose codes of the marketing boxes the person ticked."""

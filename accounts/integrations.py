@@ -1,13 +1,18 @@
 """Third-party integrations: the person enables one with an explicit grant of what it may read,
 sees the grant on the privacy dashboard and revokes it there. Revocation is immediate (the
 access check reads the row every time) and audited. Enabled integrations are recipients of the
-person's data (GDPR Art. 19): `integration_recipients` lists them for the dsar app.
+person's data (GDPR Art. 19): `integration_recipients` lists them for the dsar app, and the person
+may send their portability package straight to one of them (GDPR Art. 20(2)) through the adapter
+named by ACCOUNTS_INTEGRATION_ADAPTER (the test-mode adapter below, without network, by default).
 """
 
 from __future__ import annotations
 
+import hashlib
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -16,10 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dsar.recipients import Recipient, recipient_source
+from dsar.recipients import Recipient, RecipientAdapter, recipient_source
 from dsar.registry import Subject
 from dsar.services import audit_record
 
+from .app_settings import app_settings
 from .models import IntegrationGrant, User, Workspace
 
 SCOPES = {
@@ -139,7 +145,7 @@ def integration_grant_revoke(*, user: User, grant_id: int) -> IntegrationGrant:
 @recipient_source
 def integration_recipients(subject: Subject) -> Iterator[Recipient]:
     """Integrations the person has enabled receive their data: they are told of changes too
-    (by hand: they have no privacy API here)."""
+    (by hand: they have no privacy API here), and can take the person's portability package."""
     if subject.user_id is None:
         return
     codes = (
@@ -149,4 +155,30 @@ def integration_recipients(subject: Subject) -> Iterator[Recipient]:
     )
     for code in sorted(codes):
         spec = INTEGRATIONS.get(code)
-        yield Recipient(key=f"integration:{code}", name=spec.name if spec else code)
+        yield Recipient(
+            key=f"integration:{code}",
+            name=spec.name if spec else code,
+            package_adapter=app_settings.INTEGRATION_ADAPTER if spec else "",
+        )
+
+
+class TestModeIntegrationAdapter(RecipientAdapter):
+    """Stands in for the integrations' import APIs, without network: it reads the whole
+    package, checks it is a ZIP with its manifest, and answers with a receipt made from the
+    package's SHA-256 (so the receipt proves which bytes were handed over)."""
+
+    def notify(self, *, kind: str, subject_email: str, reference: str) -> None:
+        raise NotImplementedError("Integrations are told of changes by hand.")
+
+    def deliver_package(
+        self, *, subject: Subject, reference: str, filename: str, content: BinaryIO
+    ) -> str:
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: content.read(64 * 1024), b""):
+            digest.update(chunk)
+        content.seek(0)
+        with zipfile.ZipFile(content) as archive:
+            if "manifest.json" not in archive.namelist():
+                raise ValueError("The package has no manifest.")
+        code = self.recipient.key.removeprefix("integration:")
+        return f"test-{code}-{digest.hexdigest()[:16]}"

@@ -33,7 +33,7 @@ from .models import (
     WorkspaceRecord,
 )
 from .services import RECTIFIABLE_FIELDS, user_rectify
-from .workspaces import workspace_records_for_owner
+from .workspaces import workspace_records_for_owner, workspace_records_for_owners
 
 ACCOUNT_RETENTION = "While you have an account; erased when you or we close it."
 
@@ -46,6 +46,15 @@ def _admin_log_rows(subject):
     user_type = ContentType.objects.get_for_model(User)
     rows = Q(content_type=user_type, object_id=str(subject.user_id))
     return LogEntry.objects.filter(rows) if subject.user_id is not None else LogEntry.objects.none()
+
+
+def _admin_log_rows_many(subjects):
+    """`_admin_log_rows` for many subjects in one condition."""
+    ids = sorted({str(s.user_id) for s in subjects if s.user_id is not None})
+    if not ids:
+        return LogEntry.objects.none()
+    user_type = ContentType.objects.get_for_model(User)
+    return LogEntry.objects.filter(content_type=user_type, object_id__in=ids)
 
 
 personal_data(
@@ -141,6 +150,7 @@ personal_data(
     erasure=ErasureStrategy.ANONYMISE,
     anonymise={"object_repr": "[erased]", "change_message": ""},
     subject_rows=_admin_log_rows,
+    subjects_rows=_admin_log_rows_many,
     erase_order=40,
 )
 
@@ -320,6 +330,7 @@ personal_data(
     export_fields=("workspace", "kind", "name", "email", "phone", "notes", "created_at"),
     erasure=ErasureStrategy.DELETE,
     subject_rows=workspace_records_for_owner,
+    subjects_rows=workspace_records_for_owners,
     erase_order=20,
 )
 personal_data(

@@ -93,15 +93,20 @@ def photo_validate(upload: UploadedFile) -> Image.Image:
     return image
 
 
-def photo_reencode(image: Image.Image) -> bytes:
-    """A fresh JPEG of the picture alone: no EXIF (GPS, camera, dates), no other metadata."""
+def photo_reencode(image: Image.Image, *, longest_side: int | None = None) -> bytes:
+    """A fresh JPEG of the picture alone: no EXIF (GPS, camera, dates), no other metadata, at
+    most `longest_side` pixels on its longest side (the stored photo size by default)."""
     image = ImageOps.exif_transpose(image)
     if image.mode not in ("RGB", "L"):
         background = Image.new("RGB", image.size, "white")
         rgba = image.convert("RGBA")
         background.paste(rgba, mask=rgba.getchannel("A"))
         image = background
-    image.thumbnail((app_settings.PHOTO_STORED_PIXELS, app_settings.PHOTO_STORED_PIXELS))
+    side = longest_side or app_settings.PHOTO_STORED_PIXELS
+    image.thumbnail((side, side))
+    # Only the pixels go on: Pillow would carry the upload's comment (and other `info`) into
+    # the new file, and a comment can hold HTML or script (a polyglot).
+    image = Image.frombytes(image.mode, image.size, image.tobytes())
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=85, optimize=True)
     return out.getvalue()

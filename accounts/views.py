@@ -48,16 +48,21 @@ def profile(request):
 @require_http_methods(["GET", "HEAD"])
 def profile_photo(request):
     """The signed-in user's own photo. Uploads are never served from a public URL."""
-    photo = request.user.photo
-    if not photo:
+    if not request.user.photo:
         raise Http404(_("You have not uploaded a photo."))
+    return _photo_response(request.user)
+
+
+def _photo_response(user: User) -> FileResponse:
+    """A stored photo: always the JPEG we re-encoded, never the uploaded bytes, and marked so that
+    no browser treats it as anything else (nosniff comes from SecurityMiddleware)."""
     try:
-        handle = photo.open("rb")
+        handle = user.photo.open("rb")
     except FileNotFoundError:
         raise Http404(_("The photo file is missing.")) from None
     response = FileResponse(handle, content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=0, no-store"
-    response["Content-Disposition"] = "inline"
+    response["Content-Disposition"] = 'inline; filename="photo.jpg"'
     return response
 
 
@@ -353,13 +358,7 @@ def collaborator_photo(request, user_id: int):
     other = get_object_or_404(User, pk=user_id)
     if not other.photo:
         raise Http404(_("No photo."))
-    try:
-        handle = other.photo.open("rb")
-    except FileNotFoundError:
-        raise Http404(_("The photo file is missing.")) from None
-    response = FileResponse(handle, content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=0, no-store"
-    return response
+    return _photo_response(other)
 
 
 @login_required

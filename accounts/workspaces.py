@@ -7,6 +7,8 @@ see each other's name and photo only (`workspace_collaborators`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -98,3 +100,11 @@ def workspace_records_for_owner(subject: Subject) -> QuerySet:
     if subject.user_id is None:
         return WorkspaceRecord.objects.none()
     return WorkspaceRecord.objects.filter(workspace__owner_id=subject.user_id)
+
+
+def workspace_records_for_owners(subjects: Sequence[Subject]) -> QuerySet:
+    """`workspace_records_for_owner` for many subjects in one condition (bulk erasure)."""
+    owners = sorted({s.user_id for s in subjects if s.user_id is not None})
+    if not owners:
+        return WorkspaceRecord.objects.none()
+    return WorkspaceRecord.objects.filter(workspace__owner_id__in=owners)

@@ -27,7 +27,7 @@ NAME = "child_sweep"
 TITLE = "Under-16 sweep (find and remove minors)"
 TARGET = 2.0
 UNIT = "users"
-SIZES = {"smoke": 2_000, "small": 50_000, "large": 200_000}
+SIZES = {"smoke": 2_000, "small": 50_000, "large": 1_000_000}
 EVERY = 1000
 
 

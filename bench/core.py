@@ -82,6 +82,7 @@ def measure(m: Measurement, *, queries: Callable[[], int] | None = None) -> Iter
     import gc
 
     gc.collect()
+    profiler = _profiler(m)
     sampler = _RssSampler()
     sampler.start()
     started = time.perf_counter()
@@ -89,11 +90,36 @@ def measure(m: Measurement, *, queries: Callable[[], int] | None = None) -> Iter
         yield m
     finally:
         m.seconds = time.perf_counter() - started
+        if profiler is not None:
+            _profile_write(profiler, m)
         sampler.stop()
         m.peak_rss_mb = sampler.peak / 2**20
         m.rss_growth_mb = (sampler.peak - sampler.start_rss) / 2**20
         if queries is not None:
             m.queries = queries()
+
+
+def _profiler(m: Measurement):
+    """With BENCH_PROFILE=DIR, a pyinstrument profile of each Django measurement is written to
+    DIR/<benchmark>-<size>.txt (and .html). It slows the path down: not for the figures."""
+    if not os.environ.get("BENCH_PROFILE") or m.path != "django":
+        return None
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    return profiler
+
+
+def _profile_write(profiler, m: Measurement) -> None:
+    from pathlib import Path
+
+    profiler.stop()
+    out = Path(os.environ["BENCH_PROFILE"])
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{m.benchmark}-{m.size}"
+    stem.with_suffix(".txt").write_text(profiler.output_text(show_all=False))
+    stem.with_suffix(".html").write_text(profiler.output_html())
 
 
 @contextmanager
@@ -121,8 +147,11 @@ class RawDB:
 
     def __init__(self) -> None:
         import psycopg
+        from django.conf import settings
 
-        self.conn = psycopg.connect(database_url(), autocommit=True)
+        # The same session settings as the portal's connections (e.g. `-c jit=off`).
+        options = settings.DATABASES["default"].get("OPTIONS", {}).get("options", "")
+        self.conn = psycopg.connect(database_url(), autocommit=True, options=options)
         self.statements = 0
 
     def execute(self, sql: str, params=None) -> int:
@@ -212,15 +241,19 @@ def policy_id(db: RawDB) -> int:
     )[0][0]
 
 
-def consent_events_add(db: RawDB, *, lo: int, hi: int, purpose: int, per_user: int = 1) -> int:
-    """Ledger rows for users lo..hi: `per_user` rows each, alternating granted/withdrawn over
-    time, so that the latest decides (about 2 in 3 users end granted)."""
+def consent_events_add(
+    db: RawDB, *, lo: int, hi: int, purpose: int, per_user: int = 1, users: str = ""
+) -> int:
+    """Ledger rows for users with ids lo..hi (and matching `users`, a condition on
+    accounts_user u): `per_user` rows each, alternating granted/withdrawn over time, so that
+    the latest decides (about 2 in 3 users end granted)."""
     return db.execute(
         "INSERT INTO consent_consentevent (email, action, method, at, ip_hash, reason, user_id, "
         "policy_version_id, purpose_id) "
         "SELECT '', CASE WHEN (u.id + k) %% 3 = 0 THEN 'withdrawn' ELSE 'granted' END, "
         "'signup', now() - interval '1 day' * (k + 1), 'x', '', u.id, %s, %s "
-        "FROM accounts_user u, generate_series(1, %s) AS k WHERE u.id BETWEEN %s AND %s",
+        "FROM accounts_user u, generate_series(1, %s) AS k WHERE u.id BETWEEN %s AND %s "
+        f"AND ({users or 'TRUE'})",
         [policy_id(db), purpose, per_user, lo, hi],
     )
 

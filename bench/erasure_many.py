@@ -23,7 +23,7 @@ NAME = "erasure_many"
 TITLE = "Erasure of many subjects (through the registry)"
 TARGET = 3.0
 UNIT = "subjects"
-SIZES = {"smoke": 20, "small": 100, "large": 400}
+SIZES = {"smoke": 20, "small": 100, "large": 10_000}
 FIRST_NUMBER = 8_000_001  # bench users 8000001.. belong to this benchmark
 
 

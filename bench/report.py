@@ -50,7 +50,8 @@ def render(
             ratio = _ratio(django, baseline)
             met = "yes" if ratio <= module.TARGET else "**no**"
             out.append(
-                f"| {module.TITLE} | {int(django.size):,} {module.UNIT} | {django.seconds:.3f} s "
+                f"| {module.TITLE} | {int(django.size):,} {_size_unit(module)} "
+                f"| {django.seconds:.3f} s "
                 f"| {baseline.seconds:.3f} s | {ratio:.2f}× | ≤ {module.TARGET:g}× | {met} |"
             )
     out.append("")
@@ -59,8 +60,8 @@ def render(
         out.append(f"## {module.TITLE}\n")
         out.append((module.__doc__ or "").strip() + "\n")
         out.append(
-            f"| size ({module.UNIT}) | path | wall | {module.UNIT}/s | peak RSS | RSS growth "
-            "| queries | ratio | target | met |"
+            f"| size ({_size_unit(module)}) | path | wall | {module.UNIT}/s | peak RSS "
+            "| RSS growth | queries | ratio | target | met |"
         )
         out.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
         for django, baseline in _pairs(measurements):
@@ -99,3 +100,9 @@ def _pairs(measurements: list[Measurement]):
 
 def _ratio(django: Measurement, baseline: Measurement) -> float:
     return django.seconds / baseline.seconds if baseline.seconds else float("inf")
+
+
+def _size_unit(module) -> str:
+    """What a size counts: the module's UNIT, unless it sizes by something else (SIZE_UNIT,
+    e.g. seconds of load for a throughput benchmark)."""
+    return getattr(module, "SIZE_UNIT", module.UNIT)

@@ -30,8 +30,10 @@ BENCHMARKS = [
     "heavy_erasure",
     "erasure_many",
     "notice_schedule",
+    "notice_send",
     "child_sweep",
     "officer_desk",
+    "unsubscribe_load",
 ]
 SEED_USERS = {"smoke": 20, "default": 1000}
 

@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from dsar.admin import AuditedViewMixin
 from dsar.registry import Subject
 from dsar.services import audit_record
+from dsar.spreadsheet import SpreadsheetWriter
 
 from . import policies, services
 from .forms import PolicyVersionForm, ReasonForm, RecordOnRequestForm
@@ -313,6 +312,7 @@ CSV_COLUMNS = [
     "ip_hash",
     "recorded_by_id",
     "reason",
+    "channel",
 ]
 
 
@@ -327,6 +327,7 @@ class ConsentEventAdmin(AuditedViewMixin, admin.ModelAdmin):
         "purpose",
         "partner",
         "action",
+        "channel_display",
         "method",
         "policy_version",
     )
@@ -335,6 +336,7 @@ class ConsentEventAdmin(AuditedViewMixin, admin.ModelAdmin):
         "purpose",
         "partner",
         "action",
+        "channel",
         "method",
         SubjectKindFilter,
         ("at", admin.DateFieldListFilter),
@@ -348,6 +350,10 @@ class ConsentEventAdmin(AuditedViewMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("person"))
     def subject_display(self, obj):
         return obj.user.username if obj.user_id else obj.email
+
+    @admin.display(description=gettext_lazy("channel"), ordering="channel")
+    def channel_display(self, obj):
+        return obj.get_channel_display() if obj.channel else gettext_lazy("every channel")
 
     def has_add_permission(self, request):
         return False
@@ -377,7 +383,7 @@ class ConsentEventAdmin(AuditedViewMixin, admin.ModelAdmin):
             actor=request.user,
             detail={"rows": count, "format": "csv"},
         )
-        writer = csv.writer(_Echo())
+        writer = SpreadsheetWriter(_Echo())
 
         def lines():
             yield writer.writerow(CSV_COLUMNS)
@@ -396,6 +402,7 @@ class ConsentEventAdmin(AuditedViewMixin, admin.ModelAdmin):
                         e.ip_hash,
                         e.recorded_by_id or "",
                         e.reason,
+                        e.channel or "all",
                     ]
                 )
 

@@ -4,7 +4,7 @@ agreed to right now, the policy in force and what they acknowledged, with links 
 from dsar.dashboard import DashboardSection, dashboard_section
 from dsar.registry import Subject
 
-from .models import Channel, PolicyAcknowledgement
+from .models import Channel, MessageChannel, PolicyAcknowledgement
 from .selectors import consent_state, policy_version_in_force, purposes_for_preferences
 
 
@@ -12,7 +12,15 @@ from .selectors import consent_state, policy_version_in_force, purposes_for_pref
 def consents_section(request):
     state = consent_state(subject=Subject(user_id=request.user.pk, email=request.user.email))
     purposes = [
-        {"purpose": purpose, "granted": purpose.is_essential or state.granted(purpose)}
+        {
+            "purpose": purpose,
+            "granted": purpose.is_essential or state.granted(purpose),
+            "channels": [
+                MessageChannel(channel).label
+                for channel in purpose.message_channels
+                if purpose.has_channel_switches and state.granted(purpose, channel=channel)
+            ],
+        }
         for purpose in purposes_for_preferences().exclude(channel=Channel.COOKIE)
     ]
     acknowledged = (

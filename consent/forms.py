@@ -25,8 +25,10 @@ class Switch(forms.CheckboxInput):
 
 
 class PreferencesForm(CardNumberGuardMixin, forms.Form):
-    """One switch per optional purpose and per reselling partner. Essential purposes and cookie
-    categories are shown by the template, not switched here."""
+    """A switch per channel (email, push) of each message purpose, one per other optional purpose
+    and per reselling partner. Essential purposes and cookie categories are shown by the
+    template, not switched here. The email switch of a message purpose keeps the name
+    `purpose_<code>`; its push switch is `push_<code>`."""
 
     def __init__(self, *args, purposes, partners, state, gpc: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,12 +39,17 @@ class PreferencesForm(CardNumberGuardMixin, forms.Form):
         for purpose in self.purposes:
             if purpose.per_partner:
                 continue
-            self.fields[f"purpose_{purpose.code}"] = forms.BooleanField(
-                label=purpose.name,
-                help_text=purpose.description,
-                required=False,
-                initial=state.granted(purpose),
-                widget=Switch(),
+            if purpose.has_channel_switches:
+                self.fields[f"purpose_{purpose.code}"] = _switch(
+                    _("By email"), state.granted(purpose, channel="email")
+                )
+                self.fields[f"push_{purpose.code}"] = _switch(
+                    _("As push notifications on my devices"),
+                    state.granted(purpose, channel="push"),
+                )
+                continue
+            self.fields[f"purpose_{purpose.code}"] = _switch(
+                purpose.name, state.granted(purpose), help_text=purpose.description
             )
         for partner in self.partners:
             self.fields[f"partner_{partner.pk}"] = forms.BooleanField(
@@ -55,10 +62,21 @@ class PreferencesForm(CardNumberGuardMixin, forms.Form):
             )
 
     def purpose_choices(self) -> dict[str, bool]:
+        """The purposes switched as a whole."""
         return {
-            name.removeprefix("purpose_"): value
-            for name, value in self.cleaned_data.items()
-            if name.startswith("purpose_")
+            p.code: self.cleaned_data[f"purpose_{p.code}"]
+            for p in self.purposes
+            if not p.per_partner and not p.has_channel_switches
+        }
+
+    def channel_choices(self) -> dict[str, dict[str, bool]]:
+        """The message purposes, channel by channel."""
+        return {
+            p.code: {
+                "email": self.cleaned_data[f"purpose_{p.code}"],
+                "push": self.cleaned_data[f"push_{p.code}"],
+            }
+            for p in self.channel_purposes()
         }
 
     def partner_choices(self) -> dict[int, bool]:
@@ -70,11 +88,31 @@ class PreferencesForm(CardNumberGuardMixin, forms.Form):
             if name.startswith("partner_")
         }
 
+    def channel_purposes(self) -> list:
+        return [p for p in self.purposes if not p.per_partner and p.has_channel_switches]
+
+    def channel_groups(self) -> list[dict]:
+        """For the template: each message purpose with its email and push switches."""
+        return [
+            {"purpose": p, "fields": [self[f"purpose_{p.code}"], self[f"push_{p.code}"]]}
+            for p in self.channel_purposes()
+        ]
+
     def purpose_fields(self):
-        return [self[name] for name in self.fields if name.startswith("purpose_")]
+        return [
+            self[f"purpose_{p.code}"]
+            for p in self.purposes
+            if not p.per_partner and not p.has_channel_switches
+        ]
 
     def partner_fields(self):
         return [self[name] for name in self.fields if name.startswith("partner_")]
+
+
+def _switch(label, initial: bool, help_text="") -> forms.BooleanField:
+    return forms.BooleanField(
+        label=label, help_text=help_text, required=False, initial=initial, widget=Switch()
+    )
 
 
 class PreferencesLinkForm(CardNumberGuardMixin, forms.Form):

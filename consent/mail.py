@@ -33,7 +33,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.db.transaction import get_connection as get_db_connection
 from django.template import TemplateDoesNotExist
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -58,6 +58,27 @@ def unsubscribe_url(
     return absolute_url(reverse("consent:unsubscribe", args=[token]))
 
 
+@dataclass(frozen=True)
+class MailTemplates:
+    """The templates of one kind of mail, looked up once for a whole batch of it."""
+
+    subject: Any
+    body: Any
+    html: Any = None  # optional
+
+    @classmethod
+    def get(cls, template: str) -> MailTemplates:
+        try:
+            html = get_template(f"{template}_body.html")
+        except TemplateDoesNotExist:
+            html = None
+        return cls(
+            subject=get_template(f"{template}_subject.txt"),
+            body=get_template(f"{template}_body.txt"),
+            html=html,
+        )
+
+
 def _message(
     *,
     to: str,
@@ -68,6 +89,7 @@ def _message(
     partner_id: int | None,
     language: str = "",
     campaign: str = "",
+    templates: MailTemplates | None = None,
 ) -> EmailMultiAlternatives:
     headers = {}
     context = {
@@ -85,13 +107,11 @@ def _message(
         context["unsubscribe_url"] = link
         headers["List-Unsubscribe"] = f"<{link}>"
         headers["List-Unsubscribe-Post"] = ONE_CLICK
+    templates = templates or MailTemplates.get(template)
     with translation.override(language or settings.LANGUAGE_CODE):
-        title = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-        body = render_to_string(f"{template}_body.txt", context)
-        try:
-            html = render_to_string(f"{template}_body.html", context)
-        except TemplateDoesNotExist:
-            html = None
+        title = " ".join(templates.subject.render(context).split())
+        body = templates.body.render(context)
+        html = templates.html.render(context) if templates.html else None
     message = EmailMultiAlternatives(
         subject=title, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to], headers=headers
     )
@@ -178,6 +198,7 @@ def mail_send_bulk(
     if email_only:
         allowed = allowed.filter(consent_uid__isnull=True)
     rows = allowed.values_list("consent_uid", "consent_email", "consent_language")
+    templates = MailTemplates.get(template)
     seen: set = set()
     batch: list[EmailMultiAlternatives] = []
     sent = 0
@@ -197,6 +218,7 @@ def mail_send_bulk(
                 partner_id=partner_id,
                 language=language or "",
                 campaign=campaign,
+                templates=templates,
             )
         )
         if len(batch) >= batch_size:
@@ -344,6 +366,7 @@ def mail_send_batch_now(
     purpose = selectors.purpose_get(purpose)
     allowed = _allowed(purpose, items)
     results: list[MailResult] = []
+    templates: dict[str, MailTemplates] = {}  # most batches are one kind of mail
     connection = None
     broken = False
     try:
@@ -358,6 +381,8 @@ def mail_send_batch_now(
                 results.append(MailResult(item.key, TRANSIENT, "not tried: out of time"))
                 continue
             try:
+                if item.template not in templates:
+                    templates[item.template] = MailTemplates.get(item.template)
                 message = _message(
                     to=item.to,
                     subject=item.subject,
@@ -366,6 +391,7 @@ def mail_send_batch_now(
                     context=item.context,
                     partner_id=None,
                     language=item.language,
+                    templates=templates[item.template],
                 )
                 if item.message_id:
                     message.extra_headers["Message-ID"] = item.message_id

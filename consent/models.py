@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +25,14 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     DATA_USE = "data_use", _("Use of your data")
     COOKIE = "cookie", _("Cookies and widgets in your browser")
+
+
+class MessageChannel(models.TextChoices):
+    """How a message reaches a person. A message purpose (channel "email" above) may be sent by
+    each of these; its preferences have a switch per channel."""
+
+    EMAIL = "email", _("Email")
+    PUSH = "push", _("Push notification")
 
 
 class Purpose(models.Model):
@@ -77,6 +86,21 @@ class Purpose(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def message_channels(self) -> tuple[str, ...]:
+        """The channels a message of this purpose may take. Reselling partners mail only (they
+        never get a device token); purposes that are not messages have none."""
+        if self.channel != Channel.EMAIL:
+            return ()
+        if self.per_partner:
+            return (MessageChannel.EMAIL,)
+        return (MessageChannel.EMAIL, MessageChannel.PUSH)
+
+    @property
+    def has_channel_switches(self) -> bool:
+        """Whether people switch this purpose channel by channel (see ConsentEvent.channel)."""
+        return len(self.message_channels) > 1
 
 
 class Partner(models.Model):
@@ -310,6 +334,18 @@ class ConsentEvent(models.Model):
         help_text=_("For a per-partner purpose: empty means every partner."),
     )
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    # Empty: the row decides the purpose as a whole, on every channel (every row written before
+    # channels existed is such a row). "email" or "push": the row switches one channel of the
+    # purpose on or off, and counts only while the purpose stands (consent.selectors).
+    channel = models.CharField(
+        _("channel"),
+        max_length=8,
+        blank=True,
+        default="",
+        db_default="",
+        choices=MessageChannel.choices,
+        help_text=_("Empty: the purpose as a whole, on every channel."),
+    )
     method = models.CharField(_("how"), max_length=32, choices=Method.choices)
     policy_version = models.ForeignKey(
         PolicyVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("policy version")
@@ -350,6 +386,9 @@ class ConsentEvent(models.Model):
                 condition=Q(action__in=["granted", "withdrawn"]), name="consent_event_action_valid"
             ),
             models.CheckConstraint(
+                condition=Q(channel__in=["", "email", "push"]), name="consent_event_channel_valid"
+            ),
+            models.CheckConstraint(
                 condition=Q(
                     method__in=[
                         "signup",
@@ -374,12 +413,21 @@ class ConsentEvent(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["user", "purpose", "-at"], name="consent_event_user_idx"),
+            # The latest row of a subject for a purpose is one probe of these (the gate).
+            models.Index(fields=["user", "purpose", "-at", "-id"], name="consent_event_user_idx"),
             models.Index(
-                fields=["email", "purpose", "-at"],
+                fields=["email", "purpose", "-at", "-id"],
                 condition=Q(user__isnull=True),
                 name="consent_event_email_idx",
             ),
+            # Channel rows are few: the gate asks this small index whether a person has any.
+            models.Index(
+                fields=["user", "purpose", "channel"],
+                condition=~Q(channel=""),
+                name="consent_event_channel_idx",
+            ),
+            # Erasure and exports find a subject's rows by `email__iexact` (UPPER on both sides).
+            models.Index(Upper("email"), name="consent_event_email_up_idx"),
         ]
 
     def __str__(self) -> str:
@@ -451,6 +499,7 @@ class FormSubmission(models.Model):
         verbose_name = _("form submission")
         verbose_name_plural = _("form submissions")
         permissions = [("flag_child_formsubmission", _("Can flag a form as sent by a child"))]
+        indexes = [models.Index(Upper("email"), name="consent_form_email_upper_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(retain_until__gt=models.F("created_at")),

@@ -220,9 +220,10 @@ def _wake(version_id: int) -> None:
 # --- The fan-out --------------------------------------------------------------------------------
 
 
-def notice_message_id(notice_id: int) -> str:
-    """The Message-ID of a notice: the same on every attempt, so a repeat is the same mail."""
-    return f"<policy-notice.{notice_id}@{app_settings.MESSAGE_ID_DOMAIN}>"
+def notice_message_id(notice_id: int, *, domain: str = "") -> str:
+    """The Message-ID of a notice: the same on every attempt, so a repeat is the same mail.
+    (`domain`: MESSAGE_ID_DOMAIN, when the caller has read it once for a whole batch.)"""
+    return f"<policy-notice.{notice_id}@{domain or app_settings.MESSAGE_ID_DOMAIN}>"
 
 
 def notice_backoff(attempts: int) -> timedelta:
@@ -250,9 +251,9 @@ def _notices_claim(*, version_id: int, batch_size: int, now: datetime) -> tuple[
     return token, ids
 
 
-def _notice_context(policy: PolicyVersion, name: str) -> dict:
+def _notice_context(policy: PolicyVersion) -> dict:
+    """What every notice of `policy` says; each adds the person's `name`."""
     return {
-        "name": name,
         "version": policy.version,
         "summary_of_changes": policy.summary_of_changes,
         "effective_at": policy.effective_at,
@@ -276,6 +277,7 @@ def policy_notices_send_batch(
         "user__is_active",
     )  # fmt: skip
     items, attempts, skipped = [], {}, []
+    context, domain = _notice_context(policy), app_settings.MESSAGE_ID_DOMAIN
     for pk, tries, user_id, email, name, language, active in rows:
         attempts[pk] = tries
         if not active or not email:
@@ -287,9 +289,9 @@ def policy_notices_send_batch(
                 subject=Subject(user_id=user_id),
                 to=email,
                 template=NOTICE_TEMPLATE,
-                context=_notice_context(policy, name),
+                context={**context, "name": name},
                 language=language,
-                message_id=notice_message_id(pk),
+                message_id=notice_message_id(pk, domain=domain),
             )
         )
     deadline = time.monotonic() + app_settings.NOTICE_BATCH_SECONDS

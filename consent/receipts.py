@@ -60,6 +60,10 @@ def receipt_build(
                     "essential": purpose.is_essential,
                     "state": "granted" if granted else "not granted",
                     "since": _iso(event.at) if event else "",
+                    "channels": {
+                        channel: state.granted(purpose, partner_id, channel=channel)
+                        for channel in purpose.message_channels
+                    },
                 }
             )
             if granted and not purpose.is_essential:
@@ -98,6 +102,7 @@ def receipt_build(
                 "purposeName": e.purpose.name,
                 "partner": e.partner.name if e.partner_id else None,
                 "state": e.action,
+                "channel": e.channel or "all",
                 "collectionMethod": e.method,
                 "policyVersion": e.policy_version.version,
             }

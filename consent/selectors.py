@@ -5,6 +5,14 @@ Who a subject is: an account holder by user id, a person without an account by a
 address. A subject's ledger rows are the rows of their account plus the email-only rows of their
 account's address (what they agreed to before they had an account, or by a form). The latest row
 for a purpose (and, for a per-partner purpose, for that partner or for every partner) decides.
+
+Channels (email, push): a purpose-wide row (`channel` empty: every row written before channels
+existed, every grant from a form or the signup, every withdrawal and unsubscribe) decides whether
+the purpose stands on any channel. A channel row ("email" or "push") switches one channel of a
+standing purpose on or off. For channel C the gate asks two things: is the latest purpose-wide row
+a grant, and what is the latest C row written after the latest purpose-wide withdrawal (rows from
+before a withdrawal are void: granting the purpose again starts afresh). Without such a row, email
+is on (a purpose grant has always meant mail) and push is off (push needs its own "yes").
 """
 
 from __future__ import annotations
@@ -14,18 +22,46 @@ from datetime import datetime
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.core.exceptions import ValidationError
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from dsar.registry import Subject
 from dsar.selectors import blocked_emails, blocked_user_ids, subject_processing_blocked
+from dsar.textinput import text_refuse_unstorable
 
-from .models import Channel, ConsentEvent, Partner, PolicyAcknowledgement, PolicyVersion, Purpose
+from .models import (
+    Channel,
+    ConsentEvent,
+    FormSubmission,
+    MessageChannel,
+    Partner,
+    PolicyAcknowledgement,
+    PolicyVersion,
+    Purpose,
+)
+
+PURPOSE_WIDE = ""  # ConsentEvent.channel of a row about the purpose as a whole
+EMAIL = MessageChannel.EMAIL.value
+PUSH = MessageChannel.PUSH.value
+# A channel's state when no channel row of it counts: mail follows the purpose, push is opt-in.
+CHANNEL_DEFAULT_ON = {EMAIL: True, PUSH: False}
 
 
-class UnknownPurpose(ValueError):
-    pass
+class UnknownPurpose(ValidationError):
+    """A purpose code we do not have: a refusal like any other bad input."""
 
 
 def policy_version_in_force(*, at: datetime | None = None) -> PolicyVersion | None:
@@ -77,6 +113,7 @@ def policy_banner_version(*, user, now: datetime | None = None) -> PolicyVersion
 def purpose_get(purpose: Purpose | str) -> Purpose:
     if isinstance(purpose, Purpose):
         return purpose
+    text_refuse_unstorable(purpose)
     try:
         return Purpose.objects.get(code=purpose)
     except Purpose.DoesNotExist:
@@ -126,11 +163,42 @@ def _latest(events) -> ConsentEvent | None:
     return max(events, key=lambda e: (e.at, e.pk), default=None)
 
 
+def channel_check(purpose: Purpose, channel: str) -> str:
+    """`channel` if messages of `purpose` may take it; a programming error otherwise."""
+    if channel not in (EMAIL, PUSH):
+        raise ValueError(f"Unknown channel {channel!r}.")
+    if purpose.channel == Channel.EMAIL and channel not in purpose.message_channels:
+        raise ValueError(f"Purpose {purpose.code!r} is not sent by {channel}.")
+    return channel
+
+
+def channel_decides(rows_newest_first, channel: str) -> tuple[str | None, bool]:
+    """(the purpose-wide action, whether `channel` is on) from (channel, action) pairs of one
+    purpose, newest first: the module's rule, for the Python side of the gate."""
+    purpose_action = None
+    channel_action = None
+    for row_channel, action in rows_newest_first:
+        if row_channel == PURPOSE_WIDE:
+            if purpose_action is None:
+                purpose_action = action
+            if action == ConsentEvent.Action.WITHDRAWN:
+                break  # channel rows older than a withdrawal are void
+        elif row_channel == channel and channel_action is None:
+            channel_action = action
+        if purpose_action is not None and channel_action is not None:
+            break
+    if channel_action is None:
+        return purpose_action, CHANNEL_DEFAULT_ON[channel]
+    return purpose_action, channel_action == ConsentEvent.Action.GRANTED
+
+
 @dataclass(frozen=True)
 class ConsentState:
-    """The current consent of one subject: the latest row per (purpose, partner)."""
+    """The current consent of one subject: the latest purpose-wide row per (purpose, partner),
+    and the (channel, action) rows of each purpose, for the channel switches."""
 
     latest: dict[tuple[int, int | None], ConsentEvent]
+    rows: dict[int, list[tuple[str, str]]]  # (channel, action) per purpose, oldest first
 
     def event_for(self, purpose: Purpose, partner_id: int | None = None) -> ConsentEvent | None:
         general = self.latest.get((purpose.pk, None))
@@ -139,24 +207,41 @@ class ConsentState:
         specific = self.latest.get((purpose.pk, partner_id))
         return _latest([e for e in (general, specific) if e is not None])
 
-    def granted(self, purpose: Purpose, partner_id: int | None = None) -> bool:
+    def granted(
+        self, purpose: Purpose, partner_id: int | None = None, *, channel: str | None = None
+    ) -> bool:
+        """The purpose stands (and, with `channel`, that channel of it is on)."""
         if purpose.is_essential:
             return True
         event = self.event_for(purpose, partner_id)
-        return event is not None and event.action == ConsentEvent.Action.GRANTED
+        if event is None or event.action != ConsentEvent.Action.GRANTED:
+            return False
+        if channel is None or not purpose.has_channel_switches:
+            return True
+        channel_check(purpose, channel)
+        return channel_decides(reversed(self.rows.get(purpose.pk, [])), channel)[1]
 
 
 def consent_state(*, subject: Subject) -> ConsentState:
     latest: dict[tuple[int, int | None], ConsentEvent] = {}
-    for event in consent_events_for(subject=subject):
-        latest[(event.purpose_id, event.partner_id)] = event  # oldest first: the last one wins
-    return ConsentState(latest=latest)
+    rows: dict[int, list[tuple[str, str]]] = {}
+    for event in consent_events_for(subject=subject):  # oldest first: the last one wins
+        if event.channel == PURPOSE_WIDE:
+            latest[(event.purpose_id, event.partner_id)] = event
+        if event.partner_id is None:
+            rows.setdefault(event.purpose_id, []).append((event.channel, event.action))
+    return ConsentState(latest=latest, rows=rows)
 
 
 def consent_is_granted(
-    *, subject: Subject, purpose: Purpose | str, partner: Partner | int | None = None
+    *,
+    subject: Subject,
+    purpose: Purpose | str,
+    partner: Partner | int | None = None,
+    channel: str | None = None,
 ) -> bool:
-    """What the ledger says, and nothing else (no restriction, no verification)."""
+    """What the ledger says, and nothing else (no restriction, no verification): the purpose
+    stands, and with `channel`, that channel of it is on. One query."""
     purpose = purpose_get(purpose)
     if purpose.is_essential:
         return True
@@ -166,8 +251,18 @@ def consent_is_granted(
     )
     if purpose.per_partner:
         events = events.filter(Q(partner_id=partner_id) | Q(partner__isnull=True))
-    action = events.order_by("-at", "-id").values_list("action", flat=True).first()
-    return action == ConsentEvent.Action.GRANTED
+    if channel is None or not purpose.has_channel_switches:
+        events = events.filter(channel=PURPOSE_WIDE)
+        action = events.order_by("-at", "-id").values_list("action", flat=True).first()
+        return action == ConsentEvent.Action.GRANTED
+    channel_check(purpose, channel)
+    rows = (
+        events.filter(channel__in=[PURPOSE_WIDE, channel])
+        .order_by("-at", "-id")
+        .values_list("channel", "action")
+    )
+    action, on = channel_decides(rows.iterator(chunk_size=20), channel)
+    return action == ConsentEvent.Action.GRANTED and on
 
 
 def _check_partner(purpose: Purpose, partner_id: int | None) -> None:
@@ -178,19 +273,26 @@ def _check_partner(purpose: Purpose, partner_id: int | None) -> None:
 
 
 def can_contact(
-    subject: Subject, purpose: Purpose | str, *, partner: Partner | int | None = None
+    subject: Subject,
+    purpose: Purpose | str,
+    *,
+    partner: Partner | int | None = None,
+    channel: str = EMAIL,
 ) -> bool:
-    """The gate: may we send `subject` a message for `purpose` (from `partner`) now?
+    """The gate: may we send `subject` a message for `purpose` (from `partner`) on `channel`
+    (email by default, or push) now?
 
-    Essential purposes always pass. Anything else needs a verified address, a standing grant in
-    the ledger (no later withdrawal, unsubscribe or partner opt-out), and no restriction or
-    objection from the DSAR app.
+    Essential purposes always pass, on every channel. Anything else needs a verified address, a
+    standing grant in the ledger (no later withdrawal, unsubscribe or partner opt-out), the
+    channel switched on for the purpose, and no restriction or objection from the DSAR app.
     """
     purpose = purpose_get(purpose)
     if purpose.is_essential:
+        channel_check(purpose, channel)
         return True
     if purpose.channel == Channel.COOKIE:
         raise ValueError("Cookie choices belong to a browser, not to a subject.")
+    channel_check(purpose, channel)
     partner_id = partner_id_of(partner)
     _check_partner(purpose, partner_id)
     if not purpose.is_active:
@@ -208,7 +310,9 @@ def can_contact(
         ).exists()
     ):
         return False
-    if not consent_is_granted(subject=subject, purpose=purpose, partner=partner_id):
+    if not consent_is_granted(
+        subject=subject, purpose=purpose, partner=partner_id, channel=channel
+    ):
         return False
     return not subject_processing_blocked(
         subject=subject, purpose=purpose.code, direct_marketing=purpose.is_direct_marketing
@@ -238,6 +342,30 @@ def recipient_identities(
     )
 
 
+class _LatestOf(Subquery):
+    """`field` of the latest row (by time, then id) among a UNION of candidate rows."""
+
+    template = "(SELECT c.%(field)s FROM (%(subquery)s) c ORDER BY c.at DESC, c.id DESC LIMIT 1)"
+
+
+def _recipient_latest(ledger: QuerySet, field: str) -> Subquery:
+    """`field` of the recipient's latest row among `ledger` (ledger rows, e.g. of one purpose):
+    the latest of their account's rows (`consent_uid`) and the latest of their address's
+    email-only rows (`consent_email`), each one probe of an index ending in (at, id)
+    (consent_event_user_idx, consent_event_email_idx); the later of the two decides. One
+    subquery with `user_id = … OR (email = … AND user_id IS NULL)` can use neither index for
+    its ORDER BY … LIMIT 1 and sorts every recipient's rows (bench/NOTES.md, consent gate)."""
+    newest = (field, "at", "id")
+    by_user = ledger.filter(user_id=OuterRef("consent_uid")).order_by("-at", "-id")
+    by_email = ledger.filter(user__isnull=True, email=OuterRef("consent_email"))
+    by_email = by_email.order_by("-at", "-id")
+    return _LatestOf(
+        by_user.values(*newest)[:1].union(by_email.values(*newest)[:1], all=True),
+        field=field,
+        output_field=CharField(),
+    )
+
+
 def contactable(
     queryset: QuerySet,
     *,
@@ -245,8 +373,10 @@ def contactable(
     partner: Partner | int | None = None,
     user_field: str | None = None,
     email_field: str | None = None,
+    channel: str = EMAIL,
 ) -> QuerySet:
-    """The bulk gate: `queryset` narrowed to the recipients `can_contact` would let through.
+    """The bulk gate: `queryset` narrowed to the recipients `can_contact` would let through on
+    `channel` (email by default, or push).
 
     One query however many recipients (subqueries do the work). For a queryset of users the
     fields are known; for anything else name the email field and, if rows may point at an
@@ -255,6 +385,7 @@ def contactable(
     purpose = purpose_get(purpose)
     if purpose.channel == Channel.COOKIE:
         raise ValueError("Cookie choices belong to a browser, not to a subject.")
+    channel_check(purpose, channel)
     if purpose.is_essential:
         return recipient_identities(queryset, user_field=user_field, email_field=email_field)
     partner_id = partner_id_of(partner)
@@ -267,12 +398,10 @@ def contactable(
         and not Partner.objects.filter(pk=partner_id, is_active=True).exists()
     ):
         return recipients.none()
-    events = ConsentEvent.objects.filter(purpose=purpose).filter(
-        Q(user_id=OuterRef("consent_uid")) | Q(user__isnull=True, email=OuterRef("consent_email"))
-    )
+    ledger = ConsentEvent.objects.filter(purpose=purpose)
     if purpose.per_partner:
-        events = events.filter(Q(partner_id=partner_id) | Q(partner__isnull=True))
-    latest_action = events.order_by("-at", "-id").values("action")[:1]
+        ledger = ledger.filter(Q(partner_id=partner_id) | Q(partner__isnull=True))
+    latest_action = _recipient_latest(ledger.filter(channel=PURPOSE_WIDE), "action")
     verified = EmailAddress.objects.filter(
         user_id=OuterRef("consent_uid"), email__iexact=OuterRef("consent_email"), verified=True
     )
@@ -283,13 +412,53 @@ def contactable(
     blocked_email = blocked_emails(purpose=purpose.code, direct_marketing=dm).filter(
         email_lower=OuterRef("consent_email")
     )
-    recipients = recipients.annotate(consent_latest=Subquery(latest_action)).filter(
+    recipients = recipients.annotate(consent_latest=latest_action).filter(
         Q(consent_latest=ConsentEvent.Action.GRANTED),
         Q(consent_uid__isnull=True) | Exists(verified),
         ~Exists(blocked_user),
         ~Exists(blocked_email),
     )
+    if purpose.has_channel_switches:
+        # Most people have no channel row: a cheap EXISTS on the partial index of channel rows
+        # answers for them, and the CASE reads the deciding row only for the others.
+        events = ledger.filter(
+            Q(user_id=OuterRef("consent_uid"))
+            | Q(user__isnull=True, email=OuterRef("consent_email"))
+        )
+        switched = Exists(events.filter(channel=channel))
+        recipients = recipients.annotate(
+            consent_channel=Case(
+                When(
+                    switched, then=Coalesce(Subquery(_channel_switch(events, channel)), Value(""))
+                ),
+                default=Value("reset"),
+            )
+        ).filter(_channel_on(channel))
     return recipients
+
+
+def _channel_switch(events: QuerySet, channel: str) -> QuerySet:
+    """The latest row that decides `channel`: a row of that channel, or a purpose-wide
+    withdrawal (which voids the channel rows before it), as "on", "off" or "reset"."""
+    granted = ConsentEvent.Action.GRANTED
+    return (
+        events.filter(Q(channel=channel) | Q(channel=PURPOSE_WIDE, action="withdrawn"))
+        .annotate(
+            switch=Case(
+                When(channel=channel, action=granted, then=Value("on")),
+                When(channel=channel, then=Value("off")),
+                default=Value("reset"),
+            )
+        )
+        .order_by("-at", "-id")
+        .values("switch")[:1]
+    )
+
+
+def _channel_on(channel: str) -> Q:
+    if CHANNEL_DEFAULT_ON[channel]:
+        return ~Q(consent_channel="off")  # no row or a reset ("reset"): on
+    return Q(consent_channel="on")
 
 
 def consent_receipt(*, subject: Subject, language: str = "en") -> dict:
@@ -309,4 +478,15 @@ def consent_receipt(*, subject: Subject, language: str = "en") -> dict:
         policy=policy_version_in_force(),
         receipt_id=str(uuid.uuid4()),
         language=language,
+    )
+
+
+def address_known(email: str) -> bool:
+    """Whether we hold anything under this address: an account, ledger rows or form
+    submissions (who may ask for a link to the preference centre)."""
+    email = email.strip().lower()
+    return (
+        get_user_model().objects.filter(email__iexact=email).exists()
+        or ConsentEvent.objects.filter(user__isnull=True, email=email).exists()
+        or FormSubmission.objects.filter(email=email).exists()
     )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from dsar.registry import Subject
 from dsar.services import audit_record
+from dsar.textinput import text_refuse_unstorable
 
 from . import selectors, signals
 from .app_settings import app_settings
@@ -95,8 +96,14 @@ def consent_record(
     recorded_by=None,
     reason: str = "",
     at: datetime | None = None,
+    channel: str = "",
 ) -> ConsentEvent:
-    """Append one grant or withdrawal to the ledger, checking that it makes sense."""
+    """Append one grant or withdrawal to the ledger, checking that it makes sense.
+
+    Without `channel` the row decides the purpose as a whole (a withdrawal stops every channel);
+    with `channel` ("email" or "push") it switches that channel of the purpose only.
+    """
+    text_refuse_unstorable(action, method, ip_hash, reason, channel)
     purpose = selectors.purpose_get(purpose)
     partner_id = selectors.partner_id_of(partner)
     at = at or timezone.now()
@@ -104,6 +111,10 @@ def consent_record(
         raise ValidationError(
             _("%(purpose)s is essential: it cannot be switched on or off.")
             % {"purpose": purpose.name}
+        )
+    if channel and (not purpose.has_channel_switches or channel not in purpose.message_channels):
+        raise ValidationError(
+            _("%(purpose)s cannot be switched channel by channel.") % {"purpose": purpose.name}
         )
     if partner_id is not None and not purpose.per_partner:
         raise ValidationError(_("This purpose is not given partner by partner."))
@@ -127,6 +138,7 @@ def consent_record(
         purpose=purpose,
         partner_id=partner_id,
         action=action,
+        channel=channel,
         method=method,
         policy_version=policy,
         at=at,
@@ -134,9 +146,14 @@ def consent_record(
         recorded_by=recorded_by,
         reason=reason,
     )
-    event.full_clean()
+    # The ledger's check constraints are enforced by the database at the INSERT; validating
+    # them here too cost a savepoint and a query each (18 of the 34 statements of a one-click
+    # unsubscribe, bench/NOTES.md), and the purpose and the policy were just read from the
+    # database, so their foreign keys need no second look. Fields, choices and the subject's
+    # foreign key are still validated.
+    event.full_clean(exclude=["purpose", "policy_version"], validate_constraints=False)
     event.save()
-    if action == Action.WITHDRAWN:
+    if action == Action.WITHDRAWN and not channel:
         # Other apps stop what the consent allowed at once, in this transaction.
         signals.consent_withdrawn.send(
             sender=ConsentEvent, subject=subject, purpose=purpose.code, event=event
@@ -188,35 +205,47 @@ def consent_preferences_save(
     subject: Subject,
     purposes: dict[str, bool],
     partners: dict[int, bool] | None = None,
+    channels: dict[str, dict[str, bool]] | None = None,
     method: str = Method.PREFERENCE_CENTRE,
     ip_hash: str = "",
 ) -> list[ConsentEvent]:
     """Record what changed between the current state and the switches the person set.
 
-    `purposes` maps purpose codes to on/off; `partners` maps partner ids to on/off for the
-    per-partner purpose. Switches that did not change add nothing to the ledger.
+    `purposes` maps purpose codes to on/off; `channels` maps the codes of purposes switched
+    channel by channel to {"email": on/off, "push": on/off} (a purpose in both: `channels`
+    wins); `partners` maps partner ids to on/off for the per-partner purpose. Switches that did
+    not change add nothing to the ledger.
     """
+    text_refuse_unstorable(*purposes, *(channels or {}))
     state = selectors.consent_state(subject=subject)
     recorded = []
-    by_code = {p.code: p for p in Purpose.objects.filter(code__in=purposes)}
-    unknown = set(purposes) - set(by_code)
+    channels = channels or {}
+    wanted_by_code = {**purposes, **{code: any(c.values()) for code, c in channels.items()}}
+    by_code = {p.code: p for p in Purpose.objects.filter(code__in=wanted_by_code)}
+    unknown = set(wanted_by_code) - set(by_code)
     if unknown:
         raise ValidationError(
             _("Unknown purpose: %(codes)s.") % {"codes": ", ".join(sorted(unknown))}
         )
-    for code, wanted in purposes.items():
+    for code, wanted in wanted_by_code.items():
         purpose = by_code[code]
         if purpose.is_essential or purpose.per_partner or purpose.channel == Channel.COOKIE:
             continue
-        if state.granted(purpose) != wanted:
+        granted = state.granted(purpose)
+        if granted != wanted:
+            # Every switch off: the purpose is withdrawn, on every channel.
             recorded.append(
-                consent_record(
-                    subject=subject,
-                    purpose=purpose,
-                    action=Action.GRANTED if wanted else Action.WITHDRAWN,
-                    method=method,
-                    ip_hash=ip_hash,
-                )
+                _record_change(subject, purpose, wanted, method=method, ip_hash=ip_hash)
+            )
+        if wanted and code in channels:
+            recorded += _channels_save(
+                subject,
+                purpose,
+                channels[code],
+                state=state,
+                fresh=not granted,
+                method=method,
+                ip_hash=ip_hash,
             )
     if partners:
         partner_purposes = Purpose.objects.filter(per_partner=True, is_active=True)
@@ -227,15 +256,37 @@ def consent_preferences_save(
             for partner_id, wanted in partners.items():
                 if state.granted(purpose, partner_id) != wanted:
                     recorded.append(
-                        consent_record(
-                            subject=subject,
-                            purpose=purpose,
+                        _record_change(
+                            subject,
+                            purpose,
+                            wanted,
                             partner=partner_id,
-                            action=Action.GRANTED if wanted else Action.WITHDRAWN,
                             method=method,
                             ip_hash=ip_hash,
                         )
                     )
+    return recorded
+
+
+def _record_change(subject, purpose, wanted: bool, **kwargs) -> ConsentEvent:
+    action = Action.GRANTED if wanted else Action.WITHDRAWN
+    return consent_record(subject=subject, purpose=purpose, action=action, **kwargs)
+
+
+def _channels_save(
+    subject, purpose, wanted: dict[str, bool], *, state, fresh: bool, **kwargs
+) -> list[ConsentEvent]:
+    """Channel rows for the switches that differ from the purpose's channels as they stand (for
+    a purpose granted just now: as the fresh grant left them)."""
+    history = list(reversed(state.rows.get(purpose.pk, [])))  # newest first
+    if fresh:
+        history.insert(0, (selectors.PURPOSE_WIDE, Action.GRANTED))
+    recorded = []
+    for channel in purpose.message_channels:
+        if channel in wanted and selectors.channel_decides(history, channel)[1] != wanted[channel]:
+            recorded.append(
+                _record_change(subject, purpose, wanted[channel], channel=channel, **kwargs)
+            )
     return recorded
 
 
@@ -402,6 +453,7 @@ def cookie_choices_record(
 ) -> list[ConsentEvent]:
     """For an account holder, keep the cookie banner's choices in the ledger as evidence. The
     choice itself lives in the browser's cookie (it is per browser)."""
+    text_refuse_unstorable(*choices)
     subject = Subject(user_id=user.pk)
     state = selectors.consent_state(subject=subject)
     recorded = []
@@ -470,6 +522,10 @@ def form_submission_create(
     from the mail we send (double opt-in); a signed-in account holder's verified address needs no
     second check.
     """
+    text_refuse_unstorable(kind, email, name, company_name, message, source, ip_hash)
+    text_refuse_unstorable(
+        *(details or {}), *(v for v in (details or {}).values() if not isinstance(v, int | bool))
+    )
     if kind not in FORM_KINDS:
         raise ValidationError(_("Unknown kind of form."))
     config = FORM_KINDS[kind]
@@ -566,6 +622,7 @@ def form_submission_confirm(*, submission_id: int, ip_hash: str = "") -> FormSub
 
 
 def page_view_count(*, route: str, first_visit: bool, day=None) -> None:
+    text_refuse_unstorable(route)
     day = day or timezone.localdate()
     row, _ = PageViewCount.objects.get_or_create(day=day, route=route[:200])
     PageViewCount.objects.filter(pk=row.pk).update(

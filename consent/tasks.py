@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from .mail import mail_campaign_send
+from . import selectors
+from .mail import mail_campaign_send, preferences_link_send
 from .models import Partner, Purpose
 
 
@@ -42,3 +43,12 @@ def policy_notices_sweep_task() -> dict:
     from .policies import policy_notices_sweep
 
     return policy_notices_sweep()
+
+
+@shared_task(ignore_result=True)
+def preferences_link_task(email: str) -> bool:
+    """Mail a link to the preference centre if we hold the address (queued for every address
+    asked for, so the web answer takes as long for a stranger as for a subscriber)."""
+    if not selectors.address_known(email):
+        return False
+    return preferences_link_send(email=email)

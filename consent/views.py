@@ -5,7 +5,8 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.db import transaction
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import Resolver404, resolve, reverse
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dsar.registry import Subject
 
-from . import mail, selectors, services, tokens
+from . import selectors, services, tasks, tokens
 from .cookies import cookie_choices, cookie_choices_set
 from .forms import (
     MATERIALS,
@@ -28,7 +29,7 @@ from .forms import (
     PreferencesLinkForm,
     SubmissionForm,
 )
-from .models import Channel, ConsentEvent, FormSubmission, Partner, PolicyVersion, Purpose
+from .models import Channel, FormSubmission, Partner, PolicyVersion, Purpose
 from .policy_text import policy_diff, policy_markdown_render
 
 SESSION_EMAIL = "consent_email_subject"
@@ -68,6 +69,7 @@ def preferences(request):
         changes = services.consent_preferences_save(
             subject=subject,
             purposes=form.purpose_choices(),
+            channels=form.channel_choices(),
             partners=form.partner_choices(),
             ip_hash=services.request_ip_hash(request),
         )
@@ -94,9 +96,10 @@ def preferences_link_request(request):
     if not form.is_valid():
         return render(request, "consent/preferences_link.html", {"form": form}, status=400)
     email = form.cleaned_data["email"].lower()
-    # Over the limit, the answer is the same as for an unknown address: nothing is sent.
-    if ratelimit.consume(request, action="preferences_link", key=email) and _known_address(email):
-        mail.preferences_link_send(email=email)
+    # The same work for every address: a worker decides whether we know it and mails the link,
+    # so neither the answer nor its timing tells who is on our lists. Over the limit, nothing.
+    if ratelimit.consume(request, action="preferences_link", key=email):
+        transaction.on_commit(lambda: tasks.preferences_link_task.delay(email))
     # The same answer whether or not we know the address: nobody learns who is on our lists.
     messages.info(
         request,
@@ -107,14 +110,6 @@ def preferences_link_request(request):
         % {"hours": int(services.app_settings.PREFERENCES_LINK_MAX_AGE.total_seconds() // 3600)},
     )
     return redirect("consent:preferences")
-
-
-def _known_address(email: str) -> bool:
-    return (
-        get_user_model().objects.filter(email__iexact=email).exists()
-        or ConsentEvent.objects.filter(user__isnull=True, email=email).exists()
-        or FormSubmission.objects.filter(email=email).exists()
-    )
 
 
 @never_cache
@@ -195,12 +190,18 @@ def unsubscribe(request, token):
     return render(request, "consent/unsubscribe_done.html", {**context, "everything": everything})
 
 
-def _safe_next(request, url: str) -> str:
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+def _safe_next(request, url: str, default: str = "/") -> str:
+    """A page of ours to go back to. Only a path: redirect() would take a bare word for a URL
+    name and fail on it, and anything else could lead off the site."""
+    if (
+        url
+        and url.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return url
-    return "/"
+    return default
 
 
 @never_cache
@@ -211,7 +212,9 @@ def cookie_settings(request):
         form = CookieChoicesForm(request.POST)
         if form.is_valid():
             choices = form.choices()
-            response = redirect(_safe_next(request, form.cleaned_data.get("next") or ""))
+            response = HttpResponseRedirect(
+                _safe_next(request, form.cleaned_data.get("next") or "")
+            )
             cookie_choices_set(response, choices=choices, secure=request.is_secure())
             if request.user.is_authenticated:
                 services.cookie_choices_record(
@@ -252,6 +255,8 @@ def analytics_page_view(request):
         return HttpResponse(status=204)  # no consent (or GPC): nothing is counted
     try:
         data = json.loads(request.body or b"{}")
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
         path = str(data.get("path", ""))[:500]
         first_visit = bool(data.get("first"))
         match = resolve(path.split("?")[0])
@@ -270,7 +275,9 @@ def form_submit(request, kind):
     form = SubmissionForm(
         request.POST if request.method == "POST" else None, kind=kind, user=request.user
     )
-    source = (request.POST.get("source") or request.GET.get("source") or "")[:200]
+    # Where the form was linked from: a label for the officers, so anything unstorable goes.
+    source = (request.POST.get("source") or request.GET.get("source") or "").replace("\x00", "")
+    source = source[:200]
     if request.method == "POST" and not ratelimit.consume(request, action="consent_form"):
         return _too_many(request)
     if request.method == "POST" and form.is_valid():
@@ -425,9 +432,13 @@ def policy_version(request, version):
 @require_POST
 def policy_acknowledge(request):
     """The banner's "I have read it": recorded once per person and version."""
-    policy = PolicyVersion.objects.filter(
-        pk=request.POST.get("version", "0") if request.POST.get("version", "").isdigit() else 0
-    ).first()
+    version = request.POST.get("version", "")
+    # isascii() too: "²".isdigit() is true, and the database would be handed a non-number.
+    policy = (
+        PolicyVersion.objects.filter(pk=int(version)).first()
+        if version.isascii() and version.isdigit()
+        else None
+    )
     if policy is None:
         messages.error(request, _("That policy version does not exist."))
     else:
@@ -440,14 +451,11 @@ def policy_acknowledge(request):
                 request,
                 _("Thank you: we have noted that you read version %(v)s.") % {"v": policy.version},
             )
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = reverse("consent:policy")
-    return redirect(target)
+    return HttpResponseRedirect(
+        _safe_next(request, request.POST.get("next", ""), default=reverse("consent:policy"))
+    )
 
 
 def _too_many(request):
-    """The limiter's answer (allauth's, as for sign-in): nothing was changed."""
-    return render(request, "consent/too_many.html", status=429)
+    """The limiter's answer, the same page as allauth's for sign-in (templates/429.html)."""
+    return ratelimit.respond_429(request)

@@ -49,7 +49,8 @@ def _counts():
 
 
 def consent_insights(*, start: datetime, end: datetime) -> ConsentInsights:
-    events = ConsentEvent.objects.filter(at__gte=start, at__lt=end)
+    # Opting in and out of a purpose; switching one channel (email, push) of it is neither.
+    events = ConsentEvent.objects.filter(at__gte=start, at__lt=end, channel="")
     insights = ConsentInsights()
     for row in events.values("purpose__name").annotate(**_counts()).order_by("purpose__name"):
         insights.by_purpose[row["purpose__name"]] = Rates(row["granted"], row["withdrawn"])

@@ -1,7 +1,6 @@
 """Read-only reports for privacy officers. Each needs the privacy-officer permission, and
 opening one is written to the audit log."""
 
-import csv
 import io
 from datetime import date
 
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from dsar.models import RequestKind, RequestState
 from dsar.services import audit_record
+from dsar.spreadsheet import SpreadsheetWriter
 
 from . import attention, consent_insights, metrics, pdf, records
 
@@ -48,7 +48,7 @@ def officer_report(report: str):
 
 def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SpreadsheetWriter(buffer)
     writer.writerow(header)
     writer.writerows(rows)
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 from django.db.models import Case, IntegerField, Value, When
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from .models import (
     RequestEvent,
     RequestKind,
     RequestState,
+    ThirdPartyTransfer,
 )
 from .registry import Subject
 from .views import export_file_response
@@ -117,6 +118,25 @@ class RecipientNotificationInline(ReadOnlyInline):
     verbose_name_plural = _("Recipients to tell (GDPR Art. 19)")
 
 
+class ThirdPartyTransferInline(ReadOnlyInline):
+    model = ThirdPartyTransfer
+    fields = (
+        "recipient_email",
+        "recipient_name",
+        "state",
+        "created_at",
+        "sent_at",
+        "expires_at",
+        "received_at",
+        "revoked_at",
+        "attempts",
+        "last_error",
+        "receipt",
+    )
+    readonly_fields = fields
+    verbose_name_plural = _("Sent to a third party (GDPR Art. 20(2))")
+
+
 @admin.register(DataSubjectRequest)
 class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
     audit_action = "staff_viewed_request"
@@ -145,7 +165,7 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
         "assignee",
     )
     fields = readonly_fields
-    inlines = [RecipientNotificationInline, RequestEventInline]
+    inlines = [ThirdPartyTransferInline, RecipientNotificationInline, RequestEventInline]
     change_form_template = "admin/dsar/datasubjectrequest/change_form.html"
 
     def audit_subject(self, obj):
@@ -294,23 +314,19 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
             elif action == "apply":
                 services.dsar_request_apply(request=dsar_request, actor=request.user)
             elif action == "notified_by_hand":
-                notification = get_object_or_404(
-                    dsar_request.recipient_notifications, pk=request.POST.get("notification")
+                notification = _posted_row(
+                    dsar_request.recipient_notifications, request, "notification"
                 )
                 services.recipient_notification_mark_done(
                     notification=notification, actor=request.user
                 )
             elif action == "announce_lift":
-                block = get_object_or_404(
-                    dsar_request.processing_blocks, pk=request.POST.get("block")
-                )
+                block = _posted_row(dsar_request.processing_blocks, request, "block")
                 services.processing_block_announce_lift(
                     block=block, actor=request.user, reason=request.POST.get("reason", "")
                 )
             elif action in ("rectify_apply", "rectify_reject"):
-                proposal = get_object_or_404(
-                    dsar_request.rectifications, pk=request.POST.get("proposal")
-                )
+                proposal = _posted_row(dsar_request.rectifications, request, "proposal")
                 services.dsar_rectification_decide(
                     proposal=proposal,
                     approve=action == "rectify_apply",
@@ -318,10 +334,10 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
                     reason=request.POST.get("reason", ""),
                 )
             elif action == "release":
-                export = get_object_or_404(dsar_request.exports, pk=request.POST.get("export"))
+                export = _posted_row(dsar_request.exports, request, "export")
                 services.export_release(export=export, actor=request.user)
             elif action == "redact":
-                export = get_object_or_404(dsar_request.exports, pk=request.POST.get("export"))
+                export = _posted_row(dsar_request.exports, request, "export")
                 fields = [f.strip() for f in request.POST.get("fields", "").split(",") if f.strip()]
                 label, row_id = request.POST.get("model", ""), request.POST.get("row", "")
                 if not (label and row_id and fields):
@@ -343,6 +359,15 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
         else:
             messages.success(request, _("Done."))
         return HttpResponseRedirect(change_url)
+
+
+def _posted_row(queryset, request, name: str):
+    """The row of `queryset` whose id was posted as `name`; 404 for anything that is not one
+    (get_object_or_404 would hand a non-number to the database and fail with a server error)."""
+    value = request.POST.get(name, "")
+    if not (value.isascii() and value.isdigit()):
+        raise Http404(_("No such item."))
+    return get_object_or_404(queryset, pk=int(value))
 
 
 @admin.register(AuditEvent)

@@ -33,6 +33,11 @@ class AppSettings:
         return _get("EXPORT_KEEP_DAYS", 7)
 
     @property
+    def TRANSFER_LINK_DAYS(self) -> int:  # noqa: N802
+        """A third party's download link works once, for at most this many days."""
+        return _get("TRANSFER_LINK_DAYS", 7)
+
+    @property
     def MAX_EXTENSION_MONTHS(self) -> int:  # noqa: N802
         return 2
 

@@ -41,9 +41,27 @@ STAFF_ACTION_LABELS = {
     "staff_viewed_service_data": _("Looked at your service data"),
     "staff_viewed_request": _("Looked at your privacy request"),
     "staff_viewed_testimonial": _("Looked at your testimonial"),
+    "staff_viewed_devices": _("Looked at your registered devices"),
     "staff_access_opened": _("Opened a time-limited access to your data"),
     "staff_access_refused": _("Tried to look without a valid reason and was refused"),
 }
+
+
+def staff_actions_label(labels: dict) -> None:
+    """Other apps name their own staff actions for "Who looked at my data and why"."""
+    STAFF_ACTION_LABELS.update(labels)
+
+
+@dashboard_section
+def transfers_section(request) -> DashboardSection:
+    """Where the person sent their portable data (GDPR Art. 20(2)), and revoking unused links."""
+    from .selectors import transfers_of_user
+
+    return DashboardSection(
+        template="dsar/dashboard/transfers.html",
+        context={"transfers": list(transfers_of_user(user=request.user)[:50])},
+        order=15,
+    )
 
 
 @dashboard_section

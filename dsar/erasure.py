@@ -3,11 +3,13 @@
 Each registered model is handled by its declared strategy, in `erase_order` (rows that point at
 others go before the rows they point at):
 
-- DELETE: rows are deleted in batches of primary keys, one set-based DELETE per batch;
+- DELETE: rows are deleted in batches, one set-based DELETE per batch
+  (`… WHERE pk IN (SELECT pk … LIMIT n)`; a SELECT of the keys first where files must go too);
 - ANONYMISE: the declared replacements are written with one set-based UPDATE per batch;
 - LEGAL_HOLD: rows are kept, and their `detach_fields` set to None/"" so they no longer point at
   the person.
 
+One statement first finds which entries hold anything of the subjects; the others are skipped.
 Each model's work is one transaction: a crash loses at most that model's unfinished work, which a
 re-run does again. Rows already anonymised or detached are skipped, and deleted rows are gone, so
 a re-run of a finished erasure finds nothing and changes nothing. Files of deleted (or cleared)
@@ -26,8 +28,9 @@ from functools import partial
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import EmptyResultSet
 from django.core.files.storage import Storage
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, F, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.db.models.lookups import IContains
@@ -90,12 +93,43 @@ def erasure_erase_subjects(
     unique = list(dict.fromkeys(subjects))
     for start in range(0, len(unique), chunk_size):
         chunk = unique[start : start + chunk_size]
-        for entry in chosen:
+        for entry in _entries_holding(chosen, chunk):
             with transaction.atomic():
                 counts[entry.label] += _erase_entry(
                     entry=entry, subjects=chunk, batch_size=batch_size
                 )
     return counts
+
+
+def _entries_holding(entries: Sequence[PersonalData], subjects: Sequence[Subject]) -> list:
+    """The entries that hold any row of `subjects`, in order: one statement for all of them,
+    `SELECT EXISTS (rows of entry 1), EXISTS (rows of entry 2), …`, so that the entries holding
+    nothing cost no statement (and no transaction) each. A row written after this check is left
+    for the next run, as a row written after its entry was erased always was.
+
+    Only for one subject, whose probes are index lookups by equality. For a chunk of many, an
+    EXISTS over `IN (…)` lists of hundreds of ids and addresses expects an early hit and the
+    planner picks a sequential scan, which reads the whole table when the subjects' rows are
+    the newest (bench/NOTES.md, erasure); their own statements scan the indexes instead. A
+    single entry is simply erased: the probe would cost as much as it saves."""
+    if len(entries) < 2 or len(subjects) > 1:
+        return list(entries)
+    probes: list[tuple[PersonalData, str]] = []
+    params: list = []
+    for entry in entries:
+        rows = entry.rows_for_many(subjects)
+        try:
+            sql, row_params = rows.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # a condition that matches nothing (e.g. `pk__in=[]`)
+            continue
+        probes.append((entry, f"EXISTS ({sql})"))
+        params += row_params
+    if not probes:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(probe for _entry, probe in probes), params)
+        held = cursor.fetchone()
+    return [entry for (entry, _probe), holds in zip(probes, held, strict=True) if holds]
 
 
 def _erase_entry(*, entry: PersonalData, subjects: Sequence[Subject], batch_size: int) -> int:
@@ -128,10 +162,30 @@ def _batches(rows: QuerySet, *, batch_size: int, columns: Sequence[str]) -> Iter
         last_pk = batch[-1][0]
 
 
+def _in_one_statement(*, manager, rows: QuerySet, batch_size: int, change) -> int:
+    """`change` (delete or update) applied batch after batch, each batch one statement:
+    `… WHERE pk IN (SELECT pk … ORDER BY pk LIMIT batch_size)`, with no round trip for the keys.
+    Only for changes after which a row no longer matches `rows` (deleted, or holding constant
+    replacements that `rows` excludes); it stops at the first batch that is not full."""
+    changed = 0
+    while True:
+        done = change(manager.filter(pk__in=rows.order_by("pk").values("pk")[:batch_size]))
+        changed += done
+        if done < batch_size:
+            return changed
+
+
 def _rows_delete(*, entry: PersonalData, rows: QuerySet, batch_size: int) -> int:
     """Delete the rows in batches; their files go once the transaction commits."""
     file_fields = _file_fields(entry.model)
     manager = entry.model._default_manager
+    if not file_fields:
+        return _in_one_statement(
+            manager=manager,
+            rows=rows,
+            batch_size=batch_size,
+            change=lambda batch: batch.delete()[1].get(entry.label, 0),
+        )
     deleted = 0
     for batch in _batches(rows, batch_size=batch_size, columns=[f.attname for f in file_fields]):
         _count, per_model = manager.filter(pk__in=[row[0] for row in batch]).delete()
@@ -156,6 +210,15 @@ def _rows_update(
     ]
     manager = entry.model._default_manager
     pending = rows.exclude(_holds(changes))
+    if not changed_files and not any(hasattr(v, "resolve_expression") for v in changes.values()):
+        # Constants: an updated row holds them, so it leaves `pending` (an expression such as
+        # the current time may never be "held", and goes batch by batch by key below).
+        return _in_one_statement(
+            manager=manager,
+            rows=pending,
+            batch_size=batch_size,
+            change=lambda batch: batch.update(**changes),
+        )
     updated = 0
     for batch in _batches(
         pending, batch_size=batch_size, columns=[f.attname for f in changed_files]

@@ -25,6 +25,7 @@ import uuid
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from html import escape as html_escape
 from typing import IO, Any, Protocol
 
 from django.db import models
@@ -151,6 +152,46 @@ def export_value(field: models.Field, value: Any) -> Any:
     return str(value)
 
 
+# Field types whose values come from `values_list` as what export_value gives back unchanged
+# (str, int, bool or None). Exact types: a subclass (a phone number, a country) may convert.
+_AS_IS = frozenset(
+    {
+        models.AutoField,
+        models.BigAutoField,
+        models.BigIntegerField,
+        models.BooleanField,
+        models.CharField,
+        models.EmailField,
+        models.IntegerField,
+        models.PositiveIntegerField,
+        models.PositiveSmallIntegerField,
+        models.SlugField,
+        models.SmallIntegerField,
+        models.TextField,
+        models.URLField,
+    }
+)
+_ISO = frozenset({models.DateTimeField, models.DateField})
+
+
+def _isoformat(value: Any) -> Any:
+    return None if value is None else value.isoformat()
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def export_converter(field: models.Field):
+    """`export_value` for one column, chosen once per column instead of once per value: the
+    same result, without the chain of type checks for every value of a large export."""
+    if type(field) in _AS_IS:
+        return _as_is
+    if type(field) in _ISO:
+        return _isoformat
+    return lambda value: export_value(field, value)
+
+
 def _redactions_check(redactions: Redactions) -> dict[str, dict[str, set[str]]]:
     """Normalise redactions, refusing unknown models and fields before anything is written: a
     typo in a redaction must not let someone else's data through unnoticed."""
@@ -193,6 +234,9 @@ def export_records(
     (an officer removes other people's data from the package).
     """
     columns = export_columns(entry)
+    names = [name for name, _field in columns]
+    converters = [export_converter(model_field) for _name, model_field in columns]
+    row_id = export_converter(entry.model._meta.pk) if entry.export_row_id else lambda pk: None
     redacted = _redactions_check(redactions or {}).get(entry.label, {})
     rows = (
         entry.rows_for(subject)
@@ -201,13 +245,13 @@ def export_records(
         .iterator(chunk_size=chunk_size)
     )
     for pk, *values in rows:
-        hidden = redacted.get(str(pk), ())
         fields = {
-            name: REDACTED if name in hidden else export_value(model_field, value)
-            for (name, model_field), value in zip(columns, values, strict=True)
+            name: convert(value)
+            for name, convert, value in zip(names, converters, values, strict=True)
         }
-        row_id = export_value(entry.model._meta.pk, pk) if entry.export_row_id else None
-        yield Record(entry.label, row_id, fields)
+        if redacted and (hidden := redacted.get(str(pk))):
+            fields.update(dict.fromkeys(hidden & fields.keys(), REDACTED))
+        yield Record(entry.label, row_id(pk), fields)
 
 
 # --- The walk and its sinks ----------------------------------------------------------------------
@@ -308,6 +352,8 @@ class JsonSink:
 
 def _cell(value: Any) -> str:
     """A JSON-ready value as the text of a CSV or HTML cell."""
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -420,8 +466,11 @@ class HtmlSink:
                 f'<table>\n<thead><tr><th scope="col">{escape(_("ID"))}</th>{headers}</tr></thead>'
                 "\n<tbody>\n"
             )
-        cells = "".join(f"<td>{escape(_cell(record.fields[n]))}</td>" for n, _f in self.columns)
-        self.out.write(f'<tr><th scope="row">{escape(_cell(record.id))}</th>{cells}</tr>\n')
+        # html.escape is what django.utils.html.escape does for a str, without its lazy wrapper.
+        cells = "".join(
+            f"<td>{html_escape(_cell(record.fields[n]))}</td>" for n, _f in self.columns
+        )
+        self.out.write(f'<tr><th scope="row">{html_escape(_cell(record.id))}</th>{cells}</tr>\n')
         self.rows_written += 1
 
     def model_end(self, entry: PersonalData, count: int) -> None:

@@ -45,9 +45,25 @@ class RequestForm(CardNumberGuardMixin, forms.Form):
         help_text=_("For a complaint: we tell you which authority handles it."),
     )
 
-    def __init__(self, *args, needs_email: bool, **kwargs):
+    recipient_email = forms.EmailField(
+        label=_("Send my package straight to this email address"),
+        required=False,
+        help_text=_(
+            "Optional, for a portability request: once your package is ready, this address gets "
+            "a link that works once, for 7 days."
+        ),
+    )
+
+    def __init__(self, *args, needs_email: bool, destinations=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["rectification_target"].choices = [("", "—")] + rectifiable_choices()
+        if destinations:
+            self.fields["recipient_key"] = forms.ChoiceField(
+                label=_("Or send my package to one of my integrations"),
+                required=False,
+                choices=[("", "—"), *destinations],
+                help_text=_("Optional, for a portability request."),
+            )
         if needs_email:
             self.fields = {
                 "email": forms.EmailField(

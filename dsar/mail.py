@@ -59,10 +59,35 @@ def request_mail_send(
     recipient = request.email or getattr(request.user, "email", "")
     if not recipient:
         return
-    subject = Subject(user_id=request.user_id) if request.user_id else Subject(email=recipient)
     context = {"request": request, "request_url": request_url(request), **(context or {})}
     RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.MAIL, text=template)
-    _deliver(to=recipient, subject=subject, template=f"dsar/mail/{template}", context=context)
+    _deliver(
+        to=recipient,
+        subject=_requester(request, recipient),
+        template=f"dsar/mail/{template}",
+        context=context,
+    )
+
+
+def _requester(request: DataSubjectRequest, email: str) -> Subject:
+    return Subject(user_id=request.user_id) if request.user_id else Subject(email=email)
+
+
+def transfer_mail_send(*, transfer, download_url: str) -> None:
+    """The one-time download link, to the recipient the person named (GDPR Art. 20(2)). Sent on
+    the person's behalf, so in their language; it names neither them nor their data."""
+    request = transfer.request
+    RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.MAIL, text="transfer_link")
+    _deliver(
+        to=transfer.recipient_email,
+        subject=_requester(request, request.email or getattr(request.user, "email", "")),
+        template="dsar/mail/transfer_link",
+        context={
+            "reference": request.reference,
+            "download_url": download_url,
+            "expires_at": transfer.expires_at,
+        },
+    )
 
 
 def staff_mail_send(*, recipients: list[str], template: str, context: dict) -> None:

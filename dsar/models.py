@@ -432,3 +432,89 @@ class ErasureSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request.reference} {self.get_state_display()} {self.due_at:%Y-%m-%d}"
+
+
+class ThirdPartyTransfer(models.Model):
+    """A portability package sent straight to a recipient the person named (GDPR Art. 20(2)):
+    an email address, which gets a one-time download link, or one of their enabled
+    integrations, which gets the package through its adapter.
+
+    Only a hash of the link's token is kept. The link works once, until `expires_at` (7 days
+    after it was sent, or earlier if the package is deleted before).
+    """
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the package to be released")
+        SENDING = "sending", _("Being delivered")
+        SENT = "sent", _("Link sent")
+        RECEIVED = "received", _("Received by the recipient")
+        REVOKED = "revoked", _("Revoked by you")
+        FAILED = "failed", _("Could not be delivered")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="transfers"
+    )
+    export = models.ForeignKey(
+        ExportFile, null=True, blank=True, on_delete=models.SET_NULL, related_name="transfers"
+    )
+    recipient_email = models.EmailField(_("recipient's email address"), blank=True)
+    # An integration: its recipient key ("integration:<code>") and name, from dsar.recipients.
+    recipient_key = models.CharField(max_length=100, blank=True)
+    recipient_name = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.WAITING)
+    token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    receipt = models.CharField(
+        max_length=200, blank=True, help_text=_("The integration's reference for the delivery.")
+    )
+
+    class Meta:
+        verbose_name = _("transfer to a third party")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(recipient_key="") & ~Q(recipient_email=""))
+                | (Q(recipient_email="") & ~Q(recipient_key="")),
+                name="dsar_transfer_one_recipient",
+            ),
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(state__in=["waiting", "sending", "sent"]),
+                name="dsar_one_live_transfer_per_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_label} ({self.get_state_display()})"
+
+    @property
+    def recipient_label(self) -> str:
+        return self.recipient_email or self.recipient_name or self.recipient_key
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return (
+            self.state == self.State.SENT
+            and self.expires_at is not None
+            and self.expires_at <= timezone.now()
+        )
+
+    @property
+    def can_revoke(self) -> bool:
+        live = (self.State.WAITING, self.State.SENDING, self.State.SENT)
+        return self.state in live and not self.is_expired
+
+    @property
+    def status_label(self) -> str:
+        if self.is_expired:
+            return str(_("Expired unused"))
+        return self.get_state_display()

@@ -1,5 +1,7 @@
 """The dsar app's own entries in the personal-data registry."""
 
+from datetime import timedelta
+
 from .models import (
     ERASED,
     AuditEvent,
@@ -10,6 +12,7 @@ from .models import (
     RecipientNotification,
     RectificationProposal,
     RequestEvent,
+    ThirdPartyTransfer,
 )
 from .registry import ErasureStrategy, Source, Subject, no_personal_data, personal_data
 
@@ -142,6 +145,41 @@ personal_data(
     user_field="request__user",
     email_field="request__email",
     erase_order=70,  # retention: files deleted by the export sweep, which keeps the row as a record
+)
+personal_data(
+    ThirdPartyTransfer,
+    category="Your privacy requests",
+    data_subjects=(
+        "Account holders",
+        "Anyone who exercises a privacy right by email",
+        "The recipients people name for their data",
+    ),
+    purpose=(
+        "To send your portable data to the recipient you named (GDPR Art. 20(2)), and to show "
+        "you where it went."
+    ),
+    source=Source.PROVIDED,
+    retention=(
+        "One year after you named the recipient, then deleted; the link itself works once and "
+        "for at most 7 days."
+    ),
+    recipients=("The recipient you named", "The privacy officer handling your request"),
+    export_fields=(
+        "recipient_email",
+        "recipient_name",
+        "state",
+        "created_at",
+        "sent_at",
+        "expires_at",
+        "received_at",
+        "revoked_at",
+    ),
+    erasure=ErasureStrategy.DELETE,
+    user_field="request__user",
+    email_field="request__email",
+    retention_field="created_at",
+    retention_period=timedelta(days=365),
+    erase_order=65,  # before the exports and requests it points at
 )
 no_personal_data(
     ErasureSchedule,

@@ -1,11 +1,15 @@
 """Who receives a person's data, for telling them about rectification, erasure and restriction
 (GDPR Art. 19). Service providers come from the DSAR_SERVICE_PROVIDERS setting; other apps add
-their own recipients (reselling partners, enabled integrations) with `recipient_source`."""
+their own recipients (reselling partners, enabled integrations) with `recipient_source`.
+
+A recipient with a `package_adapter` can also take a person's portability package straight from
+us (GDPR Art. 20(2)): `portability_destinations` lists those a person may choose."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -19,6 +23,9 @@ class Recipient:
     name: str
     adapter: str = ""  # dotted path of a RecipientAdapter; empty means an officer does it by hand
     contact: str = ""  # an address the adapter may use
+    # Dotted path of a RecipientAdapter whose deliver_package takes portability packages; empty
+    # means the person cannot send their package to this recipient.
+    package_adapter: str = ""
 
 
 _sources: list[Callable[[Subject], Iterable[Recipient]]] = []
@@ -44,6 +51,12 @@ def recipients_for(subject: Subject) -> list[Recipient]:
     return list(seen.values())
 
 
+def portability_destinations(subject: Subject) -> list[Recipient]:
+    """The recipients a person may send their portability package to (their enabled
+    integrations): the one list the form, the service and the delivery all check against."""
+    return [recipient for recipient in recipients_for(subject) if recipient.package_adapter]
+
+
 class RecipientAdapter:
     """Tells one recipient about a change. Raise to signal a failure worth retrying."""
 
@@ -51,6 +64,14 @@ class RecipientAdapter:
         self.recipient = recipient
 
     def notify(self, *, kind: str, subject_email: str, reference: str) -> None:
+        raise NotImplementedError
+
+    def deliver_package(
+        self, *, subject: Subject, reference: str, filename: str, content: BinaryIO
+    ) -> str:
+        """Hand a person's portability package (a ZIP, `content` open for reading) to the
+        recipient at the person's request (GDPR Art. 20(2)); return the recipient's reference
+        for the delivery. Raise to signal a failure worth retrying."""
         raise NotImplementedError
 
 

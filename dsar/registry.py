@@ -14,13 +14,12 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import reduce
+from functools import lru_cache, reduce
 from typing import Any
 
 from django.apps import apps
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q, QuerySet
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Upper
 from django.db.models.lookups import In
 from django.utils.translation import gettext_lazy as _
@@ -124,8 +123,8 @@ class PersonalData:
         """The rows of any of `subjects`, as one queryset (one condition for all of them).
 
         Matches exactly the union of `rows_for(s)`: user ids with `user_field IN (…)`, addresses
-        with `UPPER(email_field) IN (SELECT UPPER(e) FROM unnest(…))` — the database upper-cases
-        both sides, as `__iexact` does. One subject gives `rows_for` itself (the same SQL).
+        with `UPPER(email_field) IN (…)` — the database upper-cases both sides, as `__iexact`
+        does (`email_in`). One subject gives `rows_for` itself (the same SQL).
         """
         subjects = list(subjects)
         if len(subjects) == 1:
@@ -179,9 +178,21 @@ class PersonalData:
 
 def email_in(field_path: str, emails: Sequence[str]) -> Q:
     """`field_path` equals any of `emails`, case-insensitively, in one condition: the set-based
-    form of `Q(field__iexact=e1) | Q(field__iexact=e2) | …` (PostgreSQL upper-cases both sides)."""
-    upper_emails = RawSQL("SELECT UPPER(e) FROM unnest(%s::text[]) AS e", (list(emails),))
-    return Q(In(Upper(Cast(field_path, output_field=models.TextField())), upper_emails))
+    form of `Q(field__iexact=e1) | Q(field__iexact=e2) | …` (PostgreSQL upper-cases both sides).
+
+    The addresses are upper-cased by the database (its rules, as `__iexact` uses them), once
+    per list, and go into the query as literals: the planner then estimates them from the
+    UPPER(email) indexes. Given as a subquery (`IN (SELECT UPPER(e) FROM unnest(…))`), it had to
+    guess, guessed many rows and scanned whole tables (bench/NOTES.md, erasure)."""
+    upper = _upper_in_database(tuple(sorted(set(emails))))
+    return Q(In(Upper(Cast(field_path, output_field=models.TextField())), upper))
+
+
+@lru_cache(maxsize=32)
+def _upper_in_database(emails: tuple[str, ...]) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT UPPER(e) FROM unnest(%s::text[]) AS e", [list(emails)])
+        return [row[0] for row in cursor.fetchall()]
 
 
 _registry: dict[str, PersonalData] = {}

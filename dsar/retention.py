@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import registry
+from .erasure import _rows_delete
 from .registry import ErasureStrategy, PersonalData
 from .services import audit_record
 
@@ -37,8 +38,9 @@ def _erase_batch(entry: PersonalData, ids: list) -> int:
     model = entry.model
     with transaction.atomic():
         if entry.erasure == ErasureStrategy.DELETE:
-            deleted, per_model = model._default_manager.filter(pk__in=ids).delete()
-            return per_model.get(model._meta.label, 0)
+            # The erasure engine's delete: the rows' stored files go too, once committed.
+            rows = model._default_manager.filter(pk__in=ids)
+            return _rows_delete(entry=entry, rows=rows, batch_size=len(ids))
         changed = 0
         locked = model._default_manager.select_for_update(skip_locked=True).filter(pk__in=ids)
         for row in locked:

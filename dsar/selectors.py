@@ -112,3 +112,23 @@ def staff_actions_on(*, subject: Subject, limit: int = 50):
         .select_related("actor")
         .order_by("-at", "-id")[:limit]
     )
+
+
+def transfers_of_user(*, user) -> QuerySet:
+    """The transfers to third parties of a person's own requests, newest first."""
+    from .models import ThirdPartyTransfer
+
+    return (
+        ThirdPartyTransfer.objects.filter(request__user=user)
+        .select_related("request")
+        .order_by("-created_at", "-id")
+    )
+
+
+def transfer_destination_choices(*, user) -> list[tuple[str, str]]:
+    """(key, name) of the integrations a signed-in person may send their package to."""
+    from .recipients import portability_destinations
+
+    if user is None or not user.is_authenticated:
+        return []
+    return [(d.key, d.name) for d in portability_destinations(Subject(user_id=user.pk))]

@@ -59,6 +59,21 @@ def exports_sweep_task() -> dict:
     return exports_sweep()
 
 
+@shared_task(
+    bind=True, ignore_result=True, max_retries=8, retry_backoff=True, retry_backoff_max=3600
+)
+def transfer_deliver_task(self, transfer_id: int) -> None:
+    from .models import ThirdPartyTransfer
+    from .services.transfers import transfer_deliver
+
+    if not transfer_deliver(transfer_id=transfer_id):
+        retry = ThirdPartyTransfer.objects.filter(
+            pk=transfer_id, state=ThirdPartyTransfer.State.SENDING, attempts__gt=0
+        ).exists()
+        if retry:
+            raise self.retry(countdown=min(3600, 30 * 2**self.request.retries))
+
+
 @shared_task(ignore_result=True)
 def erasure_run_task(schedule_id: int) -> None:
     from .services.erasure import erasure_run

@@ -12,4 +12,11 @@ urlpatterns = [
     path("requests/<uuid:public_id>/withdraw/", views.request_withdraw, name="request_withdraw"),
     path("requests/<uuid:public_id>/cancel-erasure/", views.erasure_cancel, name="erasure_cancel"),
     path("exports/<uuid:public_id>/<str:part>", views.export_download, name="export_download"),
+    path("requests/<uuid:public_id>/transfer/", views.transfer_create, name="transfer_create"),
+    path(
+        "requests/<uuid:public_id>/transfers/<uuid:transfer_id>/revoke/",
+        views.transfer_revoke,
+        name="transfer_revoke",
+    ),
+    path("transfers/<str:token>/", views.transfer_download, name="transfer_download"),
 ]

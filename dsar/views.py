@@ -37,13 +37,17 @@ def request_new(request):
     form = RequestForm(
         request.POST if request.method == "POST" else None,
         needs_email=user is None,
+        destinations=selectors.transfer_destination_choices(user=user),
         initial=initial,
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data.get("email", "")
         key = email.casefold() if user is None else f"user:{user.pk}"
         limited = not ratelimit.consume(request, action="dsar_request", key=key)
         if limited:
+            # The limiter's status, with the form kept so nothing typed is lost.
+            status = 429
             form.add_error(
                 None, _("You have sent several requests in a short time. Please try again later.")
             )
@@ -58,12 +62,14 @@ def request_new(request):
                     country=form.cleaned_data["country"] or "",
                     rectification_target=form.cleaned_data["rectification_target"],
                     rectification_value=form.cleaned_data["rectification_value"],
+                    recipient_email=form.cleaned_data["recipient_email"],
+                    recipient_key=form.cleaned_data.get("recipient_key", ""),
                 )
             except services.RequestError as error:
                 form.add_error(None, error)
             else:
                 return _after_filing(request, dsar_request, joined, user)
-    return render(request, "dsar/request_new.html", {"form": form})
+    return render(request, "dsar/request_new.html", {"form": form}, status=status)
 
 
 def _after_filing(request, dsar_request, joined, user):
@@ -114,6 +120,11 @@ def request_detail(request, public_id):
             "authority": authority,
             "exports": dsar_request.exports.filter(state="released"),
             "erasure": getattr(dsar_request, "erasure", None),
+            "transfers": dsar_request.transfers.all(),
+            "transfer_refusal": services.transfer_naming_refusal(request=dsar_request),
+            "destinations": selectors.transfer_destination_choices(user=request.user)
+            if dsar_request.user_id
+            else [],
             "token": token,
             "can_withdraw": dsar_request.state in services.TRANSITIONS
             and RequestState.WITHDRAWN in services.TRANSITIONS[dsar_request.state],
@@ -182,3 +193,55 @@ def erasure_cancel(request, public_id):
         services.erasure_cancel,
         _("The erasure is cancelled. We keep your data."),
     )
+
+
+@require_POST
+def transfer_create(request, public_id):
+    """The person names a recipient for their portability package (from the request page)."""
+
+    def name(*, request, user):
+        services.transfer_create(
+            request=request,
+            actor=user,
+            recipient_email=post.get("recipient_email", ""),
+            recipient_key=post.get("recipient_key", ""),
+        )
+
+    post = request.POST
+    return _owner_action(
+        request,
+        public_id,
+        name,
+        _("Done. The recipient gets your package as soon as it is ready; you see it below."),
+    )
+
+
+@require_POST
+def transfer_revoke(request, public_id, transfer_id):
+    def revoke(*, request, user):
+        services.transfer_revoke(request=request, transfer_id=transfer_id, user=user)
+
+    return _owner_action(
+        request, public_id, revoke, _("The transfer is revoked: its link no longer works.")
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def transfer_download(request, token):
+    """A recipient's one-time link. GET shows a button (mail scanners follow links and must not
+    use it up); POST hands the package over, once. Refusals are a plain page without data."""
+    try:
+        if request.method == "GET":
+            transfer = services.transfer_for_token(token=token)
+            return render(
+                request, "dsar/transfer_download.html", {"expires_at": transfer.expires_at}
+            )
+        transfer = services.transfer_download_claim(token=token)
+    except services.TransferRefused as refusal:
+        return render(
+            request,
+            "dsar/link_problem.html",
+            {"message": refusal.messages[0], "third_party": True},
+            status=refusal.status,
+        )
+    return export_file_response(transfer.export, "package.zip")

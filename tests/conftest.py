@@ -78,6 +78,12 @@ def _isolated(settings, tmp_path):
 
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
+    yield
+    # A request in another language leaves it active in this thread (LocaleMiddleware does not
+    # reset it); the next test starts in the default language.
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
@@ -220,3 +226,15 @@ def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.2):
 @pytest.fixture
 def authenticator_count():
     return lambda user: Authenticator.objects.filter(user=user).count()
+
+
+@pytest.fixture
+def celery_eager():
+    """Tasks queued by the code under test run at once, in this process (the task's own code,
+    no broker): for tests of a view that hands work to a worker. Tests of the jobs themselves
+    use `celery_worker_process`."""
+    from workpex_portal.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

@@ -51,7 +51,9 @@ def test_bench_smoke_runs_every_benchmark(tmp_path):
         "Heavy-subject erasure",
         "Erasure of many subjects",
         "Policy-notice scheduling",
+        "Policy-notice sending",
         "Under-16 sweep",
+        "One-click unsubscribe throughput",
     ):
         assert title in report
     assert "## Machine" in report

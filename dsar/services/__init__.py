@@ -38,10 +38,24 @@ from .requests import (
     dsar_unassigned_nag,
     request_completion_blockers,
 )
+from .transfers import (
+    TRANSFERABLE_KINDS,
+    TransferRefused,
+    transfer_create,
+    transfer_deliver,
+    transfer_download_claim,
+    transfer_for_token,
+    transfer_naming_refusal,
+    transfer_revoke,
+    transfers_send_released,
+    transfers_sweep,
+)
 
 __all__ = [
     "LIFT_NOTICE_DAYS",
     "TRANSITIONS",
+    "TRANSFERABLE_KINDS",
+    "TransferRefused",
     "RequestError",
     "audit_record",
     "erasure_cancel",
@@ -75,4 +89,12 @@ __all__ = [
     "recipient_notifications_sweep",
     "request_completion_blockers",
     "request_subject",
+    "transfer_create",
+    "transfer_deliver",
+    "transfer_download_claim",
+    "transfer_for_token",
+    "transfer_naming_refusal",
+    "transfer_revoke",
+    "transfers_send_released",
+    "transfers_sweep",
 ]

@@ -12,6 +12,7 @@ from ..models import (
     ProcessingBlock,
 )
 from ..registry import Subject
+from ..textinput import text_refuse_unstorable
 from .base import RequestError, audit_record
 
 
@@ -25,7 +26,8 @@ def processing_block_add(
     actor=None,
     request: DataSubjectRequest | None = None,
 ) -> ProcessingBlock:
-    block = ProcessingBlock.objects.create(
+    text_refuse_unstorable(kind, purpose, reason)
+    block = ProcessingBlock(
         kind=kind,
         user_id=subject.user_id,
         email=subject.email if subject.user_id is None else "",
@@ -33,6 +35,8 @@ def processing_block_add(
         reason=reason,
         request=request,
     )
+    block.full_clean()
+    block.save()
     audit_record(
         action=f"{kind}_added",
         actor=actor,

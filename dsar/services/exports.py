@@ -193,6 +193,9 @@ def export_release(*, export: ExportFile, actor) -> ExportFile:
     audit_record(
         action="export_released", actor=actor, subject=request_subject(request), obj=export
     )
+    from .transfers import transfers_send_released
+
+    transfers_send_released(export=export, actor=actor)
     unreleased = request.exports.exclude(
         state__in=[ExportFile.State.RELEASED, ExportFile.State.DELETED]
     )
@@ -253,4 +256,7 @@ def exports_sweep(*, now=None) -> dict[str, int]:
 
         export_build_task.delay(export.pk)
         woken += 1
-    return {"deleted": deleted, "stuck": stuck, "woken": woken}
+    from .transfers import transfers_sweep
+
+    transfers = transfers_sweep(now=now)
+    return {"deleted": deleted, "stuck": stuck, "woken": woken, "transfers": transfers}

@@ -28,12 +28,15 @@ from ..models import (
     RequestEvent,
     RequestKind,
     RequestState,
+    ThirdPartyTransfer,
 )
+from ..textinput import text_refuse_unstorable
 from .base import RequestError, _event, audit_record, request_subject
 from .blocks import processing_block_add
 from .erasure import erasure_schedule
 from .exports import EXPORT_KINDS, exports_create
 from .recipients import recipient_notifications_create
+from .transfers import transfer_create
 
 # --- Data-subject requests -----------------------------------------------------------------
 
@@ -90,13 +93,20 @@ def dsar_request_file(
     country: str = "",
     rectification_target: str = "",
     rectification_value: str = "",
+    recipient_email: str = "",
+    recipient_key: str = "",
 ) -> tuple[DataSubjectRequest, bool]:
     """File a request. Returns (request, joined): a second open request of the same kind by the
     same person is joined to the first instead of opening another.
 
     An account holder signed in is identified already; someone with only an email address must
-    confirm it through the link we mail before the request counts as received.
+    confirm it through the link we mail before the request counts as received. A portability
+    request may name a recipient for the package (an email address or an integration's key):
+    if that is refused, nothing is filed either.
     """
+    text_refuse_unstorable(
+        kind, email, details, purpose, country, rectification_target, rectification_value
+    )
     if kind not in RequestKind.values:
         raise RequestError(_("Choose what you are asking for."))
     if user is None and not email:
@@ -110,6 +120,7 @@ def dsar_request_file(
         audit_record(
             action="request_joined", actor=user, subject=request_subject(duplicate), obj=duplicate
         )
+        _name_recipient(duplicate, user, recipient_email, recipient_key)
         return duplicate, True
 
     now = timezone.now()
@@ -130,6 +141,7 @@ def dsar_request_file(
         )
     _event(request, RequestEvent.Kind.FILED, actor=user, to_state=request.state)
     audit_record(action="request_filed", actor=user, subject=request_subject(request), obj=request)
+    _name_recipient(request, user, recipient_email, recipient_key)
     if user is None:
         token = signing.dumps(str(request.public_id), salt=CONFIRM_SALT)
         request_mail_send(
@@ -144,6 +156,11 @@ def dsar_request_file(
         request_mail_send(request=request, template="received")
         _on_received(request)
     return request, False
+
+
+def _name_recipient(request: DataSubjectRequest, user, email: str, key: str) -> None:
+    if email.strip() or key.strip():
+        transfer_create(request=request, actor=user, recipient_email=email, recipient_key=key)
 
 
 @transaction.atomic
@@ -201,6 +218,9 @@ def _transition(request: DataSubjectRequest, to_state: str, *, actor, reason: st
     request.state = to_state
     if to_state in CLOSED_STATES:
         request.closed_at = timezone.now()
+        # Recipients named for a package that will now never come: nothing was sent to them,
+        # so their addresses are not kept (the audit log keeps that they were named).
+        request.transfers.filter(state=ThirdPartyTransfer.State.WAITING).delete()
     _event(
         request,
         RequestEvent.Kind.TRANSITION,
@@ -227,6 +247,7 @@ def dsar_request_transition(
 
     Illegal moves raise RequestError and change nothing.
     """
+    text_refuse_unstorable(to_state, reason)
     request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
     reason = reason.strip()
     if to_state not in RequestState.values:
@@ -317,6 +338,7 @@ def dsar_rectification_decide(
 ) -> RectificationProposal:
     """Apply or reject a proposed correction. An applied one goes through the owning app's
     services (the registry's `rectify`), and the recipients of the data are told."""
+    text_refuse_unstorable(reason)
     proposal = RectificationProposal.objects.select_for_update().get(pk=proposal.pk)
     request = proposal.request
     if request.state != RequestState.IN_PROGRESS:
@@ -370,6 +392,7 @@ def dsar_request_extend(
 ) -> DataSubjectRequest:
     """Extend once, by one or two months, only within the first month, with a reason that is
     mailed to the person (GDPR Art. 12(3))."""
+    text_refuse_unstorable(reason)
     request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
     reason = reason.strip()
     if not request.is_open:
@@ -423,6 +446,7 @@ def dsar_request_assign(*, request: DataSubjectRequest, assignee, actor) -> Data
 
 
 def dsar_request_note(*, request: DataSubjectRequest, text: str, actor) -> RequestEvent:
+    text_refuse_unstorable(text)
     text = text.strip()
     if not text:
         raise RequestError(_("The note is empty."))

@@ -1,6 +1,10 @@
+import csv
+import io
+
 import pytest
 from django.contrib.auth.models import Group
 
+from consent import services
 from consent.models import ConsentEvent, Purpose
 from dsar.models import AuditEvent
 from dsar.registry import Subject
@@ -175,3 +179,18 @@ def test_support_sees_purposes_but_not_the_ledger(client, make_staff, ledger):
     assert client.get("/admin/consent/purpose/").status_code == 200
     assert client.get(LEDGER).status_code == 403
     assert client.get(f"{LEDGER}record/").status_code == 403
+
+
+def test_csv_export_never_hands_a_spreadsheet_a_formula(officer_client, user):
+    event = services.consent_record(
+        subject=Subject(user_id=user.pk),
+        purpose="newsletter",
+        action="granted",
+        method="admin_request",
+        reason='=HYPERLINK("https://evil.example","Click")',
+        recorded_by=officer_client.officer,
+    )
+    response = officer_client.post(LEDGER, {"action": "export_csv", "_selected_action": [event.pk]})
+    header, row = csv.reader(io.StringIO(b"".join(response.streaming_content).decode()))
+    assert row[header.index("reason")] == '\'=HYPERLINK("https://evil.example","Click")'
+    assert row[0] == str(event.pk)

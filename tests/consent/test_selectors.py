@@ -273,3 +273,28 @@ def test_consent_state_of_another_person_is_not_mixed_in(user_subject):
     other = UserFactory()
     grant(Subject(user_id=other.pk), "newsletter")
     assert selectors.consent_state(subject=user_subject).latest == {}
+
+
+def test_the_later_of_the_account_rows_and_the_address_rows_decides(user):
+    """The bulk gate looks up the latest account row and the latest email-only row of the
+    address apart: the later of the two (by time, then id) decides, as in the single gate."""
+    policy = selectors.policy_version_in_force()
+    newsletter = Purpose.objects.get(code="newsletter")
+    now = timezone.now()
+
+    def row(action, at, **who):
+        ConsentEvent.objects.create(
+            purpose=newsletter, action=action, method="form_submission", policy_version=policy,
+            at=at, **who,
+        )  # fmt: skip
+
+    account, address = Subject(user_id=user.pk), {"email": user.email.lower()}
+    row("withdrawn", now - timedelta(days=2), user=user)
+    row("granted", now - timedelta(days=1), **address)  # a form, later, not signed in
+    assert both_gates(account, "newsletter") is True
+    row("withdrawn", now - timedelta(hours=1), user=user)
+    assert both_gates(account, "newsletter") is False
+    row("granted", now - timedelta(hours=1), **address)  # the same time: the later row wins
+    assert both_gates(account, "newsletter") is True
+    row("withdrawn", now - timedelta(hours=1), user=user)
+    assert both_gates(account, "newsletter") is False

@@ -180,7 +180,9 @@ def test_consent_receipt_download(user_client, user_subject):
     assert receipt["consentHistory"][0]["collectionMethod"] == "signup"
 
 
-def test_email_only_subject_gets_a_signed_link(client, django_capture_on_commit_callbacks):
+def test_email_only_subject_gets_a_signed_link(
+    client, django_capture_on_commit_callbacks, celery_eager
+):
     grant(Subject(email="reader@example.org"), "newsletter", method="form_submission")
     page = client.get("/preferences/").content.decode()
     assert "Email me a link" in page
@@ -198,7 +200,7 @@ def test_email_only_subject_gets_a_signed_link(client, django_capture_on_commit_
 
 
 def test_preferences_link_for_an_account_holder_says_log_in(
-    client, user, django_capture_on_commit_callbacks
+    client, user, django_capture_on_commit_callbacks, celery_eager
 ):
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/preferences/link/", {"email": user.email})
@@ -206,6 +208,31 @@ def test_preferences_link_for_an_account_holder_says_log_in(
         "/accounts/login/" in mail.outbox[0].body
         and "/preferences/link/" not in mail.outbox[0].body
     )
+
+
+def test_preferences_link_request_does_the_same_work_for_known_and_unknown_addresses(
+    client, django_capture_on_commit_callbacks
+):
+    """The web answer neither looks nor takes different for a subscriber and a stranger: the
+    same queries and one task queued for each (the worker decides whether to mail)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    grant(Subject(email="reader@example.org"), "newsletter", method="form_submission")
+    client.post("/preferences/link/", {"email": "warm-up@example.org"}, follow=True)  # caches
+    seen = []
+    for email in ("reader@example.org", "stranger@example.org"):
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks() as callbacks,
+        ):
+            response = client.post("/preferences/link/", {"email": email}, follow=True)
+        page = response.content.decode().replace(email, "ADDRESS")
+        seen.append((response.status_code, page, len(queries), len(callbacks)))
+    assert seen[0][0] == seen[1][0] == 200
+    assert seen[0][2:] == seen[1][2:] and seen[0][3] == 1
+    assert re.sub(r'value="[^"]+"', "", seen[0][1]) == re.sub(r'value="[^"]+"', "", seen[1][1])
+    assert mail.outbox == []  # nothing is mailed by the web request itself
 
 
 def test_a_forged_preferences_link_is_refused(client):
@@ -484,7 +511,7 @@ def test_public_forms_are_rate_limited_per_ip(client, settings):
 
 @pytest.mark.django_db
 def test_preferences_link_mails_are_rate_limited_per_address(
-    client, settings, django_capture_on_commit_callbacks
+    client, settings, django_capture_on_commit_callbacks, celery_eager
 ):
     from django.core import mail
 

@@ -99,3 +99,21 @@ def test_audit_log_is_read_only_in_admin(officer_client):
     response = officer_client.post(f"/admin/dsar/auditevent/{event.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.django_db
+def test_officer_sees_the_recipients_to_tell_on_the_request_page(officer_client):
+    from dsar.models import RecipientNotification
+
+    request = file_for(UserFactory(), kind="erasure")
+    RecipientNotification.objects.create(
+        request=request,
+        recipient_key="by-hand:crm",
+        recipient_name="Acme CRM Ltd",
+        recipient_contact="privacy@acme.example",
+        adapter="",
+        subject_email="someone@example.org",
+    )
+    page = officer_client.get(f"/admin/dsar/datasubjectrequest/{request.pk}/change/")
+    body = page.content.decode()
+    assert "Recipients to tell (GDPR Art. 19)" in body and "Acme CRM Ltd" in body

@@ -44,12 +44,25 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server, request):
-    context = browser.new_context(base_url=live_server.url, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+def open_page(browser, live_server):
+    """open_page(locale) gives a page in a fresh browser context with that language."""
+    contexts = []
+
+    def open_(locale: str = "en-GB"):
+        context = browser.new_context(base_url=live_server.url, locale=locale)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page("en-GB")
 
 
 @pytest.fixture
@@ -94,3 +107,34 @@ def _migrated_data(_migrated_contents, transactional_db):
         call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
         connection.creation.deserialize_db_from_string(_migrated_contents)
         _reset_sequences(connection)
+
+
+@pytest.fixture(scope="session")
+def axe_source():
+    """axe-core's script, installed from the lock file with `npm ci` when npm is there."""
+    from tests.e2e.accessibility import axe_install
+
+    return axe_install()
+
+
+@pytest.fixture
+def axe(page, axe_source):
+    """axe.visit(url) / axe.check(label) audit pages; axe.assert_clean() lists every failure."""
+    from tests.e2e.accessibility import AxeAudit
+
+    return AxeAudit(page, axe_source)
+
+
+def log_in(page, user, *, totp_secret: str | None = None, next_url: str = "/privacy/"):
+    """Log in through allauth's pages, and pass the TOTP step when the person has a secret."""
+    from tests.conftest import totp_now
+    from tests.factories import PASSWORD
+
+    page.goto(f"/accounts/login/?next={next_url}")
+    page.locator("main input[name=login]").fill(user.username)
+    page.locator("main input[name=password]").fill(PASSWORD)
+    page.locator("main form button[type=submit]").first.click()
+    if totp_secret is not None:
+        page.locator("input[name=code]").fill(totp_now(totp_secret))
+        page.locator("main button[type=submit]").first.click()
+    page.wait_for_url(f"**{next_url}")

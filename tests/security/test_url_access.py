@@ -185,6 +185,19 @@ def check_payment_method_delete(make_staff):
     assert PaymentMethod.objects.filter(pk=method.pk).exists()
 
 
+def check_device_remove(make_staff):
+    from notifications.models import Device
+    from notifications.services import device_register
+
+    a = owner()
+    device, _created = device_register(user=a, platform="apple", token="ab" * 32, name=SECRET_NAME)
+    url = f"/accounts/devices/{device.pk}/remove/"
+    assert_refused(signed_in(UserFactory()).post(url), allowed=(404,))
+    assert_refused(signed_in(UserFactory()).get(url), allowed=(405,))
+    assert_login_redirect(anonymous().post(url))
+    assert Device.objects.filter(pk=device.pk, token="ab" * 32).exists()
+
+
 # --- allauth's token URLs ---------------------------------------------------------------------
 
 
@@ -364,6 +377,85 @@ def check_export_download(make_staff):
     assert AuditEvent.objects.filter(action__contains="download").count() == downloads
 
 
+def _transfer_to(a, email="recipient@elsewhere.example"):
+    """A released portability package of A, sent to a third party's address."""
+    request, _ = services.dsar_request_file(
+        kind=RequestKind.PORTABILITY, user=a, recipient_email=email
+    )
+    request = services.dsar_request_transition(request=request, to_state="in_progress", actor=None)
+    services.dsar_request_apply(request=request, actor=None)
+    export = request.exports.get()
+    services.export_build(export_id=export.pk)
+    export.refresh_from_db()
+    services.export_release(export=export, actor=None)
+    return request, request.transfers.get()
+
+
+def check_transfer_create(make_staff):
+    a = owner()
+    request = _request_of(a, RequestKind.PORTABILITY)
+    url = f"/privacy/requests/{request.public_id}/transfer/"
+    data = {"recipient_email": "attacker@elsewhere.example"}
+    assert_refused(signed_in(UserFactory()).post(url, data), allowed=(404,))
+    assert_refused(anonymous().post(url, data), allowed=(404,))
+    assert_refused(anonymous().post(url, {**data, "t": GARBAGE}), allowed=(404,))
+    assert not request.transfers.exists()
+
+
+def check_transfer_revoke(make_staff):
+    a = owner()
+    request, transfer = _transfer_to(a)
+    url = f"/privacy/requests/{request.public_id}/transfers/{transfer.public_id}/revoke/"
+    assert_refused(signed_in(UserFactory()).post(url), allowed=(404,))
+    assert_refused(anonymous().post(url), allowed=(404,))
+    assert_refused(anonymous().post(url, {"t": GARBAGE}), allowed=(404,))
+    # Another person's own request does not reach A's transfer either.
+    b = UserFactory()
+    b_request = _request_of(b, RequestKind.PORTABILITY)
+    other = f"/privacy/requests/{b_request.public_id}/transfers/{transfer.public_id}/revoke/"
+    signed_in(b).post(other)
+    transfer.refresh_from_db()
+    assert transfer.state == "sent"
+
+
+def check_transfer_download(make_staff):
+    a = owner()
+    _request, transfer = _transfer_to(a)
+    for client in (anonymous(), signed_in(UserFactory()), signed_in(a)):
+        for method in ("get", "post"):
+            response = getattr(client, method)(f"/privacy/transfers/{GARBAGE}/")
+            assert_refused(response, allowed=(404,))
+            assert response["Content-Type"].startswith("text/html")
+            assert b"manifest.json" not in response.content
+    transfer.refresh_from_db()
+    assert transfer.state == "sent" and transfer.received_at is None
+
+
+def _device_of_a():
+    from notifications.services import device_register
+
+    return device_register(user=owner(), platform="google", token="g" * 90, name=SECRET_NAME)[0]
+
+
+def check_admin_device_change(make_staff):
+    _admin_refused(make_staff, f"/admin/notifications/device/{_device_of_a().pk}/change/")
+
+
+def check_admin_testmodepush_change(make_staff):
+    from notifications.models import TestModePush
+
+    device = _device_of_a()
+    push = TestModePush.objects.create(
+        device=device,
+        user=device.user,
+        platform="google",
+        purpose="newsletter",
+        title=SECRET_NAME,
+        body="x",
+    )
+    _admin_refused(make_staff, f"/admin/notifications/testmodepush/{push.pk}/change/")
+
+
 # --- Staff side (our admin views and overrides) -----------------------------------------------
 
 
@@ -492,6 +584,112 @@ def check_admin_policyversion_publish(make_staff):
     assert version.published_at == published
 
 
+# --- Manual review (the owner's page and the reviewers' admin) ------------------------------------
+
+
+def _review_items(a):
+    from review import services as review
+    from tests.review.test_review import png_upload
+
+    workspace = workspaces.workspace_create(owner=a, name="A's")
+    spam = review.spam_report_create(
+        workspace=workspace, reporter=a, sender="", subject_line="", body=SECRET_NAME
+    )
+    scan = review.scan_submit(
+        workspace=workspace, uploader=a, upload=png_upload(), recognised_text=SECRET_NAME
+    )
+    return workspace, spam, scan
+
+
+def check_review_workspace_reviews(make_staff):
+    from review.models import SpamReview
+
+    a = owner()
+    workspace, _spam, _scan = _review_items(a)
+    url = f"/accounts/workspaces/{workspace.pk}/review/"
+    assert signed_in(a).get(url).status_code == 200
+    b = signed_in(UserFactory())
+    assert_refused(b.get(url), allowed=(403,))
+    assert_refused(b.post(url, {"action": "spam", "spam-body": "x"}), allowed=(403,))
+    assert_login_redirect(anonymous().get(url))
+    assert SpamReview.objects.count() == 1
+
+
+def _review_admin_refused(make_staff, url_of, *, method="get"):
+    """Support without the role, and a reviewer the item is not assigned to: refused, audited
+    against the owner, and the item is unchanged."""
+    from review.models import ReviewState
+
+    a = owner()
+    _workspace, spam, scan = _review_items(a)
+    for item in (spam, scan):
+        url = url_of(item)
+        if url is None:
+            continue
+        _admin_refused(make_staff, url, method=method)
+        reviewer, secret = make_staff("Reviewer")
+        client = Client()
+        login_with_totp(client, reviewer, secret)
+        response = getattr(client, method)(url)
+        assert_refused(response, allowed=(403,))
+        refused = AuditEvent.objects.filter(action="staff_review_refused", actor=reviewer).get()
+        assert refused.subject_ref == f"user:{a.pk}"
+        item.refresh_from_db()
+        assert item.state == ReviewState.WAITING
+
+
+def _review_url(model, suffix):
+    return lambda item: (
+        f"/admin/review/{model}/{item.pk}/{suffix}/" if item._meta.model_name == model else None
+    )
+
+
+def check_admin_review_spam_change(make_staff):
+    _review_admin_refused(make_staff, _review_url("spamreview", "change"))
+
+
+def check_admin_review_scan_change(make_staff):
+    _review_admin_refused(make_staff, _review_url("scanreview", "change"))
+
+
+def check_admin_review_scan_image(make_staff):
+    _review_admin_refused(make_staff, _review_url("scanreview", "image"))
+
+
+def check_admin_review_spam_decide(make_staff):
+    _review_admin_refused(make_staff, _review_url("spamreview", "decide"), method="post")
+
+
+def check_admin_review_scan_decide(make_staff):
+    _review_admin_refused(make_staff, _review_url("scanreview", "decide"), method="post")
+
+
+def _review_release_refused(make_staff, model):
+    from review import services as review
+    from review.models import ReviewState
+
+    _workspace, spam, scan = _review_items(owner())
+    item = spam if model == "spamreview" else scan
+    rita, _secret = make_staff("Reviewer")
+    review.review_item_assign(item=item, reviewer=rita, purpose="Checking the item, ticket R-1.")
+    url = f"/admin/review/{model}/{item.pk}/release/"
+    _admin_refused(make_staff, url, method="post")
+    other, secret = make_staff("Reviewer")
+    client = Client()
+    login_with_totp(client, other, secret)
+    client.post(url)
+    item.refresh_from_db()
+    assert (item.state, item.assignee_id) == (ReviewState.ASSIGNED, rita.pk)
+
+
+def check_admin_review_spam_release(make_staff):
+    _review_release_refused(make_staff, "spamreview")
+
+
+def check_admin_review_scan_release(make_staff):
+    _review_release_refused(make_staff, "scanreview")
+
+
 CHECKS = {
     "account_confirm_email": check_account_confirm_email,
     "account_reset_password_from_key": check_account_reset_password_from_key,
@@ -501,6 +699,9 @@ CHECKS = {
     "accounts:collaborator_photo": check_collaborator_photo,
     "accounts:integration_revoke": check_integration_revoke,
     "accounts:payment_method_delete": check_payment_method_delete,
+    "notifications:device_remove": check_device_remove,
+    "admin:notifications_device_change": check_admin_device_change,
+    "admin:notifications_testmodepush_change": check_admin_testmodepush_change,
     "consent:policy_version": check_policy_version,
     "consent:preferences_link": check_preferences_link,
     "consent:unsubscribe": check_unsubscribe,
@@ -512,6 +713,9 @@ CHECKS = {
     "dsar:request_withdraw": check_request_withdraw,
     "dsar:erasure_cancel": check_erasure_cancel,
     "dsar:export_download": check_export_download,
+    "dsar:transfer_create": check_transfer_create,
+    "dsar:transfer_revoke": check_transfer_revoke,
+    "dsar:transfer_download": check_transfer_download,
     "admin:accounts_user_change": check_admin_user_change,
     "admin:accounts_user_history": check_admin_user_history,
     "admin:accounts_workspace_change": check_admin_workspace_change,
@@ -525,6 +729,14 @@ CHECKS = {
     "admin:consent_formsubmission_change": check_admin_formsubmission_change,
     "admin:consent_policyversion_change": check_admin_policyversion_change,
     "admin:consent_policyversion_publish": check_admin_policyversion_publish,
+    "review:workspace_reviews": check_review_workspace_reviews,
+    "admin:review_spamreview_change": check_admin_review_spam_change,
+    "admin:review_scanreview_change": check_admin_review_scan_change,
+    "admin:review_scanreview_image": check_admin_review_scan_image,
+    "admin:review_spamreview_decide": check_admin_review_spam_decide,
+    "admin:review_scanreview_decide": check_admin_review_scan_decide,
+    "admin:review_spamreview_release": check_admin_review_spam_release,
+    "admin:review_scanreview_release": check_admin_review_scan_release,
 }
 
 

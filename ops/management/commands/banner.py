@@ -1,6 +1,13 @@
 from django.core.management.base import BaseCommand
 
-from accounts.demo import DEMO_OFFICER, DEMO_PASSWORD, DEMO_SUPPORT, DEMO_TOTP_SECRET, DEMO_USER
+from accounts.demo import (
+    DEMO_OFFICER,
+    DEMO_PASSWORD,
+    DEMO_REVIEWER,
+    DEMO_SUPPORT,
+    DEMO_TOTP_SECRET,
+    DEMO_USER,
+)
 
 
 class Command(BaseCommand):
@@ -20,6 +27,7 @@ class Command(BaseCommand):
     account holder:  {DEMO_USER}
     privacy officer: {DEMO_OFFICER}
     support:         {DEMO_SUPPORT}
+    reviewer:        {DEMO_REVIEWER}
   Staff need a two-factor code: `.venv/bin/python manage.py demo_totp` prints the current one,
   or add the secret {DEMO_TOTP_SECRET} to an authenticator app.
 

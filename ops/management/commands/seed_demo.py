@@ -5,6 +5,7 @@ from accounts import demo
 from accounts.models import User
 from consent import demo as consent_demo
 from dsar.demo import demo_requests_seed
+from notifications.demo import demo_devices_seed
 
 
 class Command(BaseCommand):
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be 1 or more.")
         accounts = demo.demo_accounts_seed()
+        demo_devices_seed(username=demo.DEMO_USER)
         with tqdm(
             total=users, desc="Synthetic users", unit="user", disable=no_progress, file=self.stderr
         ) as bar:
