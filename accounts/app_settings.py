@@ -13,6 +13,12 @@ class AppSettings:
         return _get("MINIMUM_AGE", 16)
 
     @property
+    def SIGNUP_MIN_SECONDS(self) -> float:  # noqa: N802
+        """The least time a sign-up answer takes, so that a known address (nothing created)
+        answers no sooner than a new one (accounts.timing)."""
+        return _get("SIGNUP_MIN_SECONDS", 0.6)
+
+    @property
     def PHOTO_MAX_BYTES(self) -> int:  # noqa: N802
         return _get("PHOTO_MAX_BYTES", 5 * 1024 * 1024)
 

@@ -1,3 +1,4 @@
+from allauth.account import views as allauth_views
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,7 +11,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import child_removal, integrations, payments, services, testimonials, workspaces
+from . import (
+    child_removal,
+    integrations,
+    payments,
+    services,
+    testimonials,
+    timing,
+    workspaces,
+)
+from .app_settings import app_settings
 from .forms import (
     ChildDataReportForm,
     IntegrationGrantForm,
@@ -401,3 +411,15 @@ def integration_revoke(request, grant_id: int):
             request, _("Access revoked. The integration can no longer read your data.")
         )
     return redirect("dsar:dashboard")
+
+
+class SignupView(allauth_views.SignupView):
+    """allauth's sign-up, answering no sooner than ACCOUNTS_SIGNUP_MIN_SECONDS (accounts.timing):
+    an address that already has an account must not answer quicker than a new one."""
+
+    def post(self, request, *args, **kwargs):
+        with timing.no_sooner_than(app_settings.SIGNUP_MIN_SECONDS):
+            return super().post(request, *args, **kwargs)
+
+
+signup = SignupView.as_view()

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from accounts import views as account_views
 from ops.views import healthz
 
 from . import views
@@ -15,6 +16,8 @@ handler500 = views.server_error
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    # Before allauth's own: the sign-up that answers in equal time (accounts.timing).
+    path("accounts/signup/", account_views.signup, name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/workspaces/", include("review.urls")),

@@ -331,6 +331,10 @@ LOGGING = {
 
 # Our own apps' settings (read through each app's app_settings module).
 ACCOUNTS_MINIMUM_AGE = 16
+# A sign-up answers no sooner than this (seconds), so an address that already has an account
+# (nothing is created) cannot be told from a new one by timing. Keep it above the slowest normal
+# sign-up (a password hash, ~0.2 s here, plus the writes).
+ACCOUNTS_SIGNUP_MIN_SECONDS = env.float("ACCOUNTS_SIGNUP_MIN_SECONDS", default=0.6)
 ACCOUNTS_PHOTO_MAX_BYTES = 5 * 1024 * 1024
 ACCOUNTS_PHOTO_MAX_PIXELS = 4096
 # Payments: the processor adapter (the test-mode one needs no network and takes test cards only)
