@@ -64,14 +64,21 @@ class UnknownPurpose(ValidationError):
     """A purpose code we do not have: a refusal like any other bad input."""
 
 
+def _policy_versions_in_force(at: datetime | None) -> QuerySet:
+    return PolicyVersion.objects.filter(
+        published_at__isnull=False, effective_at__lte=at or timezone.now()
+    ).order_by("-effective_at", "-id")
+
+
 def policy_version_in_force(*, at: datetime | None = None) -> PolicyVersion | None:
     """The published policy version that applies at `at` (now by default)."""
-    at = at or timezone.now()
-    return (
-        PolicyVersion.objects.filter(published_at__isnull=False, effective_at__lte=at)
-        .order_by("-effective_at", "-id")
-        .first()
-    )
+    return _policy_versions_in_force(at).first()
+
+
+def policy_version_id_in_force(*, at: datetime | None = None) -> int | None:
+    """The id of policy_version_in_force, without reading the policy's text (tens of kB) for
+    every ledger row."""
+    return _policy_versions_in_force(at).values_list("pk", flat=True).first()
 
 
 def policy_versions_published() -> QuerySet:
@@ -129,18 +136,34 @@ def purposes_for_preferences() -> QuerySet:
     return Purpose.objects.filter(is_active=True).order_by("position", "code")
 
 
-def subject_resolve(*, subject: Subject) -> Subject:
+class SubjectGone(LookupError):
+    """The account a link or a message was made for no longer exists."""
+
+
+def subject_resolve(*, subject: Subject, lock: bool = False) -> Subject:
     """The same person with both identifiers filled in when an account is known: an email-only
-    subject whose address belongs to an account is that account holder."""
+    subject whose address belongs to an account is that account holder.
+
+    With `lock`, an account holder's row is locked for the rest of the transaction (to serialise
+    changes for one person) and a missing account raises SubjectGone."""
     User = get_user_model()
     if subject.user_id is not None:
-        email = (
-            User.objects.filter(pk=subject.user_id).values_list("email", flat=True).first()
-            or subject.email
-        )
-        return Subject(user_id=subject.user_id, email=email.lower())
+        accounts = User.objects.filter(pk=subject.user_id)
+        if lock:
+            accounts = accounts.select_for_update()
+        email = accounts.values_list("email", flat=True).first()
+        if email is None and lock:
+            raise SubjectGone(subject.user_id)
+        return Subject(user_id=subject.user_id, email=(email or subject.email).lower())
     user_id = User.objects.filter(email__iexact=subject.email).values_list("pk", flat=True).first()
     return Subject(user_id=user_id, email=subject.email.lower())
+
+
+def subject_exists(*, subject: Subject) -> bool:
+    """An email-only subject always exists; an account holder while the account does."""
+    if subject.user_id is None:
+        return True
+    return get_user_model().objects.filter(pk=subject.user_id).exists()
 
 
 def _subject_rows(subject: Subject) -> Q:
@@ -239,16 +262,18 @@ def consent_is_granted(
     purpose: Purpose | str,
     partner: Partner | int | None = None,
     channel: str | None = None,
+    resolved: bool = False,
 ) -> bool:
     """What the ledger says, and nothing else (no restriction, no verification): the purpose
-    stands, and with `channel`, that channel of it is on. One query."""
+    stands, and with `channel`, that channel of it is on. One query (and one more to resolve the
+    subject, unless `resolved` says it came from subject_resolve)."""
     purpose = purpose_get(purpose)
     if purpose.is_essential:
         return True
     partner_id = partner_id_of(partner)
-    events = ConsentEvent.objects.filter(
-        _subject_rows(subject_resolve(subject=subject)), purpose=purpose
-    )
+    if not resolved:
+        subject = subject_resolve(subject=subject)
+    events = ConsentEvent.objects.filter(_subject_rows(subject), purpose=purpose)
     if purpose.per_partner:
         events = events.filter(Q(partner_id=partner_id) | Q(partner__isnull=True))
     if channel is None or not purpose.has_channel_switches:

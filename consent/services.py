@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -128,8 +127,8 @@ def consent_record(
             and not Partner.objects.filter(pk=partner_id, is_active=True).exists()
         ):
             raise ValidationError(_("This partner is no longer one of our reselling partners."))
-    policy = selectors.policy_version_in_force(at=at)
-    if policy is None:
+    policy_id = selectors.policy_version_id_in_force(at=at)
+    if policy_id is None:
         raise ValidationError(_("No privacy policy is in force: consent cannot be recorded."))
     subject = _normalise(subject)
     event = ConsentEvent(
@@ -140,7 +139,7 @@ def consent_record(
         action=action,
         channel=channel,
         method=method,
-        policy_version=policy,
+        policy_version_id=policy_id,
         at=at,
         ip_hash=ip_hash,
         recorded_by=recorded_by,
@@ -327,14 +326,16 @@ def consent_unsubscribe(
     """Unsubscribe from one kind of mail (or, with `everything`, from all non-essential mail).
 
     Idempotent: what is already withdrawn gets no new row (and is not counted again for the
-    `campaign` whose link was used). Essential mail is never affected.
+    `campaign` whose link was used). Essential mail is never affected. An account that no
+    longer exists raises selectors.SubjectGone, and nothing is written.
     """
-    _lock_subject(subject)
+    # Serialise concurrent changes for one account holder (two clicks on one link).
+    resolved = selectors.subject_resolve(subject=subject, lock=True)
     purpose = selectors.purpose_get(purpose)
     partner_id = selectors.partner_id_of(partner)
-    state = selectors.consent_state(subject=subject)
     recorded = []
     if everything:
+        state = selectors.consent_state(subject=resolved)
         targets = Purpose.objects.filter(channel=Channel.EMAIL, is_essential=False)
         for target in targets:
             partner_ids = [None]
@@ -354,7 +355,9 @@ def consent_unsubscribe(
         return recorded
     if purpose.is_essential:
         return recorded
-    if state.granted(purpose, partner_id):
+    if selectors.consent_is_granted(
+        subject=resolved, purpose=purpose, partner=partner_id, resolved=True
+    ):
         recorded.append(
             consent_record(
                 subject=subject,
@@ -391,12 +394,6 @@ def privacy_signal_count(*, gpc: bool) -> None:
                 PrivacySignalCount.objects.create(day=today, pages=1, gpc_pages=int(gpc))
         except IntegrityError:  # another request made today's row first
             PrivacySignalCount.objects.filter(day=today).update(**changes)
-
-
-def _lock_subject(subject: Subject) -> None:
-    """Serialise concurrent changes for one account holder (two clicks on one link)."""
-    if subject.user_id is not None:
-        list(get_user_model().objects.select_for_update().filter(pk=subject.user_id).values("pk"))
 
 
 @transaction.atomic

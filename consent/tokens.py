@@ -62,6 +62,15 @@ class UnsubscribeClaim:
     partner_id: int | None
     campaign: str = ""
 
+    @property
+    def limit_key(self) -> str:
+        """What the limiter counts posts of: the link (person, purpose, partner), not its
+        campaign, so a link from another mailing of the same list counts as the same."""
+        person = (
+            f"u{self.subject.user_id}" if self.subject.user_id is not None else self.subject.email
+        )
+        return f"{person}|{self.purpose}|{self.partner_id or ''}"
+
 
 def unsubscribe_token_make(
     *, subject: Subject, purpose: str, partner_id: int | None = None, campaign: str = ""

@@ -2,7 +2,6 @@ import json
 
 from allauth.core import ratelimit
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -159,6 +158,9 @@ def preferences_receipt(request):
 @csrf_exempt  # the signed token is the credential; RFC 8058 clients post without a CSRF token
 @never_cache
 @require_http_methods(["GET", "POST"])
+# Only reads before the service, whose own transaction is then the request's: no savepoints
+# around it (a mailing's unsubscribes arrive in bursts; bench/NOTES.md).
+@transaction.non_atomic_requests
 def unsubscribe(request, token):
     try:
         claim = tokens.unsubscribe_token_read(token)
@@ -168,25 +170,32 @@ def unsubscribe(request, token):
         return _link_problem(request)
     purpose = Purpose.objects.filter(code=claim.purpose, is_essential=False).first()
     partner = Partner.objects.filter(pk=claim.partner_id).first() if claim.partner_id else None
-    subject_exists = claim.subject.user_id is None or (
-        get_user_model().objects.filter(pk=claim.subject.user_id).exists()
-    )
-    if purpose is None or (claim.partner_id and partner is None) or not subject_exists:
+    if purpose is None or (claim.partner_id and partner is None):
         return _link_problem(request, status=404)
     context = {"purpose": purpose, "partner": partner, "token": token}
     if request.method == "GET":
+        if not selectors.subject_exists(subject=claim.subject):
+            return _link_problem(request, status=404)
         return render(request, "consent/unsubscribe.html", context)
-    if not ratelimit.consume(request, action="unsubscribe"):
+    # Per link, not per IP: RFC 8058 posts come from mailbox providers' servers, a few addresses
+    # for millions of people. The link is signed, so only its own repeats are worth limiting.
+    if not ratelimit.consume(request, action="unsubscribe", key=claim.limit_key):
         return _too_many(request)
     everything = request.POST.get("scope") == "all"
-    services.consent_unsubscribe(
-        subject=claim.subject,
-        purpose=purpose,
-        partner=partner,
-        everything=everything,
-        ip_hash=services.request_ip_hash(request),
-        campaign=claim.campaign,
-    )
+    try:
+        services.consent_unsubscribe(
+            subject=claim.subject,
+            purpose=purpose,
+            partner=partner,
+            everything=everything,
+            ip_hash=services.request_ip_hash(request),
+            campaign=claim.campaign,
+        )
+    except selectors.SubjectGone:
+        return _link_problem(request, status=404)
+    if request.POST.get("List-Unsubscribe") == "One-Click":
+        # RFC 8058: a mail client posts in the background and shows nothing of the answer.
+        return HttpResponse(_("You are unsubscribed."), content_type="text/plain; charset=utf-8")
     return render(request, "consent/unsubscribe_done.html", {**context, "everything": everything})
 
 

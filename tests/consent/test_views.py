@@ -44,6 +44,13 @@ def test_one_click_post_unsubscribes_without_login_and_is_idempotent(user_subjec
     first = client.post(path, body, content_type="application/x-www-form-urlencoded")
     second = client.post(path, body, content_type="application/x-www-form-urlencoded")
     assert first.status_code == second.status_code == 200
+    # Nobody sees the answer to a mail client's post: a short text, not a page.
+    assert first["Content-Type"].startswith("text/plain")
+    assert first.content.decode() == "You are unsubscribed."
+    german = client.post(
+        path, body, content_type="application/x-www-form-urlencoded", HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert german.content.decode() == "Sie sind abgemeldet."
     assert not selectors.can_contact(user_subject, "newsletter")
     withdrawals = ConsentEvent.objects.filter(action="withdrawn")
     assert withdrawals.count() == 1 and withdrawals.get().method == "unsubscribe_link"
@@ -109,6 +116,7 @@ def test_a_token_for_something_unknown_changes_nothing(client, user_subject):
         unsubscribe_path(user_subject, purpose="account_security"),  # essential: never issued
         unsubscribe_path(Subject(user_id=987654), purpose="newsletter"),
     ):
+        assert client.get(path).status_code == 404
         response = client.post(path)
         assert response.status_code == 404
     assert not ConsentEvent.objects.exists()
@@ -474,7 +482,7 @@ def test_privacy_dashboard_shows_consents_and_the_policy(user_client, user):
 
 
 @pytest.mark.django_db
-def test_unsubscribe_posts_are_rate_limited_per_ip_and_change_nothing_when_limited(
+def test_unsubscribe_posts_are_rate_limited_per_link_and_change_nothing_when_limited(
     client, user, settings
 ):
     from consent.mail import unsubscribe_url
@@ -482,18 +490,26 @@ def test_unsubscribe_posts_are_rate_limited_per_ip_and_change_nothing_when_limit
     from consent.services import consent_grant
     from dsar.registry import Subject
 
-    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "unsubscribe": "2/m/ip"}
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "unsubscribe": "2/m/key"}
     subject = Subject(user_id=user.pk)
     consent_grant(subject=subject, purpose="newsletter", method="signup")
     consent_grant(subject=subject, purpose="events", method="signup")
-    path = lambda purpose: unsubscribe_url(subject=subject, purpose=purpose).split("8000", 1)[1]  # noqa: E731
+    path = lambda purpose, campaign="": unsubscribe_url(  # noqa: E731
+        subject=subject, purpose=purpose, campaign=campaign
+    ).split("8000", 1)[1]
     assert client.post(path("newsletter")).status_code == 200
     assert client.post(path("newsletter")).status_code == 200  # idempotent
+    # The same link again, even from another mailing of the list: refused, nothing changes.
     before = ConsentEvent.objects.count()
-    response = client.post(path("events"))
+    consent_grant(subject=subject, purpose="newsletter", method="signup")
+    response = client.post(path("newsletter", campaign="2026-12"))
     assert response.status_code == 429
     assert "Nothing was changed" in response.content.decode()
-    assert ConsentEvent.objects.count() == before
+    assert ConsentEvent.objects.count() == before + 1
+    assert selectors.can_contact(subject, "newsletter")
+    # Another link from the same address (a mailbox provider posting for many people) passes.
+    assert client.post(path("events")).status_code == 200
+    assert not selectors.can_contact(subject, "events")
 
 
 @pytest.mark.django_db

@@ -262,9 +262,10 @@ ACCOUNT_RATE_LIMITS = {
     "dsar_request": "10/h/ip,3/h/key",
     # The public "report a child's data" form (accounts.views.child_report).
     "child_report": "10/h/ip,5/h/key",
-    # consent: one-click unsubscribe (per IP; mail clients post once per message), the public
+    # consent: one-click unsubscribe per link (not per IP: RFC 8058 posts come from mailbox
+    # providers' servers, a few addresses for millions of people; links are signed), the public
     # forms, and the emailed preferences link (per IP and per address).
-    "unsubscribe": "60/m/ip",
+    "unsubscribe": "10/m/key",
     "consent_form": "30/h/ip",
     "preferences_link": "10/h/ip,3/h/key",
 }
