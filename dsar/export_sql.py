@@ -6,8 +6,8 @@ objects (bench/NOTES.md, access export).
 HTML cell text, or None where the database cannot give exactly what Python gives (phone numbers,
 floats, binary data, times of day and durations, custom JSON decoders): such a model keeps the
 Python path (decimals too: str(Decimal) switches to exponent notation by the value). A JSON
-value holding a number with a fraction comes with a condition; where it is false, Python renders
-that value (it reads 1.50 as the float 1.5).
+value holding a number with a fraction is rendered by Python (it reads 1.50 as the float 1.5):
+the query gives its raw text there.
 """
 
 from __future__ import annotations
@@ -34,15 +34,16 @@ ROW = "r"
 
 @dataclass(frozen=True)
 class SqlValue:
-    """SQL expressions (never NULL) for a column's JSON text and its HTML cell text, and an
-    optional condition: where it is false, the value's text is Python's to make from `raw`.
-    `prepared` are (alias, expression) pairs the query computes once per row, for both texts."""
+    """SQL expressions for a column's JSON text and its HTML cell text. They are never NULL,
+    unless `raw` is given: where they are NULL, `raw` is the stored value's text, and Python
+    makes the texts from it. `prepared` are (alias, expression) pairs computed once per row for
+    both texts to use; `read_as_text`: the column is read as text (`::text`)."""
 
     json: str
     html: str
-    exact: str | None = None
-    raw: str | None = None  # with `exact`: the stored value as text, for Python to read
+    raw: str | None = None
     prepared: tuple[tuple[str, str], ...] = ()
+    read_as_text: bool = False
 
 
 def html_escaped(expression: str) -> str:
@@ -70,41 +71,42 @@ def _bare(text: str) -> SqlValue:
     return SqlValue(json=f"coalesce({text}, 'null')", html=f"coalesce({text}, '')")
 
 
-def _datetime_utc(column: str) -> str:
+def _datetime_utc(name: str) -> SqlValue:
     # datetime.isoformat(): microseconds only when there are any (".000000" is only ever the
-    # fraction), and the UTC offset as +00:00.
-    text = f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
-    return f"replace({text}, '.000000+', '+')"
+    # fraction), and the UTC offset as +00:00. Made once per row for both texts.
+    text = f"""to_char({ROW}.{name} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+    value = _quoted(f"{ROW}.{name}_iso")
+    return SqlValue(
+        value.json, value.html, prepared=((f"{name}_iso", f"replace({text}, '.000000+', '+')"),)
+    )
 
 
 def _json_column(name: str) -> SqlValue:
-    """jsonb, as Python writes what `json.loads` made of it: keys in jsonb's order, strings
-    escaped alike, compact separators. jsonb writes ", " and ": " between items; json_strip_nulls
-    writes the same JSON without them, and drops the nulls of objects, so a value holding "null"
-    anywhere takes a regular expression that leaves strings alone (slower, rarely needed).
-    Numbers with a fraction are floats in Python (1.50 becomes 1.5), so a value with a "."
-    outside its strings is left to Python."""
-    column, compact = f"{ROW}.{name}", f"{ROW}.{name}_json"
-    text = f"{column}::text"
-    cell = (
-        f"CASE jsonb_typeof({column}) WHEN 'string' THEN {column} #>> '{{}}' "
-        f"WHEN 'null' THEN '' ELSE {compact} END"
-    )
+    """jsonb (read as its text), as Python writes what `json.loads` made of it: keys in jsonb's
+    order, strings escaped alike, compact separators. jsonb writes ", " and ": " between items;
+    json_strip_nulls writes the same JSON without them, but drops the nulls of objects, so a
+    value holding "null" anywhere takes a regular expression that leaves strings alone (slower,
+    rarely needed). Numbers with a fraction are floats in Python (1.50 becomes 1.5): there, the
+    texts are NULL and `raw` is the value, for Python."""
+    text, compact = f"{ROW}.{name}", f"{ROW}.{name}_json"
     without_strings = f"regexp_replace({text}, '{_JSON_STRING}', '', 'g')"
+    exact = f"strpos({text}, '.') = 0 OR strpos({without_strings}, '.') = 0"
+    compacted = (
+        f"CASE WHEN strpos({text}, 'null') = 0 THEN json_strip_nulls({text}::json)::text "
+        f"ELSE regexp_replace({text}, '({_JSON_STRING})|([,:]) ', '\\1\\2', 'g') END"
+    )
+    # The cell of a JSON string is the string itself, of null nothing (as `_cell` makes them).
+    string = html_escaped(f"({compact}::json #>> '{{}}')")
+    cell = (
+        f"CASE WHEN {text} IS NULL THEN '' WHEN left({compact}, 1) = '\"' THEN {string} "
+        f"WHEN {compact} = 'null' THEN '' ELSE {html_escaped(compact)} END"
+    )
     return SqlValue(
-        json=f"coalesce({compact}, 'null')",
-        html=f"coalesce({html_escaped(cell)}, '')",
-        exact=(
-            f"({column} IS NULL OR strpos({text}, '.') = 0 OR strpos({without_strings}, '.') = 0)"
-        ),
-        raw=text,
-        prepared=(
-            (
-                f"{name}_json",
-                f"CASE WHEN strpos({text}, 'null') = 0 THEN json_strip_nulls({text}::json)::text "
-                f"ELSE regexp_replace({text}, '({_JSON_STRING})|([,:]) ', '\\1\\2', 'g') END",
-            ),
-        ),
+        json=f"CASE WHEN {text} IS NULL THEN 'null' ELSE {compact} END",
+        html=cell,
+        raw=f"CASE WHEN {compact} IS NULL THEN {text} END",
+        read_as_text=True,
+        prepared=((f"{name}_json", f"CASE WHEN {exact} THEN {compacted} END"),),
     )
 
 
@@ -149,7 +151,7 @@ def sql_value(field: models.Field, name: str, *, using: str = "default") -> SqlV
     if kind is models.DateField:
         return _quoted(f"to_char({column}, 'YYYY-MM-DD')")
     if kind is models.DateTimeField and _utc(using):
-        return _quoted(_datetime_utc(column))
+        return _datetime_utc(name)
     if kind is JSONField and field.decoder is None and field.db_type(connections[using]) == "jsonb":
         return _json_column(name)
     return None
@@ -177,7 +179,8 @@ class Slot:
 @dataclass(frozen=True)
 class Checked:
     """A value whose text Python makes where the database's is not exact: columns `text` (NULL
-    there) and `raw` (NULL elsewhere) of the result, and the value's place in the columns."""
+    there) and `raw` (the stored value's text there) of the result, and the value's place in
+    the exported columns."""
 
     text: int
     raw: int
@@ -204,8 +207,8 @@ def render_query(
 ) -> RenderQuery:
     """One query for every sink's row text: `rows` holds, per sink, its constant texts (sent as
     parameters) and slots; `source_sql` gives the `width` columns the values read (c0: the
-    primary key, the rows' order). A value with an `exact` condition splits a sink's text in
-    two around it, and its raw text is read too, for where the condition fails."""
+    primary key, the rows' order). A value with a `raw` text splits a sink's text in two around
+    it: where its text is NULL, Python makes it from the raw one."""
     select: list[str] = []
     params: list = []
 
@@ -220,15 +223,14 @@ def render_query(
         layout: list[int | Checked] = []
         pending: list[str | Sql] = []
         for part in parts:
-            if isinstance(part, Slot) and part.value.exact:
+            if isinstance(part, Slot) and part.value.raw:
                 if pending:
                     layout.append(column(*sql_concat(pending)))
                     pending = []
                 value = part.value
                 if id(value) not in raws:
-                    raws[id(value)] = column(f"CASE WHEN NOT {value.exact} THEN {value.raw} END")
-                text = column(f"CASE WHEN {value.exact} THEN {part.sql} END")
-                layout.append(Checked(text, raws[id(value)], values.index(value)))
+                    raws[id(value)] = column(value.raw)
+                layout.append(Checked(column(part.sql), raws[id(value)], values.index(value)))
             else:
                 pending.append(Sql(part.sql) if isinstance(part, Slot) else part)
         if pending or not layout:

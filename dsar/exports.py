@@ -31,6 +31,8 @@ from typing import IO, Any, Protocol
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.duration import duration_iso_string
 from django.utils.html import escape
@@ -285,7 +287,7 @@ def _rendered_rows_write(
     The rows are those of the registry's `rows_for(subject)`: its query, as the ORM builds it,
     is the one the texts are made from. Returns the number of rows, or None where a column or a
     sink has no SQL form (the caller then takes the Python path). A value whose text only
-    Python makes exactly (see `SqlValue.exact`) comes raw, and the sinks render it.
+    Python makes exactly (see `SqlValue.raw`) comes raw, and the sinks render it.
     """
     rows = entry.rows_for(subject)
     using = rows.db
@@ -299,7 +301,11 @@ def _rendered_rows_write(
     rendered = [sink.sql_row(entry, named, row_id) for sink in sinks]
     if None in rendered:
         return None
-    source = rows.order_by().values_list("pk", *(f.attname for _n, f in columns))
+    read = [
+        Cast(f.attname, TextField()) if value.read_as_text else f.attname
+        for (_n, f), value in zip(columns, values, strict=True)
+    ]
+    source = rows.order_by().values_list("pk", *read)
     try:
         source_sql, source_params = source.query.get_compiler(using=using).as_sql()
     except EmptyResultSet:  # a condition that matches nothing
@@ -357,13 +363,15 @@ def _result_chunks(connection, sql: str, params: list, size: int) -> Iterator[li
             rows = stream(sql, params, size=batch)
             return next(rows, None), rows  # the query is sent, inside the wrappers
 
+        # Django's own path through the wrappers (private, but it has no public one for this).
         first, rows = cursor._execute_with_wrappers(sql, params, False, start)
-        if first is None:
-            return
-        chunk = [first, *itertools.islice(rows, size - 1)]
-        while chunk:
-            yield chunk
-            chunk = list(itertools.islice(rows, size))
+        try:
+            chunk = [first, *itertools.islice(rows, size - 1)] if first is not None else []
+            while chunk:
+                yield chunk
+                chunk = list(itertools.islice(rows, size))
+        finally:
+            rows.close()  # a stream left unread is cancelled before the cursor closes
 
 
 def _fetched_chunks(connection, sql: str, params: list, size: int) -> Iterator[list[tuple]]:
