@@ -188,13 +188,22 @@ class Checked:
 
 
 @dataclass(frozen=True)
+class RowLayout:
+    """Where a sink's text is in a result row: column `whole`, unless it is NULL (a checked value
+    is Python's to render); then `parts`: column numbers whose texts are joined, with `Checked`
+    values in between."""
+
+    whole: int
+    parts: list[int | Checked] | None
+
+
+@dataclass(frozen=True)
 class RenderQuery:
-    """The query rendering a model's rows, and per sink the layout of its text in a result row:
-    column numbers whose texts are joined, with `Checked` values in between."""
+    """The query rendering a model's rows, and per sink the layout of its text in a result row."""
 
     sql: str
     params: list
-    layouts: list[list[int | Checked]]
+    layouts: list[RowLayout]
 
 
 def render_query(
@@ -207,8 +216,8 @@ def render_query(
 ) -> RenderQuery:
     """One query for every sink's row text: `rows` holds, per sink, its constant texts (sent as
     parameters) and slots; `source_sql` gives the `width` columns the values read (c0: the
-    primary key, the rows' order). A value with a `raw` text splits a sink's text in two around
-    it: where its text is NULL, Python makes it from the raw one."""
+    primary key, the rows' order). Where a value with a `raw` text has none, the texts come in
+    parts around it, for Python to make its text from the raw one."""
     select: list[str] = []
     params: list = []
 
@@ -218,24 +227,38 @@ def render_query(
         return len(select) - 1
 
     raws: dict[int, int] = {}
-    layouts: list[list[int | Checked]] = []
+    layouts: list[RowLayout] = []
     for parts in rows:
+        whole_sql, whole_params = sql_concat(
+            [Sql(part.sql) if isinstance(part, Slot) else part for part in parts]
+        )
+        checked = [part.value for part in parts if isinstance(part, Slot) and part.value.raw]
+        if not checked:
+            layouts.append(RowLayout(column(whole_sql, whole_params), None))
+            continue
+        # Where every checked value is exact (nearly always) the whole text; elsewhere its parts.
+        exact = " AND ".join(f"({value.raw}) IS NULL" for value in checked)
+        whole = column(f"CASE WHEN {exact} THEN {whole_sql} END", whole_params)
+
+        def piece(sql: str, sql_params: Sequence[str] = (), exact: str = exact) -> int:
+            return column(f"CASE WHEN NOT ({exact}) THEN {sql} END", sql_params)
+
         layout: list[int | Checked] = []
         pending: list[str | Sql] = []
         for part in parts:
             if isinstance(part, Slot) and part.value.raw:
                 if pending:
-                    layout.append(column(*sql_concat(pending)))
+                    layout.append(piece(*sql_concat(pending)))
                     pending = []
                 value = part.value
                 if id(value) not in raws:
                     raws[id(value)] = column(value.raw)
-                layout.append(Checked(column(part.sql), raws[id(value)], values.index(value)))
+                layout.append(Checked(piece(part.sql), raws[id(value)], values.index(value)))
             else:
                 pending.append(Sql(part.sql) if isinstance(part, Slot) else part)
-        if pending or not layout:
-            layout.append(column(*sql_concat(pending)))
-        layouts.append(layout)
+        if pending:
+            layout.append(piece(*sql_concat(pending)))
+        layouts.append(RowLayout(whole, layout))
     names = ", ".join(f"c{i}" for i in range(width))
     source = f"({source_sql}) AS {ROW} ({names})"
     if prepared := [p for value in values for p in value.prepared]:

@@ -318,11 +318,13 @@ def _rendered_rows_write(
     count = 0
     for chunk in _result_chunks(connection, query.sql, query.params, chunk_size):
         for sink, layout in zip(sinks, query.layouts, strict=True):
-            if len(layout) == 1:
-                position = layout[0]
-                sink.rows([row[position] for row in chunk])
-            else:
-                sink.rows([_joined(sink, layout, row, fields, connection) for row in chunk])
+            texts = [row[layout.whole] for row in chunk]
+            if layout.parts is not None and None in texts:
+                texts = [
+                    _joined(sink, layout.parts, row, fields, connection) if text is None else text
+                    for text, row in zip(texts, chunk, strict=True)
+                ]
+            sink.rows(texts)
         count += len(chunk)
     return count
 
