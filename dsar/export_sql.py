@@ -278,13 +278,19 @@ class Sql:
 
 
 def sql_concat(parts: Sequence[str | Sql]) -> tuple[str, list[str]]:
-    """One text expression joining constant texts (sent as parameters) and SQL expressions."""
+    """One text expression joining constant texts (sent as parameters, adjacent ones as one)
+    and SQL expressions."""
     sql: list[str] = []
     params: list[str] = []
-    for part in parts:
-        if isinstance(part, Sql):
-            sql.append(part.expression)
-        elif part:
+    constant = ""
+    for part in [*parts, None]:
+        if isinstance(part, str):
+            constant += part
+            continue
+        if constant:
             sql.append("%s::text")
-            params.append(part)
+            params.append(constant)
+            constant = ""
+        if part is not None:
+            sql.append(part.expression)
     return " || ".join(sql) or "''", params
