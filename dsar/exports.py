@@ -699,13 +699,14 @@ class HtmlSink:
 class CountingWriter:
     """A text writer over a binary stream: encodes UTF-8 and keeps the SHA-256 and byte count of
     everything written, so a member's checksum is known the moment it is finished. Small writes are
-    gathered into blocks first; `flush()` sends what is left."""
+    gathered into blocks first; `flush()` sends what is left. `checksum=False` where nobody asks
+    for the checksum (the access report): hashing is a good part of writing a large export."""
 
     BLOCK = 64 * 1024
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: IO[bytes], *, checksum: bool = True) -> None:
         self.raw = raw
-        self.sha256 = hashlib.sha256()
+        self.sha256 = hashlib.sha256() if checksum else None
         self.bytes = 0
         self._pending: list[bytes] = []
         self._pending_size = 0
@@ -723,7 +724,8 @@ class CountingWriter:
             data = b"".join(self._pending)
             self._pending.clear()
             self._pending_size = 0
-            self.sha256.update(data)
+            if self.sha256 is not None:
+                self.sha256.update(data)
             self.bytes += len(data)
             self.raw.write(data)
 
@@ -733,7 +735,7 @@ def _text_out(file: IO) -> tuple[IO[str], CountingWriter | None]:
     if isinstance(file, io.TextIOBase):
         return file, None
     if isinstance(file, io.RawIOBase | io.BufferedIOBase) or "b" in getattr(file, "mode", ""):
-        writer = CountingWriter(file)
+        writer = CountingWriter(file, checksum=False)
         return writer, writer
     return file, None
 
