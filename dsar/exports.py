@@ -2,9 +2,11 @@
 
 Both exporters are generic over the personal-data registry and share one walk over the data
 (`_walk`): categories in order, the models of each category, and each model's rows for the subject,
-read with a server-side cursor in chunks. Every row goes straight to the writers ("sinks") that
-were given to the walk, so memory stays flat however many rows a person has, and the number of
-queries grows with the number of models and chunks, never with the number of rows.
+read in chunks. Every row goes straight to the writers ("sinks") that were given to the walk, so
+memory stays flat however many rows a person has, and the number of queries grows with the number
+of models and chunks, never with the number of rows. Where every sink can say its row in SQL (the
+access report's JSON and HTML), PostgreSQL writes the rows' texts (`dsar.export_sql`) and Python
+only joins them; other sinks, and values only Python writes exactly, get records.
 
 The engines only read and write files. Recording the export in the audit log, and deciding who may
 see it, is the job of the service that calls them (it knows the actor and the reason).
