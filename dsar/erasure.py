@@ -28,9 +28,8 @@ from functools import partial
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import EmptyResultSet
 from django.core.files.storage import Storage
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Count, F, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.db.models.lookups import IContains
@@ -93,43 +92,12 @@ def erasure_erase_subjects(
     unique = list(dict.fromkeys(subjects))
     for start in range(0, len(unique), chunk_size):
         chunk = unique[start : start + chunk_size]
-        for entry in _entries_holding(chosen, chunk):
+        for entry in registry.entries_holding(chosen, chunk):
             with transaction.atomic():
                 counts[entry.label] += _erase_entry(
                     entry=entry, subjects=chunk, batch_size=batch_size
                 )
     return counts
-
-
-def _entries_holding(entries: Sequence[PersonalData], subjects: Sequence[Subject]) -> list:
-    """The entries that hold any row of `subjects`, in order: one statement for all of them,
-    `SELECT EXISTS (rows of entry 1), EXISTS (rows of entry 2), …`, so that the entries holding
-    nothing cost no statement (and no transaction) each. A row written after this check is left
-    for the next run, as a row written after its entry was erased always was.
-
-    Only for one subject, whose probes are index lookups by equality. For a chunk of many, an
-    EXISTS over `IN (…)` lists of hundreds of ids and addresses expects an early hit and the
-    planner picks a sequential scan, which reads the whole table when the subjects' rows are
-    the newest (bench/NOTES.md, erasure); their own statements scan the indexes instead. A
-    single entry is simply erased: the probe would cost as much as it saves."""
-    if len(entries) < 2 or len(subjects) > 1:
-        return list(entries)
-    probes: list[tuple[PersonalData, str]] = []
-    params: list = []
-    for entry in entries:
-        rows = entry.rows_for_many(subjects)
-        try:
-            sql, row_params = rows.order_by().values("pk").query.sql_with_params()
-        except EmptyResultSet:  # a condition that matches nothing (e.g. `pk__in=[]`)
-            continue
-        probes.append((entry, f"EXISTS ({sql})"))
-        params += row_params
-    if not probes:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(probe for _entry, probe in probes), params)
-        held = cursor.fetchone()
-    return [entry for (entry, _probe), holds in zip(probes, held, strict=True) if holds]
 
 
 def _erase_entry(*, entry: PersonalData, subjects: Sequence[Subject], batch_size: int) -> int:

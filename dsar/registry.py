@@ -18,6 +18,7 @@ from functools import lru_cache, reduce
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Cast, Upper
@@ -186,6 +187,37 @@ def email_in(field_path: str, emails: Sequence[str]) -> Q:
     guess, guessed many rows and scanned whole tables (bench/NOTES.md, erasure)."""
     upper = _upper_in_database(tuple(sorted(set(emails))))
     return Q(In(Upper(Cast(field_path, output_field=models.TextField())), upper))
+
+
+def entries_holding(entries: Sequence[PersonalData], subjects: Sequence[Subject]) -> list:
+    """The entries that hold any row of `subjects`, in order: one statement for all of them,
+    `SELECT EXISTS (rows of entry 1), EXISTS (rows of entry 2), …`, so that the entries holding
+    nothing cost no statement (and no transaction) each. A row written after this check is left
+    out, as a row written after its entry was read or erased always was.
+
+    Only for one subject, whose probes are index lookups by equality. For a chunk of many, an
+    EXISTS over `IN (…)` lists of hundreds of ids and addresses expects an early hit and the
+    planner picks a sequential scan, which reads the whole table when the subjects' rows are
+    the newest (bench/NOTES.md, erasure); their own statements scan the indexes instead. A
+    single entry is simply read: the probe would cost as much as it saves."""
+    if len(entries) < 2 or len(subjects) > 1:
+        return list(entries)
+    probes: list[tuple[PersonalData, str]] = []
+    params: list = []
+    for entry in entries:
+        rows = entry.rows_for_many(subjects)
+        try:
+            sql, row_params = rows.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # a condition that matches nothing (e.g. `pk__in=[]`)
+            continue
+        probes.append((entry, f"EXISTS ({sql})"))
+        params += row_params
+    if not probes:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(probe for _entry, probe in probes), params)
+        held = cursor.fetchone()
+    return [entry for (entry, _probe), holds in zip(probes, held, strict=True) if holds]
 
 
 @lru_cache(maxsize=32)
