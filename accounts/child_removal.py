@@ -359,6 +359,7 @@ def _run_batch(report_ids: list[int], now: datetime) -> int:
             ChildDataReport.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(_runnable(now), values_in("pk", report_ids), reporter_email="")
             .order_by("pk")
+            .only("erase_user_id", "erase_email", "erase_extra_email")  # whom to erase
         )
         if not claimed:
             return 0
@@ -397,7 +398,9 @@ def under_age_born_after(*, today: date | None = None) -> date:
     return today - relativedelta(years=app_settings.MINIMUM_AGE)
 
 
-def child_data_detect(*, today: date | None = None, batch_size: int = 500) -> dict[str, int]:
+def child_data_detect(
+    *, today: date | None = None, batch_size: int = REMOVAL_BATCH
+) -> dict[str, int]:
     """Find what needs no review and make it due: accounts whose date of birth shows the holder
     is under 16, and senders of forms flagged as from a child. One removal row per person
     (partial unique indexes make a second one a no-op); workers are woken after the commit."""
