@@ -77,10 +77,11 @@ def erasure_erase_subjects(
 
     Subjects are taken `chunk_size` at a time; for each chunk, each registry entry (in
     `erase_order`, one transaction each, as for one subject) finds the rows of the whole chunk
-    with one condition (`PersonalData.rows_for_many`: `user_field IN (…)` OR the case-insensitive
-    email match against the chunk's addresses) and applies its strategy in batches of
-    `batch_size` rows. So the statements sent grow with chunks and row batches, never with the
-    number of subjects. Entries found by a `subject_rows` function use their `subjects_rows`
+    with one condition (`PersonalData.rows_for_many`: `user_field = ANY(…)` OR the
+    case-insensitive email match against the chunk's addresses, each list one parameter) and
+    applies its strategy: one statement, or keyed batches of `batch_size` rows where files or
+    cascades need the keys. So the statements sent grow with chunks and row batches, never with
+    the number of subjects. Entries found by a `subject_rows` function use their `subjects_rows`
     when declared, else the per-subject querysets ORed into one (still one statement per batch).
     The same guarantees as `erasure_erase_subject`: idempotent, resumable after a crash, files
     deleted after commit.
