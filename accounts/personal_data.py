@@ -17,6 +17,7 @@ from dsar.registry import (
     email_in,
     no_personal_data,
     personal_data,
+    values_in,
 )
 
 from .models import (
@@ -54,7 +55,7 @@ def _admin_log_rows_many(subjects):
     if not ids:
         return LogEntry.objects.none()
     user_type = ContentType.objects.get_for_model(User)
-    return LogEntry.objects.filter(content_type=user_type, object_id__in=ids)
+    return LogEntry.objects.filter(values_in("object_id", ids), content_type=user_type)
 
 
 personal_data(
@@ -179,7 +180,7 @@ def _child_report_rows_many(subjects):
         if emails:
             about |= email_in(name, emails)
     if user_ids:
-        about |= Q(user_id__in=user_ids) | Q(erase_user_id__in=user_ids)
+        about |= values_in("user_id", user_ids) | values_in("erase_user_id", user_ids)
     if not about:
         return ChildDataReport.objects.none()
     running = [ChildDataReport.State.CONFIRMED, ChildDataReport.State.REMOVING]

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from dsar.registry import Subject
+from dsar.registry import Subject, values_in
 
 from .models import User, Workspace, WorkspaceMember, WorkspaceRecord
 
@@ -107,4 +107,4 @@ def workspace_records_for_owners(subjects: Sequence[Subject]) -> QuerySet:
     owners = sorted({s.user_id for s in subjects if s.user_id is not None})
     if not owners:
         return WorkspaceRecord.objects.none()
-    return WorkspaceRecord.objects.filter(workspace__owner_id__in=owners)
+    return WorkspaceRecord.objects.filter(values_in("workspace__owner_id", owners))

@@ -1,7 +1,7 @@
 """Erasure of many subjects: N account holders, each with an address, three ledger rows, a form
 submission and an audit event, erased through the registry together (`erasure_erase_subjects`,
 the set-based bulk eraser that the under-16 sweep's batch removals call: one condition per
-registry entry for each chunk of 500 subjects).
+registry entry for each chunk of 5000 subjects).
 
 The baseline erases the same people with set-based statements over a temporary table of ids.
 """

@@ -3,9 +3,10 @@
 Each registered model is handled by its declared strategy, in `erase_order` (rows that point at
 others go before the rows they point at):
 
-- DELETE: rows are deleted in batches, one set-based DELETE per batch
-  (`… WHERE pk IN (SELECT pk … LIMIT n)`; a SELECT of the keys first where files must go too);
-- ANONYMISE: the declared replacements are written with one set-based UPDATE per batch;
+- DELETE: one set-based DELETE for all the rows; where files must go too, or Django must follow
+  cascades, in batches: a SELECT of the keys, then the DELETE of those keys;
+- ANONYMISE: the declared replacements are written with one set-based UPDATE (in keyed batches
+  where they are expressions);
 - LEGAL_HOLD: rows are kept, and their `detach_fields` set to None/"" so they no longer point at
   the person.
 
@@ -31,16 +32,17 @@ from django.apps import apps
 from django.core.files.storage import Storage
 from django.db import models, transaction
 from django.db.models import Count, F, Q, QuerySet, TextField
+from django.db.models.deletion import Collector
 from django.db.models.functions import Cast
 from django.db.models.lookups import IContains
 
 from dsar import registry
-from dsar.registry import ErasureStrategy, PersonalData, Subject
+from dsar.registry import ErasureStrategy, PersonalData, Subject, values_in
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 1000
-DEFAULT_CHUNK_SIZE = 500  # subjects per condition in a bulk erasure
+DEFAULT_CHUNK_SIZE = 5000  # subjects per condition in a bulk erasure
 
 
 def erasure_erase_subject(
@@ -74,10 +76,11 @@ def erasure_erase_subjects(
 
     Subjects are taken `chunk_size` at a time; for each chunk, each registry entry (in
     `erase_order`, one transaction each, as for one subject) finds the rows of the whole chunk
-    with one condition (`PersonalData.rows_for_many`: `user_field IN (…)` OR the case-insensitive
-    email match against the chunk's addresses) and applies its strategy in batches of
-    `batch_size` rows. So the statements sent grow with chunks and row batches, never with the
-    number of subjects. Entries found by a `subject_rows` function use their `subjects_rows`
+    with one condition (`PersonalData.rows_for_many`: `user_field = ANY(…)` OR the
+    case-insensitive email match against the chunk's addresses, each list one parameter) and
+    applies its strategy: one statement, or keyed batches of `batch_size` rows where files or
+    cascades need the keys. So the statements sent grow with chunks and row batches, never with
+    the number of subjects. Entries found by a `subject_rows` function use their `subjects_rows`
     when declared, else the per-subject querysets ORed into one (still one statement per batch).
     The same guarantees as `erasure_erase_subject`: idempotent, resumable after a crash, files
     deleted after commit.
@@ -130,33 +133,50 @@ def _batches(rows: QuerySet, *, batch_size: int, columns: Sequence[str]) -> Iter
         last_pk = batch[-1][0]
 
 
-def _in_one_statement(*, manager, rows: QuerySet, batch_size: int, change) -> int:
-    """`change` (delete or update) applied batch after batch, each batch one statement:
-    `… WHERE pk IN (SELECT pk … ORDER BY pk LIMIT batch_size)`, with no round trip for the keys.
-    Only for changes after which a row no longer matches `rows` (deleted, or holding constant
-    replacements that `rows` excludes); it stops at the first batch that is not full."""
-    changed = 0
-    while True:
-        done = change(manager.filter(pk__in=rows.order_by("pk").values("pk")[:batch_size]))
-        changed += done
-        if done < batch_size:
-            return changed
+class _KeyArrayCollector(Collector):
+    """Django's deletion collector (it follows every relation's `on_delete`), finding each
+    relation's rows with the collected keys as one array parameter (`fk = ANY(%s)`, `AnyOf`)
+    instead of an IN list: deleting a batch of accounts visits ~40 relations, and Django and
+    psycopg preparing every key for each of them was most of a bulk erasure's time
+    (bench/NOTES.md, erasure)."""
+
+    def related_objects(self, related_model, related_fields, objs):
+        condition = Q()
+        for field in related_fields:
+            targets = field.foreign_related_fields
+            if len(targets) != 1:
+                return super().related_objects(related_model, related_fields, objs)
+            keys = [getattr(obj, targets[0].attname) for obj in objs]
+            condition |= values_in(field.name, keys)
+        return related_model._base_manager.using(self.using).filter(condition)
+
+
+def _delete(rows: QuerySet) -> dict[str, int]:
+    """`rows.delete()` with `_KeyArrayCollector`; rows per model label. A queryset that guards
+    its own delete() (append-only models) keeps its guard."""
+    if type(rows).delete is not QuerySet.delete:
+        return rows.delete()[1]
+    rows = rows.order_by()
+    rows._for_write = True
+    collector = _KeyArrayCollector(using=rows.db, origin=rows)
+    collector.collect(rows)
+    return collector.delete()[1]
 
 
 def _rows_delete(*, entry: PersonalData, rows: QuerySet, batch_size: int) -> int:
-    """Delete the rows in batches; their files go once the transaction commits."""
+    """Delete the rows; their files go once the transaction commits.
+
+    Rows that Django can delete in one statement (no files, no cascades, no signals) go in one
+    DELETE, as in hand-written SQL: batches inside the model's one transaction would bound
+    nothing, and each batch re-read the rows the previous ones had deleted. Others go in keyed
+    batches of `batch_size`: their files must be read, or Django loads the rows to cascade."""
     file_fields = _file_fields(entry.model)
+    if not file_fields and Collector(using=rows.db).can_fast_delete(rows):
+        return rows.delete()[1].get(entry.label, 0)
     manager = entry.model._default_manager
-    if not file_fields:
-        return _in_one_statement(
-            manager=manager,
-            rows=rows,
-            batch_size=batch_size,
-            change=lambda batch: batch.delete()[1].get(entry.label, 0),
-        )
     deleted = 0
     for batch in _batches(rows, batch_size=batch_size, columns=[f.attname for f in file_fields]):
-        _count, per_model = manager.filter(pk__in=[row[0] for row in batch]).delete()
+        per_model = _delete(manager.filter(values_in("pk", [row[0] for row in batch])))
         deleted += per_model.get(entry.label, 0)
         _files_delete_on_commit(entry=entry, fields=file_fields, batch=batch)
     return deleted
@@ -179,19 +199,14 @@ def _rows_update(
     manager = entry.model._default_manager
     pending = rows.exclude(_holds(changes))
     if not changed_files and not any(hasattr(v, "resolve_expression") for v in changes.values()):
-        # Constants: an updated row holds them, so it leaves `pending` (an expression such as
-        # the current time may never be "held", and goes batch by batch by key below).
-        return _in_one_statement(
-            manager=manager,
-            rows=pending,
-            batch_size=batch_size,
-            change=lambda batch: batch.update(**changes),
-        )
+        # Constants: one UPDATE of every pending row (an expression such as the current time
+        # may never be "held", so it goes batch by batch by key below).
+        return pending.update(**changes)
     updated = 0
     for batch in _batches(
         pending, batch_size=batch_size, columns=[f.attname for f in changed_files]
     ):
-        updated += manager.filter(pk__in=[row[0] for row in batch]).update(**changes)
+        updated += manager.filter(values_in("pk", [row[0] for row in batch])).update(**changes)
         _files_delete_on_commit(entry=entry, fields=changed_files, batch=batch)
     return updated
 

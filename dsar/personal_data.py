@@ -14,7 +14,14 @@ from .models import (
     RequestEvent,
     ThirdPartyTransfer,
 )
-from .registry import ErasureStrategy, Source, Subject, no_personal_data, personal_data
+from .registry import (
+    ErasureStrategy,
+    Source,
+    Subject,
+    no_personal_data,
+    personal_data,
+    values_in,
+)
 
 
 def _audit_rows(subject):
@@ -30,7 +37,9 @@ def _audit_rows_many(subjects):
         refs.add(subject.ref)
         if subject.user_id is not None and subject.email:
             refs.add(Subject(email=subject.email).ref)
-    return AuditEvent.objects.filter(subject_ref__in=sorted(refs)).exclude(reason__in=["", ERASED])
+    return AuditEvent.objects.filter(values_in("subject_ref", sorted(refs))).exclude(
+        reason__in=["", ERASED]
+    )
 
 
 personal_data(

@@ -10,6 +10,7 @@ their `models.py`); `dsar` itself imports no other app.
 
 from __future__ import annotations
 
+import json
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,9 +21,8 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
-from django.db.models import Q, QuerySet
+from django.db.models import F, Lookup, Q, QuerySet
 from django.db.models.functions import Cast, Upper
-from django.db.models.lookups import In
 from django.utils.translation import gettext_lazy as _
 
 # The category of Part II's service data (records people keep about their own customers or
@@ -123,9 +123,9 @@ class PersonalData:
     def rows_for_many(self, subjects: Sequence[Subject]) -> QuerySet:
         """The rows of any of `subjects`, as one queryset (one condition for all of them).
 
-        Matches exactly the union of `rows_for(s)`: user ids with `user_field IN (…)`, addresses
-        with `UPPER(email_field) IN (…)` — the database upper-cases both sides, as `__iexact`
-        does (`email_in`). One subject gives `rows_for` itself (the same SQL).
+        Matches exactly the union of `rows_for(s)`: user ids with `user_field = ANY(…)`,
+        addresses with `UPPER(email_field) = ANY(…)` — the database upper-cases both sides, as
+        `__iexact` does (`email_in`). One subject gives `rows_for` itself (the same SQL).
         """
         subjects = list(subjects)
         if len(subjects) == 1:
@@ -141,7 +141,7 @@ class PersonalData:
         user_ids = sorted({s.user_id for s in subjects if s.user_id is not None})
         emails = sorted({s.email for s in subjects if s.email})
         if self.user_field and user_ids:
-            condition |= Q(**{f"{self.user_field}__in": user_ids})
+            condition |= values_in(self.user_field, user_ids)
         if self.email_field and emails:
             condition |= email_in(self.email_field, emails)
         if not condition:
@@ -177,16 +177,46 @@ class PersonalData:
         return values
 
 
+class AnyOf(Lookup):
+    """`lhs` equals one of `values`, with the values sent as ONE parameter: `lhs = ANY(%s)` with
+    an array on PostgreSQL, `lhs IN (SELECT value FROM json_each(%s))` on SQLite.
+
+    The form of `__in` for the long lists of bulk erasure: `IN (%s, %s, …)` made Django prepare
+    and psycopg place every value of every list, which cost more than the statements themselves
+    (bench/NOTES.md, erasure). PostgreSQL still sees the values (a constant array), so it
+    estimates the list and probes the indexes as it did for the IN list."""
+
+    lookup_name = "any_of"  # built directly, not registered on fields
+    prepare_rhs = False
+
+    def __init__(self, lhs, values: Iterable):
+        super().__init__(lhs, list(values))
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*params, self.rhs]
+        # The left side is compiled SQL and the values a parameter: nothing from outside.
+        sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608
+        return sql, [*params, json.dumps(self.rhs)]
+
+
+def values_in(field_path: str, values: Iterable) -> Q:
+    """`Q(field_path__in=values)` for long lists: one parameter, not one per value (`AnyOf`)."""
+    return Q(AnyOf(F(field_path), values))
+
+
 def email_in(field_path: str, emails: Sequence[str]) -> Q:
     """`field_path` equals any of `emails`, case-insensitively, in one condition: the set-based
-    form of `Q(field__iexact=e1) | Q(field__iexact=e2) | …` (PostgreSQL upper-cases both sides).
+    form of `Q(field__iexact=e1) | Q(field__iexact=e2) | …` (the database upper-cases both
+    sides, as `__iexact` does).
 
-    The addresses are upper-cased by the database (its rules, as `__iexact` uses them), once
-    per list, and go into the query as literals: the planner then estimates them from the
-    UPPER(email) indexes. Given as a subquery (`IN (SELECT UPPER(e) FROM unnest(…))`), it had to
-    guess, guessed many rows and scanned whole tables (bench/NOTES.md, erasure)."""
+    The addresses are upper-cased by the database (its rules), once per list, and go into the
+    query as a constant (`AnyOf`): the planner then estimates them from the UPPER(email)
+    indexes. Given as a subquery (`IN (SELECT UPPER(e) FROM unnest(…))`), it had to guess,
+    guessed many rows and scanned whole tables (bench/NOTES.md, erasure)."""
     upper = _upper_in_database(tuple(sorted(set(emails))))
-    return Q(In(Upper(Cast(field_path, output_field=models.TextField())), upper))
+    return Q(AnyOf(Upper(Cast(field_path, output_field=models.TextField())), upper))
 
 
 def entries_holding(entries: Sequence[PersonalData], subjects: Sequence[Subject]) -> list:
@@ -196,10 +226,13 @@ def entries_holding(entries: Sequence[PersonalData], subjects: Sequence[Subject]
     out, as a row written after its entry was read or erased always was.
 
     Only for one subject, whose probes are index lookups by equality. For a chunk of many, an
-    EXISTS over `IN (…)` lists of hundreds of ids and addresses expects an early hit and the
-    planner picks a sequential scan, which reads the whole table when the subjects' rows are
-    the newest (bench/NOTES.md, erasure); their own statements scan the indexes instead. A
-    single entry is simply read: the probe would cost as much as it saves."""
+    EXISTS over hundreds of ids and addresses (`user = ANY(…) OR UPPER(email) = ANY(…)`)
+    expects an early hit and PostgreSQL reads the table (or a whole index) in order, all of it
+    when the subjects' rows are the newest: 3 s for one probe among a million accounts, also
+    with sequential scans off. Probing each condition apart, or through a MATERIALIZED CTE,
+    was safe but cost what it saved (bench/NOTES.md, erasure); the entries' own statements
+    scan the indexes. A single entry is simply read: the probe would cost as much as it
+    saves."""
     if len(entries) < 2 or len(subjects) > 1:
         return list(entries)
     probes: list[tuple[PersonalData, str]] = []
@@ -223,7 +256,10 @@ def entries_holding(entries: Sequence[PersonalData], subjects: Sequence[Subject]
 @lru_cache(maxsize=32)
 def _upper_in_database(emails: tuple[str, ...]) -> list[str]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT UPPER(e) FROM unnest(%s::text[]) AS e", [list(emails)])
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT UPPER(e) FROM unnest(%s::text[]) AS e", [list(emails)])
+        else:
+            cursor.execute("SELECT UPPER(value) FROM json_each(%s)", [json.dumps(emails)])
         return [row[0] for row in cursor.fetchall()]
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from django.db.models import Q, QuerySet
 
 from accounts.models import Workspace
-from dsar.registry import Subject
+from dsar.registry import Subject, values_in
 
 from .models import ReviewItem, ScanReview, SpamReview
 
@@ -32,7 +32,7 @@ def workspace_review_items(*, workspace: Workspace) -> list[ReviewItem]:
 
 
 def _of_subjects(user_ids: Sequence[int]) -> Q:
-    return Q(workspace__owner_id__in=user_ids) | Q(reported_by_id__in=user_ids)
+    return values_in("workspace__owner_id", user_ids) | values_in("reported_by_id", user_ids)
 
 
 def review_rows_for(model: type[ReviewItem]):

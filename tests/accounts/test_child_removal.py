@@ -4,7 +4,9 @@ registry (legal holds kept and detached), the reporter's mail, and the sweep."""
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts import child_removal
@@ -314,3 +316,20 @@ def test_the_sweep_s_removals_run_as_one_batch(mailoutbox):
     # Claimed once: a repeated message does nothing.
     assert child_removal.child_removals_run_batch(report_ids=due) == 0
     assert mailoutbox == []
+
+
+def _sweep_statements(prefix: str, minors: int) -> int:
+    for i in range(minors):
+        child_account(f"{prefix}{i}", years=13)
+    with CaptureQueriesContext(connection) as sweep:
+        assert child_removal.child_data_detect() == {"accounts": minors, "forms": 0}
+        due = child_removal.child_removals_due()
+        assert child_removal.child_removals_run_batch(report_ids=due) == minors
+    assert not User.objects.filter(username__startswith=prefix).exists()
+    return len(sweep.captured_queries)
+
+
+@pytest.mark.django_db
+def test_the_sweep_s_statements_do_not_grow_with_the_number_of_minors():
+    few = _sweep_statements("few", 2)
+    assert _sweep_statements("many", 12) <= few

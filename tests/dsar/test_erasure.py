@@ -1,16 +1,16 @@
-import math
-
+import factory
 import pytest
 from allauth.account.models import EmailAddress, EmailConfirmation
 from allauth.mfa.models import Authenticator
 from django.contrib.admin.models import LogEntry
+from django.db import connection
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
-from django.test.utils import isolate_apps
+from django.test.utils import CaptureQueriesContext, isolate_apps
 
 from accounts.models import User, UserSession
 from dsar import erasure, registry
-from dsar.erasure import erasure_erase_subject, personal_data_leftovers
+from dsar.erasure import erasure_erase_subject, erasure_erase_subjects, personal_data_leftovers
 from dsar.models import AuditEvent, ProcessingBlock
 from dsar.registry import ErasureStrategy, PersonalData, RegistryError, Source, Subject
 from tests.factories import UserFactory
@@ -136,7 +136,7 @@ def test_a_crash_part_way_loses_nothing_and_a_rerun_finishes(
     assert User.objects.filter(pk=grace.user.pk).exists()
 
 
-def test_deleting_in_batches_takes_queries_per_batch_not_per_row(
+def test_deleting_takes_one_statement_not_one_per_row(
     ada, monkeypatch, django_assert_max_num_queries
 ):
     ProcessingBlock.objects.bulk_create(
@@ -145,12 +145,30 @@ def test_deleting_in_batches_takes_queries_per_batch_not_per_row(
     )
     entry = registry.entry_for(ProcessingBlock)
     monkeypatch.setattr(registry, "entries", lambda: [entry])
-    batches = math.ceil(2500 / 1000)
-    # Per batch: read the keys, delete them; plus the savepoint around the model's work.
-    with django_assert_max_num_queries(2 * batches + 2):
+    # No files, no cascades: one DELETE, plus the savepoint around the model's work.
+    with django_assert_max_num_queries(3):
         counts = erasure_erase_subject(subject=ada.subject, batch_size=1000)
     assert counts == {"dsar.ProcessingBlock": 2500}
     assert not ProcessingBlock.objects.filter(user=ada.user).exists()
+
+
+def test_deleting_rows_with_files_takes_queries_per_batch_not_per_row(monkeypatch):
+    """Accounts (a photo, and cascades Django follows) go in keyed batches."""
+    monkeypatch.setattr(registry, "entries", lambda: [registry.entry_for(User)])
+
+    def erase(prefix: str, people: int) -> int:
+        users = UserFactory.create_batch(
+            people, username=factory.Sequence(lambda n: f"{prefix}{n}"), photo="p/x.jpg"
+        )
+        with CaptureQueriesContext(connection) as statements:
+            counts = erasure_erase_subjects(
+                subjects=[Subject(user_id=u.pk) for u in users], batch_size=10
+            )
+        assert counts == {"accounts.User": people}
+        return len(statements.captured_queries)
+
+    one_batch = erase("one", 10)
+    assert erase("three", 30) <= 3 * one_batch
 
 
 def hand_made(model, **declaration):
