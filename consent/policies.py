@@ -277,7 +277,7 @@ def policy_notices_send_batch(
         "user__is_active",
     )  # fmt: skip
     items, attempts, skipped = [], {}, []
-    context, domain = _notice_context(policy), app_settings.MESSAGE_ID_DOMAIN
+    domain = app_settings.MESSAGE_ID_DOMAIN
     for pk, tries, user_id, email, name, language, active in rows:
         attempts[pk] = tries
         if not active or not email:
@@ -288,14 +288,18 @@ def policy_notices_send_batch(
                 key=pk,
                 subject=Subject(user_id=user_id),
                 to=email,
-                template=NOTICE_TEMPLATE,
-                context={**context, "name": name},
+                values={"name": name},
                 language=language,
                 message_id=notice_message_id(pk, domain=domain),
             )
         )
-    deadline = time.monotonic() + app_settings.NOTICE_BATCH_SECONDS
-    results = mail.mail_send_batch_now(purpose=NOTICE_PURPOSE, items=items, deadline=deadline)
+    results = mail.mail_send_batch_now(
+        purpose=NOTICE_PURPOSE,
+        template=NOTICE_TEMPLATE,
+        context=_notice_context(policy),
+        items=items,
+        deadline=time.monotonic() + app_settings.NOTICE_BATCH_SECONDS,
+    )
     _results_record(
         token=token, results=results, attempts=attempts, skipped=skipped, now=timezone.now()
     )
