@@ -41,6 +41,10 @@ _PLAIN_ADDRESS = re.compile(rf"{_ATOM}(\.{_ATOM})*@[A-Za-z0-9-]{{1,63}}(\.[A-Za-
 @lru_cache(maxsize=256)  # the subject, sender, date of a whole batch; a miss costs ~1 µs
 def header(name: str, value: str) -> bytes:
     """One header line as `message()` stores it and the generator folds it."""
+    if value.isascii() and value.isprintable() and " " not in value and len(name) + len(value) < 77:
+        # One short word (an address, a Message-ID): stored and folded as it is, in ~1 µs
+        # instead of ~12 µs.
+        return f"{name}: {value}\r\n".encode("ascii")
     return _POLICY.fold_binary(*forbid_multi_line_headers(name, value, CHARSET))
 
 

@@ -15,7 +15,7 @@ from email.utils import parseaddr
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
-from django.core.mail.message import sanitize_address
+from django.core.mail.message import forbid_multi_line_headers, sanitize_address
 from django.template import engines
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -82,6 +82,29 @@ def test_the_bytes_are_djangos(case, headers):
     ours = mime.message_bytes(**case, headers=headers)
     assert _normalised(ours) == _normalised(django)
     assert b"Date: " in ours and b"Message-ID: " in ours
+
+
+@pytest.mark.parametrize("name", ["To", "Subject", "Message-ID", "X-Long-Header-Name-For-Tests"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a@example.com",
+        "<policy-notice.42@workpex.example>",
+        *("x" * n for n in (40, 64, 65, 66, 67, 68, 74, 75, 76, 77, 78, 100)),
+        "two words",
+        "tab\there",
+        "bell\x07",
+        "form\x0cfeed",
+        "ümlaut",  # not an address: both fail for To
+        "Zoë <z@example.com>",
+        "",
+    ],
+)
+def test_short_header_lines_are_folded_as_by_the_email_package(name, value):
+    def folded(value):
+        return mime._POLICY.fold_binary(*forbid_multi_line_headers(name, value, "utf-8"))
+
+    assert _outcome(lambda v: mime.header(name, v), value) == _outcome(folded, value)
 
 
 def _outcome(function, address):
