@@ -27,7 +27,7 @@ from django.core.mail.message import (
 )
 from django.core.mail.utils import DNS_NAME
 
-CHARSET = "utf-8"  # Django's DEFAULT_CHARSET, which the portal does not change
+CHARSET = "utf-8"  # Django's DEFAULT_CHARSET (system check consent.E002)
 _POLICY = policy.compat32.clone(linesep="\r\n")  # what as_bytes(linesep="\r\n") folds with
 _NEWLINES = re.compile(rb"\r\n|\r|\n")
 _QUOTED_PRINTABLE = Charset(CHARSET)

@@ -371,3 +371,11 @@ def test_marketing_batch_mail_over_smtp_is_the_generic_mail(smtp_sink):
 def _unsubscribe_normalised(data: bytes) -> bytes:
     data = re.sub(rb"/unsubscribe/[^/]+/", b"/unsubscribe/TOKEN/", _normalised(data))
     return data
+
+
+def test_a_charset_other_than_utf8_fails_the_system_check(settings):
+    from consent.checks import check_mail_charset_is_utf8
+
+    assert check_mail_charset_is_utf8() == []
+    settings.DEFAULT_CHARSET = "iso-8859-1"
+    assert [error.id for error in check_mail_charset_is_utf8()] == ["consent.E002"]
