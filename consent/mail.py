@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import smtplib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import transaction
 from django.db.models import QuerySet
 from django.db.transaction import get_connection as get_db_connection
@@ -36,11 +38,12 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import conditional_escape, escape
 
 from dsar.mail import absolute_url  # the one place links in mail are made absolute
 from dsar.registry import Subject
 
-from . import selectors, tokens
+from . import mime, selectors, tokens
 from .app_settings import app_settings
 from .models import FormSubmission, Partner, Purpose
 
@@ -56,6 +59,42 @@ def unsubscribe_url(
         subject=subject, purpose=purpose, partner_id=partner_id, campaign=campaign
     )
     return absolute_url(reverse("consent:unsubscribe", args=[token]))
+
+
+class _Slot:
+    """Stands in for a per-recipient value in `MailTemplates.draft`. Printed, it shows where the
+    value goes, as it is or escaped; its line break, quotes, brackets, cases and accent make
+    filters (`upper`, `linebreaks`, `urlencode`, …) leave output that is neither form."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __str__(self) -> str:
+        return f"\x00wpxslot&{self.name}\n<'\"Ab é>\x00"
+
+
+def _slotted(text: str, slots, template: str) -> tuple:
+    """Rendered text split into literal, (name, escaped), literal, …"""
+    forms = {str(_Slot(name)): (name, False) for name in slots}
+    forms.update({escape(form): (name, True) for form, (name, _) in list(forms.items())})
+    if not forms:
+        return (text,)
+    pieces = re.split("(" + "|".join(map(re.escape, forms)) + ")", text)
+    if any("\x00" in part or "wpxslot" in part.lower() for part in pieces[::2]):
+        raise ValueError(
+            f"{template} filters a per-recipient value: batch mail can only print it as it is "
+            "({{ name }}, escaped or not)."
+        )
+    return tuple(forms[part] if index % 2 else part for index, part in enumerate(pieces))
+
+
+def _filled(parts: tuple, values: dict) -> str:
+    return "".join(
+        part
+        if isinstance(part, str)
+        else str(conditional_escape(values[part[0]]) if part[1] else values[part[0]])
+        for part in parts
+    )
 
 
 @dataclass(frozen=True)
@@ -78,6 +117,45 @@ class MailTemplates:
             html=html,
         )
 
+    def draft(self, context: dict, *, language: str = "", slots=()) -> MailDraft:
+        """Render the templates once in `language`, leaving a slot for each per-recipient value
+        named in `slots` (which the templates may print, escaped or not, but not filter)."""
+        context = {**context, **{name: _Slot(name) for name in slots}}
+        with translation.override(language or settings.LANGUAGE_CODE):
+            subject, body = self.subject.render(context), self.body.render(context)
+            html = self.html.render(context) if self.html else None
+        name = self.body.origin.template_name
+        return MailDraft(
+            templates=self,
+            context=context,
+            language=language,
+            subject=_slotted(subject, slots, name),
+            body=_slotted(body, slots, name),
+            html=_slotted(html, slots, name) if html is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class MailDraft:
+    """One kind of mail in one language with the per-recipient values left out."""
+
+    templates: MailTemplates
+    context: dict
+    language: str
+    subject: tuple
+    body: tuple
+    html: tuple | None
+
+    def texts(self, values: dict) -> tuple[str, str, str | None]:
+        """(subject line, text body, HTML body or None) for one recipient's values."""
+        if not all(values.values()):
+            # A slot counts as true in `{% if %}`: an empty value gets a full render instead.
+            full = self.templates.draft({**self.context, **values}, language=self.language)
+            return full.texts({})
+        title = " ".join(_filled(self.subject, values).split())
+        html = _filled(self.html, values) if self.html is not None else None
+        return title, _filled(self.body, values), html
+
 
 def _message(
     *,
@@ -92,12 +170,7 @@ def _message(
     templates: MailTemplates | None = None,
 ) -> EmailMultiAlternatives:
     headers = {}
-    context = {
-        **context,
-        "purpose": purpose,
-        "preferences_url": absolute_url(reverse("consent:preferences")),
-        "site_url": app_settings.SITE_URL,
-    }
+    context = {**context, **_mail_context(purpose)}
     if not purpose.is_essential:
         # The token names the account holder when there is one, so the link keeps working
         # whatever address the mail went to.
@@ -105,13 +178,26 @@ def _message(
             subject=subject, purpose=purpose.code, partner_id=partner_id, campaign=campaign
         )
         context["unsubscribe_url"] = link
-        headers["List-Unsubscribe"] = f"<{link}>"
-        headers["List-Unsubscribe-Post"] = ONE_CLICK
+        headers.update(_unsubscribe_headers(link))
     templates = templates or MailTemplates.get(template)
-    with translation.override(language or settings.LANGUAGE_CODE):
-        title = " ".join(templates.subject.render(context).split())
-        body = templates.body.render(context)
-        html = templates.html.render(context) if templates.html else None
+    title, body, html = templates.draft(context, language=language).texts({})
+    return _email(title=title, body=body, html=html, to=to, headers=headers)
+
+
+def _mail_context(purpose: Purpose) -> dict:
+    """What every mail's templates get."""
+    return {
+        "purpose": purpose,
+        "preferences_url": absolute_url(reverse("consent:preferences")),
+        "site_url": app_settings.SITE_URL,
+    }
+
+
+def _unsubscribe_headers(link: str) -> dict:
+    return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": ONE_CLICK}
+
+
+def _email(*, title: str, body: str, html: str | None, to: str, headers: dict):
     message = EmailMultiAlternatives(
         subject=title, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to], headers=headers
     )
@@ -275,15 +361,15 @@ def mail_campaign_send(
 
 @dataclass(frozen=True)
 class OutgoingMail:
-    """One message for `mail_send_batch_now`. `key` is the caller's (e.g. a row id);
-    `message_id`, when given, is the message's Message-ID: the same for every attempt at the same
-    message, so a resend after a crash is recognisably the same mail."""
+    """One message for `mail_send_batch_now`. `key` is the caller's (e.g. a row id); `values`
+    are what the batch's templates print for this recipient alone; `message_id`, when given, is
+    the message's Message-ID: the same for every attempt at the same message, so a resend after
+    a crash is recognisably the same mail."""
 
     key: Any
     subject: Subject
     to: str
-    template: str
-    context: dict
+    values: dict = field(default_factory=dict)  # per recipient, e.g. {"name": …}
     language: str = ""
     message_id: str = ""
 
@@ -350,12 +436,31 @@ def _in_transaction() -> bool:
     )
 
 
+def _smtp_of(backend) -> smtplib.SMTP | None:
+    """The open connection of Django's SMTP backend, whose whole hand-over is
+    `sendmail(sender, recipients, message bytes)`; None for any other backend (or a subclass that
+    changes the hand-over): those get EmailMessages."""
+    if isinstance(backend, SMTPBackend) and type(backend)._send is SMTPBackend._send:
+        return backend.connection
+    return None
+
+
 def mail_send_batch_now(
-    *, purpose: Purpose | str, items: list[OutgoingMail], deadline: float | None = None
+    *,
+    purpose: Purpose | str,
+    template: str,
+    context: dict,
+    items: list[OutgoingMail],
+    deadline: float | None = None,
 ) -> list[MailResult]:
     """Send each item now, over one connection, one message at a time, and say what happened to
     each. For workers that record the outcome of every message (the caller marks its rows):
     it must not run inside a transaction, since a rollback could not take the mail back.
+
+    One kind of mail: `template` with `context` for every item, and each item's own `values`.
+    The templates are rendered once per language, the items' values filled in (`MailDraft`);
+    with Django's SMTP backend the message bytes are written directly (`consent.mime`), the very
+    bytes the backend would have made of the EmailMessage other backends get.
 
     Only the gate's allowed recipients get mail (`refused` for the others). After a connection
     failure, or once `deadline` (a `time.monotonic()` value) has passed, the rest of the batch
@@ -365,9 +470,11 @@ def mail_send_batch_now(
         raise RuntimeError("mail_send_batch_now sends at once: call it outside a transaction.")
     purpose = selectors.purpose_get(purpose)
     allowed = _allowed(purpose, items)
+    templates = MailTemplates.get(template)
+    context = {**context, **_mail_context(purpose)}
+    drafts: dict[tuple, MailDraft] = {}  # per language and names of the values
     results: list[MailResult] = []
-    templates: dict[str, MailTemplates] = {}  # most batches are one kind of mail
-    connection = None
+    backend = smtp = sender = None
     broken = False
     try:
         for item in items:
@@ -381,36 +488,44 @@ def mail_send_batch_now(
                 results.append(MailResult(item.key, TRANSIENT, "not tried: out of time"))
                 continue
             try:
-                if item.template not in templates:
-                    templates[item.template] = MailTemplates.get(item.template)
-                message = _message(
-                    to=item.to,
-                    subject=item.subject,
-                    purpose=purpose,
-                    template=item.template,
-                    context=item.context,
-                    partner_id=None,
-                    language=item.language,
-                    templates=templates[item.template],
-                )
+                values, headers = dict(item.values), {}
+                if not purpose.is_essential:
+                    link = unsubscribe_url(subject=item.subject, purpose=purpose.code)
+                    values["unsubscribe_url"] = link
+                    headers.update(_unsubscribe_headers(link))
                 if item.message_id:
-                    message.extra_headers["Message-ID"] = item.message_id
-                if connection is None:
-                    connection = get_connection(fail_silently=False)
-                    connection.open()
-                connection.send_messages([message])
+                    headers["Message-ID"] = item.message_id
+                draft_key = (item.language, tuple(values))
+                if draft_key not in drafts:
+                    drafts[draft_key] = templates.draft(
+                        context, language=item.language, slots=tuple(values)
+                    )
+                title, body, html = drafts[draft_key].texts(values)
+                if backend is None:
+                    backend = get_connection(fail_silently=False)
+                    backend.open()
+                    smtp = _smtp_of(backend)
+                if smtp is not None:
+                    sender = sender or mime.envelope_address(settings.DEFAULT_FROM_EMAIL)
+                    data = mime.message_bytes(
+                        title=title, body=body, html=html, to=item.to, headers=headers
+                    )
+                    smtp.sendmail(sender, [mime.envelope_address(item.to)], data)
+                else:
+                    message = _email(title=title, body=body, html=html, to=item.to, headers=headers)
+                    backend.send_messages([message])
             except Exception as error:  # recorded per message; the caller retries or gives up
                 outcome, broken = _failure(error)
                 results.append(MailResult(item.key, outcome, f"{type(error).__name__}: {error}"))
-                if broken and connection is not None:
+                if broken and backend is not None:
                     with contextlib.suppress(Exception):  # the connection is gone either way
-                        connection.close()
-                    connection = None
+                        backend.close()
+                    backend = smtp = None
             else:
                 results.append(MailResult(item.key, SENT))
     finally:
-        if connection is not None:
-            connection.close()
+        if backend is not None:
+            backend.close()
     return results
 
 

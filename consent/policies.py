@@ -233,22 +233,29 @@ def notice_backoff(attempts: int) -> timedelta:
 
 
 def _notices_claim(*, version_id: int, batch_size: int, now: datetime) -> tuple[uuid.UUID, list]:
+    """Claim a batch of due notices; returns the claim token and, per notice, (pk, attempts with
+    this one, user id, email, full name, language, active), read under the same lock."""
     token = uuid.uuid4()
     with transaction.atomic():
-        ids = list(
+        rows = list(
             PolicyNotice.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(version_id=version_id, state=State.PENDING, next_attempt_at__lte=now)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if ids:
-            PolicyNotice.objects.filter(pk__in=ids).update(
+            # The due index's order: ordered by pk alone, PostgreSQL walked the primary key past
+            # every notice of the version sent so far, a longer walk each batch.
+            .order_by("next_attempt_at", "pk")
+            .values_list(
+                "pk", "attempts", "user_id", "user__email", "user__full_name", "user__language",
+                "user__is_active",
+            )[:batch_size]
+        )  # fmt: skip
+        if rows:
+            PolicyNotice.objects.filter(pk__in=[row[0] for row in rows]).update(
                 state=State.SENDING,
                 claim_token=token,
                 claimed_at=now,
                 attempts=F("attempts") + 1,
             )
-    return token, ids
+    return token, [(pk, tries + 1, *user) for pk, tries, *user in rows]
 
 
 def _notice_context(policy: PolicyVersion) -> dict:
@@ -269,15 +276,11 @@ def policy_notices_send_batch(
     claimed (0: nothing due, or everything due is being worked by others)."""
     batch_size = batch_size or app_settings.NOTICE_BATCH_SIZE
     now = now or timezone.now()
-    token, ids = _notices_claim(version_id=policy.pk, batch_size=batch_size, now=now)
-    if not ids:
+    token, rows = _notices_claim(version_id=policy.pk, batch_size=batch_size, now=now)
+    if not rows:
         return 0
-    rows = PolicyNotice.objects.filter(pk__in=ids, claim_token=token).values_list(
-        "pk", "attempts", "user_id", "user__email", "user__full_name", "user__language",
-        "user__is_active",
-    )  # fmt: skip
     items, attempts, skipped = [], {}, []
-    context, domain = _notice_context(policy), app_settings.MESSAGE_ID_DOMAIN
+    domain = app_settings.MESSAGE_ID_DOMAIN
     for pk, tries, user_id, email, name, language, active in rows:
         attempts[pk] = tries
         if not active or not email:
@@ -288,18 +291,22 @@ def policy_notices_send_batch(
                 key=pk,
                 subject=Subject(user_id=user_id),
                 to=email,
-                template=NOTICE_TEMPLATE,
-                context={**context, "name": name},
+                values={"name": name},
                 language=language,
                 message_id=notice_message_id(pk, domain=domain),
             )
         )
-    deadline = time.monotonic() + app_settings.NOTICE_BATCH_SECONDS
-    results = mail.mail_send_batch_now(purpose=NOTICE_PURPOSE, items=items, deadline=deadline)
+    results = mail.mail_send_batch_now(
+        purpose=NOTICE_PURPOSE,
+        template=NOTICE_TEMPLATE,
+        context=_notice_context(policy),
+        items=items,
+        deadline=time.monotonic() + app_settings.NOTICE_BATCH_SECONDS,
+    )
     _results_record(
         token=token, results=results, attempts=attempts, skipped=skipped, now=timezone.now()
     )
-    return len(ids)
+    return len(rows)
 
 
 def _results_record(*, token, results, attempts: dict, skipped: list, now: datetime) -> None:

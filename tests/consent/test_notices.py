@@ -168,6 +168,9 @@ def test_an_account_closed_before_its_turn_is_skipped(mailoutbox):
     assert [m.to for m in mailoutbox] == [[people[1].email]]
 
 
+ANNOUNCEMENT = {"template": "consent/mail/announcement", "context": {"title": "Hi", "body": "News"}}
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_batch_mail_refuses_to_run_inside_a_transaction(mailoutbox):
     user = UserFactory()
@@ -176,12 +179,10 @@ def test_batch_mail_refuses_to_run_inside_a_transaction(mailoutbox):
             key=1,
             subject=Subject(user_id=user.pk),
             to=user.email,
-            template="consent/mail/announcement",
-            context={"title": "Hi", "body": "News"},
         )
     ]
     with pytest.raises(RuntimeError, match="outside a transaction"), transaction.atomic():
-        consent_mail.mail_send_batch_now(purpose="policy_changes", items=items)
+        consent_mail.mail_send_batch_now(purpose="policy_changes", items=items, **ANNOUNCEMENT)
     assert mailoutbox == []
 
 
@@ -193,16 +194,14 @@ def test_batch_mail_sends_only_to_the_gates_allowed_recipients(mailoutbox):
             key=1,
             subject=Subject(user_id=user.pk),
             to=user.email,
-            template="consent/mail/announcement",
-            context={"title": "Hi", "body": "News"},
         )
     ]
-    [refused] = consent_mail.mail_send_batch_now(purpose="newsletter", items=items)
+    [refused] = consent_mail.mail_send_batch_now(purpose="newsletter", items=items, **ANNOUNCEMENT)
     assert refused.outcome == "refused" and mailoutbox == []
     services.consent_grant(
         subject=Subject(user_id=user.pk), purpose="newsletter", method="preference_centre"
     )
-    [sent] = consent_mail.mail_send_batch_now(purpose="newsletter", items=items)
+    [sent] = consent_mail.mail_send_batch_now(purpose="newsletter", items=items, **ANNOUNCEMENT)
     assert sent.outcome == "sent" and len(mailoutbox) == 1
     assert mailoutbox[0].extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     # Consent for the account's address does not cover another address.
@@ -211,13 +210,10 @@ def test_batch_mail_sends_only_to_the_gates_allowed_recipients(mailoutbox):
             key=2,
             subject=Subject(user_id=user.pk),
             to="someone-else@example.com",
-            template="consent/mail/announcement",
-            context={"title": "Hi", "body": "News"},
         )
     ]
-    assert consent_mail.mail_send_batch_now(purpose="newsletter", items=other)[0].outcome == (
-        "refused"
-    )
+    [refused] = consent_mail.mail_send_batch_now(purpose="newsletter", items=other, **ANNOUNCEMENT)
+    assert refused.outcome == "refused"
 
 
 @pytest.mark.django_db
