@@ -147,13 +147,24 @@ def review_item_may_see(*, item: ReviewItem, staff: User) -> bool:
     )
 
 
-def _refuse(*, item: ReviewItem, staff: User, what: str) -> None:
+def _audit(item: ReviewItem, action: str, actor: User, *, reason: str = "", detail=None) -> None:
+    """One audit event about `item`, on the page of the person whose item it is."""
     audit_record(
-        action="staff_review_refused",
-        actor=staff,
+        action=action,
+        actor=actor,
         subject=review_item_subject(item),
-        reason=_("Not assigned to this reviewer."),
+        reason=reason,
         obj=item,
+        detail=detail,
+    )
+
+
+def _refuse(*, item: ReviewItem, staff: User, what: str) -> None:
+    _audit(
+        item,
+        "staff_review_refused",
+        staff,
+        reason=_("Not assigned to this reviewer."),
         detail={"what": what, "state": item.state},
     )
 
@@ -164,14 +175,7 @@ def review_item_open(*, item: ReviewItem, staff: User, what: str) -> bool:
     if not review_item_may_see(item=item, staff=staff):
         _refuse(item=item, staff=staff, what=what)
         return False
-    audit_record(
-        action="staff_viewed_review_item",
-        actor=staff,
-        subject=review_item_subject(item),
-        reason=item.purpose,
-        obj=item,
-        detail={"what": what},
-    )
+    _audit(item, "staff_viewed_review_item", staff, reason=item.purpose, detail={"what": what})
     return True
 
 
@@ -202,13 +206,7 @@ def review_item_assign(*, item: ReviewItem, reviewer: User, purpose: str) -> Rev
     item.purpose = purpose
     item.full_clean()
     item.save(update_fields=["state", "assignee", "assigned_at", "purpose"])
-    audit_record(
-        action="staff_review_assigned",
-        actor=reviewer,
-        subject=review_item_subject(item),
-        reason=purpose,
-        obj=item,
-    )
+    _audit(item, "staff_review_assigned", reviewer, reason=purpose)
     return item
 
 
@@ -227,9 +225,7 @@ def review_item_release(*, item: ReviewItem, actor: User) -> ReviewItem:
     item.assigned_at = None
     item.purpose = ""
     item.save(update_fields=["state", "assignee", "assigned_at", "purpose"])
-    audit_record(
-        action="staff_review_released", actor=actor, subject=review_item_subject(item), obj=item
-    )
+    _audit(item, "staff_review_released", actor)
     return item
 
 
@@ -261,12 +257,11 @@ def _decide(*, item: ReviewItem, reviewer: User, decision: str, changes: dict) -
         if old_file:
             storage = item.image.storage
             transaction.on_commit(lambda: storage.delete(old_file))
-        audit_record(
-            action="staff_review_decided",
-            actor=reviewer,
-            subject=review_item_subject(item),
+        _audit(
+            item,
+            "staff_review_decided",
+            reviewer,
             reason=item.purpose,
-            obj=item,
             detail={"decision": decision},
         )
     return item
