@@ -421,3 +421,45 @@ def test_the_migration_reads_old_free_text_as_known_codes_or_all():
     assert migration._code("push-notifications") == "push_notifications"
     assert migration._code("analytics") == "behaviour_analytics"
     assert migration._code("Analytics of my behaviour") is None  # read as all, with a note
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_migration_moves_old_rows_and_keeps_what_was_typed():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("dsar", "0011_recipient_notification_permissions")]
+    after = [("dsar", "0012_h_purposes_request_purposes")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    Request = old.get_model("dsar", "DataSubjectRequest")
+    Block = old.get_model("dsar", "ProcessingBlock")
+    typed = {
+        "": "restriction",
+        "direct marketing": "objection",
+        "Analytics of my behaviour": "restriction",
+    }
+    ids = {
+        text: Request.objects.create(kind=kind, email="a@example.com", purpose=text).pk
+        for text, kind in typed.items()
+    }
+    Block.objects.create(kind="objection", email="a@example.com", purpose="direct marketing")
+    Block.objects.create(kind="restriction", email="a@example.com", purpose="my behaviour")
+    Block.objects.create(kind="restriction", email="a@example.com", purpose="")
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps
+    Request = new.get_model("dsar", "DataSubjectRequest")
+    Block = new.get_model("dsar", "ProcessingBlock")
+    Event = new.get_model("dsar", "RequestEvent")
+    assert Request.objects.get(pk=ids[""]).purposes == ["all"]
+    assert Request.objects.get(pk=ids["direct marketing"]).purposes == ["direct_marketing"]
+    unknown = Request.objects.get(pk=ids["Analytics of my behaviour"])
+    assert unknown.purposes == ["all"]
+    note = Event.objects.get(request=unknown)
+    assert note.internal and "Analytics of my behaviour" in note.text
+    assert sorted(Block.objects.values_list("purpose", flat=True)) == ["", "", "direct_marketing"]
+    assert "my behaviour" in Block.objects.get(reason__contains="typed").reason
