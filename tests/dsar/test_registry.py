@@ -98,9 +98,12 @@ def test_the_database_itself_refuses_to_rewrite_the_audit_log(statement):
     from dsar.services import audit_record
 
     event = audit_record(action="test", subject=registry.Subject(user_id=1), reason="Pat asked")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement, [event.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement, [event.pk])
     row = AuditEvent.objects.get(pk=event.pk)
     assert (row.action, row.reason, row.subject_ref) == ("test", "Pat asked", "user:1")
 
@@ -116,7 +119,10 @@ def test_the_database_lets_erasure_blank_the_reason_and_nothing_else():
         cursor.execute("UPDATE dsar_auditevent SET reason = '[erased]' WHERE id = %s", [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).reason == "[erased]"
     if connection.vendor == "postgresql":  # SQLite leaves DELETE to the Python guard
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM dsar_auditevent WHERE id = %s", [event.pk])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("DELETE FROM dsar_auditevent WHERE id = %s", [event.pk])
         assert AuditEvent.objects.filter(pk=event.pk).exists()
