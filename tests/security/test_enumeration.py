@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -156,12 +156,21 @@ def test_signup_takes_as_long_for_a_known_address(client, timed_user):
     assert_similar(known, unknown)
 
 
-def test_login_takes_as_long_for_an_unknown_account(client, timed_user):
+@pytest.mark.parametrize("by", ["username", "email"])
+def test_login_takes_as_long_for_an_unknown_account(client, timed_user, by):
     def post(login):
         return lambda n: client.post("/accounts/login/", {"login": login, "password": "wrong"})
 
-    known, unknown = best_times(post(timed_user.username), post("nobody-here"))
+    unknown = "nobody-here" if by == "username" else "nobody-here@example.com"
+    known, unknown = best_times(post(getattr(timed_user, by)), post(unknown))
     assert_similar(known, unknown)
+
+
+def test_a_username_that_looks_like_an_email_still_signs_in(client):
+    UserFactory(username="pat@home.example", email="pat@work.example")
+    response = client.post("/accounts/login/", {"login": "pat@home.example", "password": PASSWORD})
+    # Accepted (allauth goes on to confirm the email-looking login); a refusal re-shows the form.
+    assert response.status_code == 302, response.content
 
 
 def test_password_reset_takes_as_long_for_an_unknown_address(client, timed_user):
