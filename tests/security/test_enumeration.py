@@ -197,3 +197,25 @@ def test_preferences_link_takes_as_long_for_an_unknown_address(client, timed_use
 
     known, unknown = best_times(post(timed_user.email), post("nobody@example.com"))
     assert_similar(known, unknown)
+
+
+# --- Links in allauth's mails ------------------------------------------------------------------
+
+
+def mailed_links() -> list[str]:
+    return [link for m in mail.outbox for link in re.findall(r"https?://[^\s\"'<>]+", m.body)]
+
+
+@pytest.mark.parametrize("host", ["localhost:6666", "127.0.0.1:6666"])
+def test_allauth_mails_link_to_site_url_whatever_the_host_header(client, user, settings, host):
+    settings.SITE_URL = "https://privacy.workpex.example"
+    client.post("/accounts/password/reset/", {"email": user.email}, HTTP_HOST=host)
+    client.post(
+        "/accounts/signup/",
+        signup_data("brand-new@example.com", "brandnewperson"),
+        HTTP_HOST=host,
+    )
+    links = mailed_links()
+    assert any("/accounts/password/reset/key/" in link for link in links), links
+    assert any("/accounts/confirm-email/" in link for link in links), links
+    assert all(link.startswith("https://privacy.workpex.example/") for link in links), links
