@@ -6,6 +6,7 @@ from allauth.account.forms import ResetPasswordKeyForm as AllauthResetPasswordKe
 from allauth.account.forms import SetPasswordForm as AllauthSetPasswordForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +42,18 @@ class LoginForm(CardNumberGuardMixin, AllauthLoginForm):
         super().__init__(*args, **kwargs)
         self.fields["login"].label = _("Username or email")
         self.fields["login"].widget.attrs["autocomplete"] = "username"
+
+    def user_credentials(self) -> dict:
+        """allauth also tries an email-looking login as a username, and its backend then checks
+        the password of an email match twice: a wrong password for a known email took one
+        password hash longer than for an unknown one. Try it as a username only when such a
+        username exists, so each login costs exactly one password hash."""
+        credentials = super().user_credentials()
+        if "email" in credentials and "username" in credentials:
+            taken = get_user_model().objects.filter(username__iexact=credentials["username"])
+            if not taken.exists():
+                del credentials["username"]
+        return credentials
 
 
 class SignupForm(CardNumberGuardMixin, AllauthSignupForm):

@@ -14,6 +14,7 @@ from dsar.admin import AuditedViewMixin
 from dsar.registry import Subject
 from dsar.services import audit_record
 from dsar.spreadsheet import SpreadsheetWriter
+from dsar.textinput import id_from_text
 
 from . import policies, services
 from .forms import PolicyVersionForm, ReasonForm, RecordOnRequestForm
@@ -166,7 +167,8 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        policy = PolicyVersion.objects.filter(pk=object_id).first()
+        pk = id_from_text(object_id)
+        policy = None if pk is None else PolicyVersion.objects.filter(pk=pk).first()
         extra = {**(extra_context or {})}
         if policy is not None:
             extra.update(
@@ -274,8 +276,8 @@ class SubjectFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         match = Q(user__username=value) | Q(user__email__iexact=value) | Q(email=value.lower())
-        if value.isdigit():
-            match |= Q(user_id=int(value))
+        if (user_id := id_from_text(value)) is not None:
+            match |= Q(user_id=user_id)
         return queryset.filter(match)
 
 

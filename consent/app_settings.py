@@ -27,11 +27,6 @@ class AppSettings:
         return hashlib.sha256(derived.digest()).digest()
 
     @property
-    def TRUST_X_FORWARDED_FOR(self) -> bool:  # noqa: N802
-        """Use the first X-Forwarded-For address (only behind a proxy that sets it)."""
-        return _get("TRUST_X_FORWARDED_FOR", False)
-
-    @property
     def UNSUBSCRIBE_TOKEN_MAX_AGE(self) -> timedelta:  # noqa: N802
         return timedelta(days=_get("UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS", 365))
 

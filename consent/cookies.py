@@ -1,7 +1,8 @@
 """Cookie choices: per browser, kept in one necessary cookie, decided before any other is set.
 
-The Global Privacy Control signal (`Sec-GPC: 1`) counts as a refusal of analytics whatever the
-cookie says (and, for account holders, as an opt-out of sharing with partners: see middleware).
+The Global Privacy Control signal (`Sec-GPC: 1`) counts as a refusal of every third party and of
+analytics whatever the cookie says: no analytics, no social widget or other third-party script
+(and, for account holders, an opt-out of sharing with partners: see middleware).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ class CookieChoices:
 
     @property
     def social(self) -> bool:
-        return self.social_chosen
+        """May social widgets (third-party scripts) load? Never under Global Privacy Control."""
+        return self.social_chosen and not self.gpc
 
     @property
     def show_banner(self) -> bool:

@@ -1,3 +1,5 @@
+from django.utils.cache import patch_vary_headers
+
 from dsar.registry import Subject
 
 from . import services
@@ -27,6 +29,8 @@ class GlobalPrivacyControlMiddleware:
             )
             request.session[SESSION_FLAG] = True
         response = self.get_response(request)
+        # What a page shows (banner, widgets, switches) depends on the signal: caches must know.
+        patch_vary_headers(response, ("Sec-GPC",))
         if (
             request.method == "GET"
             and response.status_code == 200

@@ -1,5 +1,3 @@
-import json
-
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,10 +12,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from dsar.registry import Subject
 from dsar.selectors import processing_allowed, processing_blocks_shown
+from dsar.textinput import id_from_text, json_object_parse
 
 from . import selectors, services, tasks, tokens
 from .cookies import cookie_choices, cookie_choices_set
@@ -234,7 +238,7 @@ def cookie_settings(request):
                     user=request.user,
                     choices={
                         "analytics_cookies": choices["analytics"] and not request.gpc,
-                        "social_widgets": choices["social"],
+                        "social_widgets": choices["social"] and not request.gpc,
                     },
                     ip_hash=services.request_ip_hash(request),
                 )
@@ -255,7 +259,7 @@ def cookie_settings(request):
     )
 
 
-@require_GET
+@require_safe
 def gpc_json(request):
     """https://privacycg.github.io/gpc-spec/#gpc-support-resource"""
     return JsonResponse({"gpc": True, "lastUpdate": "2026-11-24"})
@@ -272,14 +276,15 @@ def analytics_page_view(request):
     ):
         return HttpResponse(status=204)  # a restriction or objection of behaviour analytics
     try:
-        data = json.loads(request.body or b"{}")
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
-        path = str(data.get("path", ""))[:500]
-        first_visit = bool(data.get("first"))
+        data = json_object_parse(request.body)
+    except ValidationError as error:
+        return JsonResponse({"error": " ".join(error.messages)}, status=400)
+    path = str(data.get("path", ""))[:500]
+    first_visit = bool(data.get("first"))
+    try:
         match = resolve(path.split("?")[0])
-    except (ValueError, Resolver404):
-        return HttpResponse(status=400)
+    except Resolver404:
+        return JsonResponse({"error": _("That page does not exist.")}, status=400)
     # The route pattern, never the path itself: paths can carry tokens.
     route = "/" + (match.route or "").lstrip("/")
     services.page_view_count(route=route, first_visit=first_visit)
@@ -450,13 +455,8 @@ def policy_version(request, version):
 @require_POST
 def policy_acknowledge(request):
     """The banner's "I have read it": recorded once per person and version."""
-    version = request.POST.get("version", "")
-    # isascii() too: "²".isdigit() is true, and the database would be handed a non-number.
-    policy = (
-        PolicyVersion.objects.filter(pk=int(version)).first()
-        if version.isascii() and version.isdigit()
-        else None
-    )
+    version = id_from_text(request.POST.get("version"))
+    policy = None if version is None else PolicyVersion.objects.filter(pk=version).first()
     if policy is None:
         messages.error(request, _("That policy version does not exist."))
     else:

@@ -23,6 +23,7 @@ from .models import (
     ThirdPartyTransfer,
 )
 from .registry import Subject
+from .textinput import id_from_text
 from .views import export_file_response
 
 OFFICER_PERMISSION = "dsar.work_request"
@@ -364,10 +365,10 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
 def _posted_row(queryset, request, name: str):
     """The row of `queryset` whose id was posted as `name`; 404 for anything that is not one
     (get_object_or_404 would hand a non-number to the database and fail with a server error)."""
-    value = request.POST.get(name, "")
-    if not (value.isascii() and value.isdigit()):
+    pk = id_from_text(request.POST.get(name))
+    if pk is None:
         raise Http404(_("No such item."))
-    return get_object_or_404(queryset, pk=int(value))
+    return get_object_or_404(queryset, pk=pk)
 
 
 @admin.register(AuditEvent)

@@ -29,7 +29,7 @@ _CANDIDATE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 MASK = "[card number removed]"
 CARD_NUMBER_MESSAGE = _(
     "This looks like a payment card number. Never type a card number here: we do not accept it "
-    "in this field. Remove it and try again."
+    "in this field, so we have removed it. Check the field and try again."
 )
 
 
@@ -91,6 +91,26 @@ class CardNumberGuardMixin:
         # At validation time, so fields a subclass adds in its __init__ are guarded too.
         card_number_guard(self)
         super().full_clean()
+        card_numbers_unecho(self)
+
+
+def card_numbers_unecho(form: forms.BaseForm) -> None:
+    """A refused card number is never echoed back: the re-rendered form shows the text with
+    the number masked (the field's error says why)."""
+    refused = [
+        name
+        for name, errors in form.errors.as_data().items()
+        if any(error.code == "card_number" for error in errors)
+    ]
+    if not refused:
+        return
+    form.data = form.data.copy()
+    for name in refused:
+        key = form.add_prefix(name)
+        if hasattr(form.data, "setlist"):
+            form.data.setlist(key, [card_numbers_redact(v) for v in form.data.getlist(key)])
+        else:
+            form.data[key] = card_numbers_redact(form.data[key])
 
 
 def card_number_guard(form: forms.BaseForm) -> forms.BaseForm:

@@ -4,6 +4,7 @@ transport the consent app registers (`consent.mail.mail_send`, the portal's one 
 every mail leaves through the same path, after the transaction commits."""
 
 from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core import signing
@@ -36,6 +37,13 @@ def _deliver(*, to: str, subject: Subject, template: str, context: dict) -> bool
 
 def absolute_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
+
+
+def site_url_rebase(url: str) -> str:
+    """A link a library built from the request's Host header, moved onto SITE_URL: a forged
+    `Host: localhost:6666` must not decide where a mailed link points."""
+    parts = urlsplit(url)
+    return absolute_url(urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment)))
 
 
 def view_token(request: DataSubjectRequest) -> str:

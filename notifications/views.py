@@ -5,8 +5,6 @@ Apps sign in as the portal does (the session cookie) and send the CSRF token in 
 and, when registering, an optional `name`.
 """
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -16,6 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+
+from dsar.textinput import json_object_parse
 
 from . import services
 from .forms import DeviceForm
@@ -61,13 +61,10 @@ def _api_login_required(view):
 
 
 def _api_form(request) -> DeviceForm:
+    """The device form from a JSON object or form fields; a body that is not a small, shallow
+    JSON object raises a ValidationError that says why."""
     if request.content_type == "application/json":
-        try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            data = {}
+        data = json_object_parse(request.body)
         return DeviceForm({k: v for k, v in data.items() if isinstance(v, str)})
     return DeviceForm(request.POST)
 
@@ -84,7 +81,10 @@ def _errors(form_or_error) -> JsonResponse:
 @require_POST
 @_api_login_required
 def api_device_register(request):
-    form = _api_form(request)
+    try:
+        form = _api_form(request)
+    except ValidationError as error:
+        return _errors(error)
     if not form.is_valid():
         return _errors(form)
     try:
@@ -111,7 +111,10 @@ def api_device_register(request):
 @require_POST
 @_api_login_required
 def api_device_sign_out(request):
-    form = _api_form(request)
+    try:
+        form = _api_form(request)
+    except ValidationError as error:
+        return _errors(error)
     if not form.is_valid():
         return _errors(form)
     if not services.device_sign_out(

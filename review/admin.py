@@ -19,6 +19,8 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dsar.textinput import id_from_text
+
 from . import services
 from .forms import AssignForm, ScanDecisionForm
 from .models import ReviewState, ScanReview, SpamReview
@@ -128,9 +130,10 @@ class ReviewItemAdmin(admin.ModelAdmin):
 
     def _item(self, object_id):
         # Django's change URL passes the id as text; anything but a number is simply not found.
-        if not str(object_id).isdigit():
+        pk = id_from_text(object_id)
+        if pk is None:
             raise Http404
-        return get_object_or_404(self.model.objects.select_related("workspace"), pk=object_id)
+        return get_object_or_404(self.model.objects.select_related("workspace"), pk=pk)
 
     def _refused(self, request, item):
         # A response, not an exception: the audit row of the refusal must be committed.

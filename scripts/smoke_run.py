@@ -87,6 +87,19 @@ def sign_up(opener) -> None:
     log(f"signed up {username}; the confirmation page was shown")
 
 
+def plain_errors_and_static(opener) -> None:
+    """DEBUG is off by default: a 404 is the plain page, and static files are still served."""
+    status, _, page = fetch(opener, "/no-such-page-for-the-smoke-test/")
+    assert status == 404, f"an unknown URL answered {status}"
+    assert "URLconf" not in page and "DEBUG = True" not in page, "the debug 404 page is shown"
+    status, _, page = fetch(opener, "/")
+    css = re.search(r'href="(/static/[^"]+\.css)"', page)
+    assert css, "the home page links no stylesheet"
+    status, _, _ = fetch(opener, css.group(1))
+    assert status == 200, f"{css.group(1)} answered {status}"
+    log("an unknown URL gets the plain 404 page; static files are served")
+
+
 def stop(process) -> None:
     if process.poll() is not None:
         return
@@ -112,6 +125,7 @@ def main() -> int:
         workers = health["workers"]["workers"]
         assert any(name.startswith("embedded-worker@") for name in workers), workers
         log("a worker of this run ran the heartbeat task")
+        plain_errors_and_static(opener)
         sign_up(opener)
     finally:
         stop(process)

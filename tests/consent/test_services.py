@@ -97,14 +97,26 @@ def test_ip_is_stored_only_as_a_keyed_hash(settings):
     assert "203.0.113.7" not in digest
 
 
-def test_x_forwarded_for_is_ignored_unless_trusted(settings):
+def test_x_forwarded_for_is_read_only_as_far_as_the_trusted_proxies(settings):
+    # A client sent a forged first entry; the one proxy appended the address it saw.
     request = RequestFactory().get(
-        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.9, 10.0.0.1"
+        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.66, 198.51.100.9"
     )
     assert services.request_ip(request) == "10.0.0.1"
-    settings.CONSENT_TRUST_X_FORWARDED_FOR = True
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     assert services.request_ip(request) == "198.51.100.9"
     assert services.request_ip(RequestFactory().get("/", REMOTE_ADDR="not-an-ip")) == ""
+
+
+def test_one_client_ip_policy_for_the_ledger_and_the_rate_limits(settings):
+    """allauth's limiter and the ledger's IP hash read the client by the same setting."""
+    from allauth.account.adapter import get_adapter
+
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.66, 198.51.100.9"
+    )
+    assert get_adapter(request).get_client_ip(request) == services.request_ip(request)
 
 
 def test_default_ip_key_comes_from_the_secret_key(settings):

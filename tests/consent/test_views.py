@@ -302,11 +302,40 @@ def test_gpc_counts_as_refusing_analytics(client):
 
 def test_cookie_choices_of_account_holders_are_kept_as_evidence(user_client, user_subject):
     user_client.post("/cookies/", {"choice": "accept_all"}, HTTP_SEC_GPC="1")
-    # GPC: analytics stay refused (nothing to record, nothing was granted); widgets accepted.
-    rows = list(ConsentEvent.objects.values_list("purpose__code", "action", "method"))
-    assert rows == [("social_widgets", "granted", "cookie_banner")]
+    # GPC refuses every third party: neither analytics nor widgets are granted.
+    assert not ConsentEvent.objects.filter(method="cookie_banner", action="granted").exists()
+    user_client.post("/cookies/", {"choice": "accept_all"})
+    rows = set(ConsentEvent.objects.values_list("purpose__code", "action", "method"))
+    assert ("social_widgets", "granted", "cookie_banner") in rows
     user_client.post("/cookies/", {"choice": "refuse_all"})
     assert not selectors.consent_is_granted(subject=user_subject, purpose="social_widgets")
+
+
+def test_gpc_keeps_every_third_party_script_out_whatever_was_accepted(client):
+    client.post("/cookies/", {"choice": "accept_all"})
+    page = client.get("/").content.decode()
+    assert "https://platform.twitter.com/widgets.js" in page  # accepted, no signal: they load
+    response = client.get("/", HTTP_SEC_GPC="1")
+    page = response.content.decode()
+    for third_party in ("platform.twitter.com", "connect.facebook.net", "analytics.js"):
+        assert third_party not in page
+    assert "twitter-share-button" not in page and "Share on X (Twitter)" in page  # plain links
+    assert "platform.twitter.com" not in response.get("Content-Security-Policy", "")
+    # The banner and the settings page say so truthfully.
+    settings_page = client.get("/cookies/", HTTP_SEC_GPC="1").content.decode()
+    assert "social media widgets" in settings_page and 'id="gpc-note"' in settings_page
+
+
+def test_pages_vary_by_the_gpc_signal(client):
+    for path in ("/", "/cookies/", "/policy/"):
+        vary = client.get(path)["Vary"]
+        assert "Sec-GPC" in [part.strip() for part in vary.split(",")], path
+
+
+def test_gpc_json_answers_head(client):
+    response = client.head("/.well-known/gpc.json")
+    assert response.status_code == 200
+    assert client.post("/.well-known/gpc.json").status_code == 405
 
 
 def test_cookie_settings_page_reopens_the_choices_and_refuses_open_redirects(client):

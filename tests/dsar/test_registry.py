@@ -80,3 +80,49 @@ def test_audit_log_is_append_only():
     with pytest.raises(PermissionError):
         AuditEvent.objects.all().delete()
     assert AuditEvent.objects.get(pk=event.pk).action == "test"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE dsar_auditevent SET action = 'changed' WHERE id = %s",
+        "UPDATE dsar_auditevent SET reason = 'rewritten' WHERE id = %s",
+        # The blanking of erasure, but smuggling another change in with it.
+        "UPDATE dsar_auditevent SET reason = '[erased]', subject_ref = 'user:2' WHERE id = %s",
+    ],
+)
+def test_the_database_itself_refuses_to_rewrite_the_audit_log(statement):
+    from django.db import DatabaseError, connection, transaction
+
+    from dsar.services import audit_record
+
+    event = audit_record(action="test", subject=registry.Subject(user_id=1), reason="Pat asked")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement, [event.pk])
+    row = AuditEvent.objects.get(pk=event.pk)
+    assert (row.action, row.reason, row.subject_ref) == ("test", "Pat asked", "user:1")
+
+
+@pytest.mark.django_db
+def test_the_database_lets_erasure_blank_the_reason_and_nothing_else():
+    from django.db import DatabaseError, connection, transaction
+
+    from dsar.services import audit_record
+
+    event = audit_record(action="test", subject=registry.Subject(user_id=1), reason="Pat asked")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE dsar_auditevent SET reason = '[erased]' WHERE id = %s", [event.pk])
+    assert AuditEvent.objects.get(pk=event.pk).reason == "[erased]"
+    if connection.vendor == "postgresql":  # SQLite leaves DELETE to the Python guard
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("DELETE FROM dsar_auditevent WHERE id = %s", [event.pk])
+        assert AuditEvent.objects.filter(pk=event.pk).exists()

@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -156,12 +156,21 @@ def test_signup_takes_as_long_for_a_known_address(client, timed_user):
     assert_similar(known, unknown)
 
 
-def test_login_takes_as_long_for_an_unknown_account(client, timed_user):
+@pytest.mark.parametrize("by", ["username", "email"])
+def test_login_takes_as_long_for_an_unknown_account(client, timed_user, by):
     def post(login):
         return lambda n: client.post("/accounts/login/", {"login": login, "password": "wrong"})
 
-    known, unknown = best_times(post(timed_user.username), post("nobody-here"))
+    unknown = "nobody-here" if by == "username" else "nobody-here@example.com"
+    known, unknown = best_times(post(getattr(timed_user, by)), post(unknown))
     assert_similar(known, unknown)
+
+
+def test_a_username_that_looks_like_an_email_still_signs_in(client):
+    UserFactory(username="pat@home.example", email="pat@work.example")
+    response = client.post("/accounts/login/", {"login": "pat@home.example", "password": PASSWORD})
+    # Accepted (allauth goes on to confirm the email-looking login); a refusal re-shows the form.
+    assert response.status_code == 302, response.content
 
 
 def test_password_reset_takes_as_long_for_an_unknown_address(client, timed_user):
@@ -188,3 +197,25 @@ def test_preferences_link_takes_as_long_for_an_unknown_address(client, timed_use
 
     known, unknown = best_times(post(timed_user.email), post("nobody@example.com"))
     assert_similar(known, unknown)
+
+
+# --- Links in allauth's mails ------------------------------------------------------------------
+
+
+def mailed_links() -> list[str]:
+    return [link for m in mail.outbox for link in re.findall(r"https?://[^\s\"'<>]+", m.body)]
+
+
+@pytest.mark.parametrize("host", ["localhost:6666", "127.0.0.1:6666"])
+def test_allauth_mails_link_to_site_url_whatever_the_host_header(client, user, settings, host):
+    settings.SITE_URL = "https://privacy.workpex.example"
+    client.post("/accounts/password/reset/", {"email": user.email}, HTTP_HOST=host)
+    client.post(
+        "/accounts/signup/",
+        signup_data("brand-new@example.com", "brandnewperson"),
+        HTTP_HOST=host,
+    )
+    links = mailed_links()
+    assert any("/accounts/password/reset/key/" in link for link in links), links
+    assert any("/accounts/confirm-email/" in link for link in links), links
+    assert all(link.startswith("https://privacy.workpex.example/") for link in links), links

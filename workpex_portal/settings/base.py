@@ -13,6 +13,11 @@ env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default=None)
+# The one client-IP policy (rate limits, allauth's included, and the consent ledger's IP hash):
+# the number of proxies in front that each append to X-Forwarded-For. 0: REMOTE_ADDR is the client.
+# Behind one TLS-terminating proxy, 1: the address that proxy appended, which a client cannot forge.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_ID = 1
@@ -60,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "workpex_portal.middleware.QueryStringGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
@@ -372,8 +378,6 @@ DSAR_SERVICE_PROVIDERS = [
 # Key of the HMAC that pseudonymises IP addresses in the consent ledger; empty derives one from
 # SECRET_KEY (changing SECRET_KEY then changes the hashes of new rows).
 CONSENT_IP_HASH_KEY = env("CONSENT_IP_HASH_KEY", default="")
-# Trust the first X-Forwarded-For address only behind a proxy that always sets it.
-CONSENT_TRUST_X_FORWARDED_FOR = env.bool("CONSENT_TRUST_X_FORWARDED_FOR", default=False)
 # How long an unsubscribe link in a mail keeps working.
 CONSENT_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = env.int(
     "CONSENT_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS", default=365

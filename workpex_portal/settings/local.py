@@ -3,7 +3,13 @@
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env, filesystem_broker_options, payment_token_dev_key
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# `make run` is what a newcomer evaluates and may leave running: plain error pages, no list of
+# URL patterns on a 404. `DJANGO_DEBUG=true make run` turns Django's debug pages on.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Static files are served by WhiteNoise straight from the source folders (no collectstatic), with
+# or without DEBUG.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 SECRET_KEY = env("SECRET_KEY", default="local-only-insecure-key-never-used-in-production")
 PAYMENT_TOKEN_KEYS = env.list("PAYMENT_TOKEN_KEYS", default=[payment_token_dev_key(SECRET_KEY)])
 
