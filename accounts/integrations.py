@@ -159,7 +159,22 @@ def integration_recipients(subject: Subject) -> Iterator[Recipient]:
             key=f"integration:{code}",
             name=spec.name if spec else code,
             package_adapter=app_settings.INTEGRATION_ADAPTER if spec else "",
+            holds=_held_by(spec),
         )
+
+
+# What each scope hands an integration, as the registry names it (for corrections, Art. 19).
+SCOPE_HOLDS = {
+    "profile": ("accounts.User.full_name", "accounts.User.email"),
+    "workspace_collaborators": ("accounts.WorkspaceMember",),
+    "workspace_records": ("accounts.WorkspaceRecord",),
+}
+
+
+def _held_by(spec: Integration | None) -> tuple[str, ...] | None:
+    if spec is None:
+        return None  # an integration we no longer know: told of every correction
+    return tuple(held for scope in spec.scopes for held in SCOPE_HOLDS.get(scope, (scope,)))
 
 
 class TestModeIntegrationAdapter(RecipientAdapter):
@@ -167,7 +182,7 @@ class TestModeIntegrationAdapter(RecipientAdapter):
     package, checks it is a ZIP with its manifest, and answers with a receipt made from the
     package's SHA-256 (so the receipt proves which bytes were handed over)."""
 
-    def notify(self, *, kind: str, subject_email: str, reference: str) -> None:
+    def notify(self, *, kind: str, subject_email: str, reference: str, correction=None) -> None:
         raise NotImplementedError("Integrations are told of changes by hand.")
 
     def deliver_package(

@@ -6,6 +6,7 @@ from django_countries.fields import LazyTypedChoiceField
 from .cardnumbers import CardNumberGuardMixin
 from .models import RequestKind
 from .registry import rectifiable_choices
+from .services import RequestError, rectification_value_check
 
 
 class RequestForm(CardNumberGuardMixin, forms.Form):
@@ -76,8 +77,17 @@ class RequestForm(CardNumberGuardMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("rectification_target") and not cleaned.get("rectification_value"):
+        target, value = cleaned.get("rectification_target"), cleaned.get("rectification_value")
+        if target and not value:
             self.add_error("rectification_value", _("Give the correct value."))
+        elif target and cleaned.get("kind") == RequestKind.RECTIFICATION:
+            # The owning field's own checks, now rather than when an officer applies it.
+            try:
+                cleaned["rectification_value"] = rectification_value_check(
+                    target=target, value=value
+                )
+            except RequestError as error:
+                self.add_error("rectification_value", error)
         if cleaned.get("kind") == RequestKind.COMPLAINT and not cleaned.get("country"):
             self.add_error("country", _("Choose your country, so we can name its authority."))
         return cleaned

@@ -2,7 +2,8 @@
 
 from django.db.models import Q, QuerySet
 
-from .models import DIRECT_MARKETING, AuditEvent, ProcessingBlock
+from . import registry
+from .models import DIRECT_MARKETING, AuditEvent, DataSubjectRequest, ProcessingBlock
 from .registry import Subject
 
 
@@ -132,3 +133,18 @@ def transfer_destination_choices(*, user) -> list[tuple[str, str]]:
     if user is None or not user.is_authenticated:
         return []
     return [(d.key, d.name) for d in portability_destinations(Subject(user_id=user.pk))]
+
+
+def rectification_history(*, request: DataSubjectRequest) -> list[dict]:
+    """Every proposal of a request, oldest first, in words (for the person's page and admin)."""
+    labels = dict(registry.rectifiable_choices())
+    return [
+        {
+            "proposal": proposal,
+            "field": labels.get(proposal.target, proposal.target),
+            "value": registry.rectification_value_display(
+                proposal.target, proposal.proposed_value
+            ),
+        }
+        for proposal in request.rectifications.all()
+    ]

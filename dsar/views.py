@@ -121,6 +121,7 @@ def request_detail(request, public_id):
             "exports": dsar_request.exports.filter(state="released"),
             "erasure": getattr(dsar_request, "erasure", None),
             "transfers": dsar_request.transfers.all(),
+            "rectifications": selectors.rectification_history(request=dsar_request),
             "transfer_refusal": services.transfer_naming_refusal(request=dsar_request),
             "destinations": selectors.transfer_destination_choices(user=request.user)
             if dsar_request.user_id

@@ -35,6 +35,7 @@ from .base import RequestError, _event, audit_record, request_subject
 from .blocks import processing_block_add
 from .erasure import erasure_schedule
 from .exports import EXPORT_KINDS, exports_create
+from .rectification import rectification_propose, rectification_value_check
 from .recipients import recipient_notifications_create
 from .transfers import transfer_create
 
@@ -112,14 +113,22 @@ def dsar_request_file(
     if user is None and not email:
         raise RequestError(_("Give the email address we should reply to."))
     email = user.email if user is not None else email.strip()
-    if rectification_target and rectification_target not in dict(registry.rectifiable_choices()):
-        raise RequestError(_("Choose a field from the list."))
+    if kind != RequestKind.RECTIFICATION:
+        rectification_target = rectification_value = ""
+    if rectification_target:
+        rectification_value = rectification_value_check(
+            target=rectification_target, value=rectification_value
+        )
     duplicate = _open_duplicate(kind=kind, user=user, email=email)
     if duplicate is not None:
         _event(duplicate, RequestEvent.Kind.JOINED, text=details)
         audit_record(
             action="request_joined", actor=user, subject=request_subject(duplicate), obj=duplicate
         )
+        if rectification_target:
+            rectification_propose(
+                request=duplicate, target=rectification_target, value=rectification_value, actor=user
+            )
         _name_recipient(duplicate, user, recipient_email, recipient_key)
         return duplicate, True
 
@@ -135,9 +144,9 @@ def dsar_request_file(
         request.state = RequestState.AWAITING_CONFIRMATION
     request.full_clean()
     request.save()
-    if kind == RequestKind.RECTIFICATION and rectification_target:
-        RectificationProposal.objects.create(
-            request=request, target=rectification_target, proposed_value=rectification_value
+    if rectification_target:
+        rectification_propose(
+            request=request, target=rectification_target, value=rectification_value, actor=user
         )
     _event(request, RequestEvent.Kind.FILED, actor=user, to_state=request.state)
     audit_record(action="request_filed", actor=user, subject=request_subject(request), obj=request)
@@ -343,6 +352,8 @@ def dsar_rectification_decide(
     request = proposal.request
     if request.state != RequestState.IN_PROGRESS:
         raise RequestError(_("Start work on the request (in progress) before deciding."))
+    if proposal.decision == RectificationProposal.Decision.SUPERSEDED:
+        raise RequestError(_("The person gave a later value for this field: decide that one."))
     if proposal.decision != RectificationProposal.Decision.PENDING:
         raise RequestError(_("This correction has been decided already."))
     reason = reason.strip()
@@ -375,7 +386,7 @@ def dsar_rectification_decide(
         detail={"target": proposal.target},
     )
     if approve:
-        recipient_notifications_create(request=request)
+        recipient_notifications_create(request=request, rectification=proposal)
     return proposal
 
 

@@ -358,14 +358,33 @@ SESSION_ENGINE = "accounts.sessions"
 
 # Recipients of personal data told about rectification, erasure and restriction (GDPR Art. 19).
 # `adapter` empty: an officer contacts the recipient by hand from the request's admin page.
+# `holds`: what the provider received (registry fields or models); a correction is passed on
+# only to providers that hold the corrected field.
 DSAR_SERVICE_PROVIDERS = [
     {
         "key": "email-delivery",
         "name": "Email delivery provider",
         "adapter": "dsar.recipients.MailAdapter",
         "contact": env("DSAR_EMAIL_PROVIDER_CONTACT", default="privacy@mail-provider.example"),
+        # Addresses, and the name or username our mails greet people with.
+        "holds": [
+            "accounts.User.email",
+            "accounts.User.full_name",
+            "accounts.User.username",
+            "account.EmailAddress",
+        ],
     },
-    {"key": "payment-processor", "name": "Payment processor", "adapter": ""},
+    {
+        "key": "payment-processor",
+        "name": "Payment processor",
+        "adapter": "",
+        "holds": [
+            "accounts.User.email",
+            "accounts.User.full_name",
+            "accounts.Invoice",
+            "accounts.PaymentMethod",
+        ],
+    },
 ]
 
 # Consent (read through consent/app_settings.py).
