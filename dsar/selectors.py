@@ -148,3 +148,14 @@ def rectification_history(*, request: DataSubjectRequest) -> list[dict]:
         }
         for proposal in request.rectifications.all()
     ]
+
+
+def open_requests_of(*, kind: str, user, email: str) -> QuerySet:
+    """The person's open requests of `kind`, oldest first: an account holder's by account, an
+    email-only person's by address. Filing the same kind again joins the first of these."""
+    from .models import OPEN_STATES
+
+    same_person = Q(user=user) if user is not None else Q(user__isnull=True, email__iexact=email)
+    return DataSubjectRequest.objects.filter(same_person, kind=kind, state__in=OPEN_STATES).order_by(
+        "filed_at"
+    )

@@ -1,9 +1,9 @@
-from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -11,6 +11,7 @@ from . import selectors, services
 from .app_settings import app_settings
 from .authorities import authority_for
 from .dashboard import dashboard_sections
+from .filing_limits import filing_refused_until, minutes_until
 from .forms import RequestForm
 from .mail import view_token
 from .models import RequestKind, RequestState
@@ -43,13 +44,23 @@ def request_new(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data.get("email", "")
-        key = email.casefold() if user is None else f"user:{user.pk}"
-        limited = not ratelimit.consume(request, action="dsar_request", key=key)
-        if limited:
+        refused_until = filing_refused_until(
+            request, kind=form.cleaned_data["kind"], user=user, email=email
+        )
+        if refused_until is not None:
             # The limiter's status, with the form kept so nothing typed is lost.
             status = 429
             form.add_error(
-                None, _("You have sent several requests in a short time. Please try again later.")
+                None,
+                _(
+                    "You have sent many requests like this one in a short time. Please try "
+                    "again at %(time)s (%(zone)s), in %(minutes)s minutes."
+                )
+                % {
+                    "time": formats.time_format(timezone.localtime(refused_until), "TIME_FORMAT"),
+                    "zone": timezone.get_current_timezone_name(),
+                    "minutes": minutes_until(refused_until),
+                },
             )
         else:
             try:

@@ -5,6 +5,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from dsar.migration_helpers import group_permissions_grant
+
 
 def proposed_when_filed(apps, schema_editor):
     """Proposals made before this migration were made when their request was filed."""
@@ -12,6 +14,11 @@ def proposed_when_filed(apps, schema_editor):
     request = apps.get_model("dsar", "DataSubjectRequest")
     filed_at = request.objects.filter(pk=models.OuterRef("request_id")).values("filed_at")[:1]
     proposal.objects.update(proposed_at=models.Subquery(filed_at))
+
+
+def grant(apps, schema_editor):
+    """Privacy officers see a request's proposed corrections and their history (read-only)."""
+    group_permissions_grant(apps, "dsar", "Privacy officer", ["view_rectificationproposal"])
 
 
 class Migration(migrations.Migration):
@@ -46,6 +53,7 @@ class Migration(migrations.Migration):
             field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='supersedes', to='dsar.rectificationproposal'),
         ),
         migrations.RunPython(proposed_when_filed, migrations.RunPython.noop),
+        migrations.RunPython(grant, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='rectificationproposal',
             name='decision',

@@ -6,7 +6,6 @@ from datetime import timedelta
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +29,7 @@ from ..models import (
     RequestState,
     ThirdPartyTransfer,
 )
+from ..selectors import open_requests_of
 from ..textinput import text_refuse_unstorable
 from .base import RequestError, _event, audit_record, request_subject
 from .blocks import processing_block_add
@@ -64,13 +64,7 @@ TRANSITIONS: dict[str, set[str]] = {
 
 
 def _open_duplicate(*, kind: str, user, email: str) -> DataSubjectRequest | None:
-    same_person = Q(user=user) if user is not None else Q(user__isnull=True, email__iexact=email)
-    return (
-        DataSubjectRequest.objects.select_for_update()
-        .filter(same_person, kind=kind, state__in=OPEN_STATES)
-        .order_by("filed_at")
-        .first()
-    )
+    return open_requests_of(kind=kind, user=user, email=email).select_for_update().first()
 
 
 def _start_clock(request: DataSubjectRequest, now) -> None:
