@@ -142,9 +142,7 @@ def rectification_history(*, request: DataSubjectRequest) -> list[dict]:
         {
             "proposal": proposal,
             "field": labels.get(proposal.target, proposal.target),
-            "value": registry.rectification_value_display(
-                proposal.target, proposal.proposed_value
-            ),
+            "value": registry.rectification_value_display(proposal.target, proposal.proposed_value),
         }
         for proposal in request.rectifications.all()
     ]
@@ -156,6 +154,6 @@ def open_requests_of(*, kind: str, user, email: str) -> QuerySet:
     from .models import OPEN_STATES
 
     same_person = Q(user=user) if user is not None else Q(user__isnull=True, email__iexact=email)
-    return DataSubjectRequest.objects.filter(same_person, kind=kind, state__in=OPEN_STATES).order_by(
-        "filed_at"
-    )
+    return DataSubjectRequest.objects.filter(
+        same_person, kind=kind, state__in=OPEN_STATES
+    ).order_by("filed_at")

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
@@ -50,16 +51,20 @@ def request_new(request):
         if refused_until is not None:
             # The limiter's status, with the form kept so nothing typed is lost.
             status = 429
+            minutes = minutes_until(refused_until)
             form.add_error(
                 None,
-                _(
+                ngettext(
                     "You have sent many requests like this one in a short time. Please try "
-                    "again at %(time)s (%(zone)s), in %(minutes)s minutes."
+                    "again at %(time)s (%(zone)s), in %(minutes)s minute.",
+                    "You have sent many requests like this one in a short time. Please try "
+                    "again at %(time)s (%(zone)s), in %(minutes)s minutes.",
+                    minutes,
                 )
                 % {
                     "time": formats.time_format(timezone.localtime(refused_until), "TIME_FORMAT"),
                     "zone": timezone.get_current_timezone_name(),
-                    "minutes": minutes_until(refused_until),
+                    "minutes": minutes,
                 },
             )
         else:

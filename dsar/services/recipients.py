@@ -62,7 +62,9 @@ def recipient_notification_send(*, notification_id: int) -> bool:
     the row is claimed under a lock and a finished row is left alone."""
     with transaction.atomic():
         notification = (
-            RecipientNotification.objects.select_for_update(skip_locked=True, of=("self", "request"))
+            RecipientNotification.objects.select_for_update(
+                skip_locked=True, of=("self", "request")
+            )
             .select_related("request", "rectification")
             .filter(pk=notification_id)
             .first()

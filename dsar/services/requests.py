@@ -35,8 +35,8 @@ from .base import RequestError, _event, audit_record, request_subject
 from .blocks import processing_block_add
 from .erasure import erasure_schedule
 from .exports import EXPORT_KINDS, exports_create
-from .rectification import rectification_propose, rectification_value_check
 from .recipients import recipient_notifications_create
+from .rectification import rectification_propose, rectification_value_check
 from .transfers import transfer_create
 
 # --- Data-subject requests -----------------------------------------------------------------
@@ -121,7 +121,10 @@ def dsar_request_file(
         )
         if rectification_target:
             rectification_propose(
-                request=duplicate, target=rectification_target, value=rectification_value, actor=user
+                request=duplicate,
+                target=rectification_target,
+                value=rectification_value,
+                actor=user,
             )
         _name_recipient(duplicate, user, recipient_email, recipient_key)
         return duplicate, True

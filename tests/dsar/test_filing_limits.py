@@ -18,7 +18,10 @@ pytestmark = pytest.mark.django_db
 NEW = "/privacy/requests/new/"
 EVERY_KIND = [
     ("access", {}),
-    ("rectification", {"rectification_target": "accounts.User.username", "rectification_value": "me_2"}),
+    (
+        "rectification",
+        {"rectification_target": "accounts.User.username", "rectification_value": "me_2"},
+    ),
     ("objection", {}),
     ("restriction", {}),
     ("erasure", {}),
@@ -123,3 +126,14 @@ def test_the_rule_itself_for_a_joined_filing_by_an_account_holder(rf, user, limi
     http_request = rf.post(NEW)
     for _ in range(10):
         assert filing_refused_until(http_request, kind="access", user=user, email="") is None
+
+
+def test_the_refusal_is_in_the_person_s_language(user_client, user, limits):
+    user.language = "de"
+    user.time_zone = "Europe/Berlin"
+    user.save(update_fields=["language", "time_zone"])
+    for _ in range(2):
+        assert user_client.post(NEW, {"kind": "access"}).status_code == 302
+        DataSubjectRequest.objects.filter(state="verified").update(state="completed")
+    page = refusal(user_client.post(NEW, {"kind": "access"}))
+    assert "Bitte versuchen Sie es um" in page and "(Europe/Berlin) erneut, in 60 Minuten" in page

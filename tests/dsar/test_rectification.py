@@ -134,9 +134,7 @@ def test_an_invalid_value_in_a_second_filing_changes_nothing(user):
 
 @pytest.mark.django_db
 def test_only_listed_fields_can_be_proposed(user_client):
-    response = file_on_the_web(
-        user_client, target="accounts.User.is_superuser", value="True"
-    )
+    response = file_on_the_web(user_client, target="accounts.User.is_superuser", value="True")
     assert "Select a valid choice" in response.content.decode()
     assert not RectificationProposal.objects.exists()
     with pytest.raises(services.RequestError, match="Choose a field"):
@@ -344,9 +342,7 @@ def test_the_portal_s_own_recipients_are_told_only_of_fields_they_hold(user, set
     services.dsar_rectification_decide(proposal=dob, approve=True, actor=None)
     assert not RecipientNotification.objects.filter(rectification=dob).exists()
     services.dsar_rectification_decide(proposal=username, approve=True, actor=None)
-    assert [n.recipient_key for n in username.recipient_notifications.all()] == [
-        "email-delivery"
-    ]
+    assert [n.recipient_key for n in username.recipient_notifications.all()] == ["email-delivery"]
 
 
 @pytest.mark.django_db
@@ -379,3 +375,13 @@ def test_a_person_without_an_account_sees_no_current_value(officer_client):
     )
     html = officer_client.get(f"/admin/dsar/datasubjectrequest/{request.pk}/change/").content
     assert '<td class="current-value">—</td>'.encode() in html
+
+
+@pytest.mark.django_db
+def test_an_invalid_value_is_explained_in_german(user_client, user):
+    user.language = "de"
+    user.save(update_fields=["language"])
+    response = file_on_the_web(user_client, value="1980-02-30")
+    page = response.content.decode()
+    assert "„1980-02-30“ ist kein gültiger Wert für" in page
+    assert not DataSubjectRequest.objects.exists()

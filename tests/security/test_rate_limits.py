@@ -139,7 +139,9 @@ def test_privacy_requests_by_email_are_limited_per_address_and_kind(
     assert response.status_code == 429
     assert "many requests like this one in a short time" in response.content.decode()
     assert _dsar_rows() == rows and len(mail.outbox) == sent
-    response = client.post("/privacy/requests/new/", {"email": "many@example.com", "kind": "erasure"})
+    response = client.post(
+        "/privacy/requests/new/", {"email": "many@example.com", "kind": "erasure"}
+    )
     assert response.status_code == 200
 
 
