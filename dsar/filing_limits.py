@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 
 from allauth.core import ratelimit
 from django.conf import settings
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import ngettext
 
 from .selectors import open_requests_of
 
@@ -48,8 +49,20 @@ def filing_refused_until(http_request, *, kind: str, user, email: str) -> dateti
     return None
 
 
-def minutes_until(moment: datetime) -> int:
-    return max(1, math.ceil((moment - timezone.now()).total_seconds() / 60))
+def filing_refusal_message(until: datetime) -> str:
+    """When to try again: a time in the person's time zone (the active one), and in minutes."""
+    minutes = max(1, math.ceil((until - timezone.now()).total_seconds() / 60))
+    return ngettext(
+        "You have sent many requests like this one in a short time. Please try "
+        "again at %(time)s (%(zone)s), in %(minutes)s minute.",
+        "You have sent many requests like this one in a short time. Please try "
+        "again at %(time)s (%(zone)s), in %(minutes)s minutes.",
+        minutes,
+    ) % {
+        "time": formats.time_format(timezone.localtime(until), "TIME_FORMAT"),
+        "zone": timezone.get_current_timezone_name(),
+        "minutes": minutes,
+    }
 
 
 def _window(action: str) -> timedelta:

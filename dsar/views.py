@@ -3,16 +3,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
 from .app_settings import app_settings
 from .authorities import authority_for
 from .dashboard import dashboard_sections
-from .filing_limits import filing_refused_until, minutes_until
+from .filing_limits import filing_refusal_message, filing_refused_until
 from .forms import RequestForm
 from .mail import view_token
 from .models import RequestKind, RequestState
@@ -51,22 +49,7 @@ def request_new(request):
         if refused_until is not None:
             # The limiter's status, with the form kept so nothing typed is lost.
             status = 429
-            minutes = minutes_until(refused_until)
-            form.add_error(
-                None,
-                ngettext(
-                    "You have sent many requests like this one in a short time. Please try "
-                    "again at %(time)s (%(zone)s), in %(minutes)s minute.",
-                    "You have sent many requests like this one in a short time. Please try "
-                    "again at %(time)s (%(zone)s), in %(minutes)s minutes.",
-                    minutes,
-                )
-                % {
-                    "time": formats.time_format(timezone.localtime(refused_until), "TIME_FORMAT"),
-                    "zone": timezone.get_current_timezone_name(),
-                    "minutes": minutes,
-                },
-            )
+            form.add_error(None, filing_refusal_message(refused_until))
         else:
             try:
                 dsar_request, joined = services.dsar_request_file(

@@ -487,6 +487,8 @@ def dsar_requests_lapse_unconfirmed(*, now=None, batch_size: int = 500) -> int:
                 country="",
             )
             RequestEvent.objects.filter(request_id__in=ids).update(text="")
+            # A proposed correction is the person's data too (a date of birth, a name).
+            RectificationProposal.objects.filter(request_id__in=ids).delete()
             lapsed += len(batch)
 
 

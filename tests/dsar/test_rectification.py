@@ -385,3 +385,19 @@ def test_an_invalid_value_is_explained_in_german(user_client, user):
     page = response.content.decode()
     assert "„1980-02-30“ ist kein gültiger Wert für" in page
     assert not DataSubjectRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_unconfirmed_request_lapses_without_keeping_the_proposed_value():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    services.dsar_request_file(
+        kind=RequestKind.RECTIFICATION,
+        email="someone@example.com",
+        rectification_target=DOB,
+        rectification_value="1985-02-03",
+    )
+    assert services.dsar_requests_lapse_unconfirmed(now=timezone.now() + timedelta(days=30)) == 1
+    assert not RectificationProposal.objects.exists()
