@@ -401,3 +401,12 @@ def test_an_unconfirmed_request_lapses_without_keeping_the_proposed_value():
     )
     assert services.dsar_requests_lapse_unconfirmed(now=timezone.now() + timedelta(days=30)) == 1
     assert not RectificationProposal.objects.exists()
+
+
+def test_the_configured_providers_name_registered_data_and_a_typo_is_caught(settings):
+    from dsar.checks import check_service_providers_holds
+
+    assert check_service_providers_holds() == []
+    settings.DSAR_SERVICE_PROVIDERS = [{"key": "x", "name": "X", "holds": ["accounts.User.dob"]}]
+    (error,) = check_service_providers_holds()
+    assert error.id == "dsar.E002" and "accounts.User.dob" in error.msg
