@@ -148,18 +148,18 @@ def integration_recipients(subject: Subject) -> Iterator[Recipient]:
     (by hand: they have no privacy API here), and can take the person's portability package."""
     if subject.user_id is None:
         return
-    codes = (
-        IntegrationGrant.objects.filter(user_id=subject.user_id, revoked_at__isnull=True)
-        .values_list("integration", flat=True)
-        .distinct()
-    )
-    for code in sorted(codes):
+    granted: dict[str, set[str]] = {}
+    for code, scopes in IntegrationGrant.objects.filter(
+        user_id=subject.user_id, revoked_at__isnull=True
+    ).values_list("integration", "scopes"):
+        granted.setdefault(code, set()).update(scopes or ())
+    for code in sorted(granted):
         spec = INTEGRATIONS.get(code)
         yield Recipient(
             key=f"integration:{code}",
             name=spec.name if spec else code,
             package_adapter=app_settings.INTEGRATION_ADAPTER if spec else "",
-            holds=_held_by(spec),
+            holds=_held_by(spec, granted[code]),
         )
 
 
@@ -171,10 +171,11 @@ SCOPE_HOLDS = {
 }
 
 
-def _held_by(spec: Integration | None) -> tuple[str, ...] | None:
+def _held_by(spec: Integration | None, scopes: set[str]) -> tuple[str, ...] | None:
+    """What the person let the integration read (their grants' scopes), as registry names."""
     if spec is None:
         return None  # an integration we no longer know: told of every correction
-    return tuple(held for scope in spec.scopes for held in SCOPE_HOLDS.get(scope, (scope,)))
+    return tuple(held for scope in sorted(scopes) for held in SCOPE_HOLDS.get(scope, ()))
 
 
 class TestModeIntegrationAdapter(RecipientAdapter):
