@@ -170,7 +170,7 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
         "user",
         "email",
         "details",
-        "purpose",
+        "purposes",
         "country",
         "filed_at",
         "received_at",

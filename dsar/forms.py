@@ -5,6 +5,7 @@ from django_countries.fields import LazyTypedChoiceField
 
 from .cardnumbers import CardNumberGuardMixin
 from .models import RequestKind
+from .purposes import ALL_USES, processing_use_choices
 from .registry import rectifiable_choices
 from .services import RequestError, rectification_value_check
 
@@ -25,11 +26,19 @@ class RequestForm(CardNumberGuardMixin, forms.Form):
             "to, or what your complaint is about."
         ),
     )
-    purpose = forms.CharField(
+    purposes = forms.MultipleChoiceField(
         label=_("Which use of your data?"),
         required=False,
-        max_length=64,
-        help_text=_("Optional, for a restriction or an objection. Leave blank for all uses."),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "For a restriction or an objection: tick each use to stop, or all uses. An objection "
+            "to direct marketing takes effect at once."
+        ),
+        error_messages={
+            "invalid_choice": _(
+                "“%(value)s” is not one of the uses of your data we have. Choose from the list."
+            )
+        },
     )
     rectification_target = forms.ChoiceField(
         label=_("What should we correct?"),
@@ -58,6 +67,7 @@ class RequestForm(CardNumberGuardMixin, forms.Form):
     def __init__(self, *args, needs_email: bool, destinations=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["rectification_target"].choices = [("", "—")] + rectifiable_choices()
+        self.fields["purposes"].choices = processing_use_choices()
         if destinations:
             self.fields["recipient_key"] = forms.ChoiceField(
                 label=_("Or send my package to one of my integrations"),
@@ -88,6 +98,13 @@ class RequestForm(CardNumberGuardMixin, forms.Form):
                 )
             except RequestError as error:
                 self.add_error("rectification_value", error)
+        if cleaned.get("kind") in (RequestKind.RESTRICTION, RequestKind.OBJECTION):
+            if not cleaned.get("purposes") and "purposes" not in self.errors:
+                self.add_error("purposes", _("Tick the uses of your data to stop, or all uses."))
+            elif ALL_USES in cleaned.get("purposes", []):
+                cleaned["purposes"] = [ALL_USES]
+        else:
+            cleaned["purposes"] = []  # ticked before choosing another kind: not part of it
         if cleaned.get("kind") == RequestKind.COMPLAINT and not cleaned.get("country"):
             self.add_error("country", _("Choose your country, so we can name its authority."))
         return cleaned

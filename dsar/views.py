@@ -14,6 +14,7 @@ from .filing_limits import filing_refusal_message, filing_refused_until
 from .forms import RequestForm
 from .mail import view_token
 from .models import RequestKind, RequestState
+from .purposes import processing_use_label
 
 
 @login_required
@@ -57,7 +58,7 @@ def request_new(request):
                     user=user,
                     email=email,
                     details=form.cleaned_data["details"],
-                    purpose=form.cleaned_data["purpose"],
+                    purposes=form.cleaned_data["purposes"],
                     country=form.cleaned_data["country"] or "",
                     rectification_target=form.cleaned_data["rectification_target"],
                     rectification_value=form.cleaned_data["rectification_value"],
@@ -115,6 +116,7 @@ def request_detail(request, public_id):
         "dsar/request_detail.html",
         {
             "dsar_request": dsar_request,
+            "uses": [processing_use_label(code) for code in dsar_request.purposes],
             "events": dsar_request.events.filter(internal=False),
             "authority": authority,
             "exports": dsar_request.exports.filter(state="released"),

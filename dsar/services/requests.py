@@ -1,6 +1,7 @@
 """The life of a data-subject request: filing, confirmation, the state machine, deadlines,
 extensions, assignment, reminders and the officer's decisions."""
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.core import signing
@@ -16,7 +17,6 @@ from ..deadlines import add_months, due_after_receipt
 from ..mail import absolute_url, request_mail_send, staff_mail_send
 from ..models import (
     CLOSED_STATES,
-    DIRECT_MARKETING,
     OPEN_STATES,
     DataSubjectRequest,
     ErasureSchedule,
@@ -28,6 +28,13 @@ from ..models import (
     RequestKind,
     RequestState,
     ThirdPartyTransfer,
+)
+from ..purposes import (
+    ALL_USES,
+    ALL_USES_BLOCK,
+    immediate_objection_uses,
+    processing_use_label,
+    processing_uses_clean,
 )
 from ..selectors import open_requests_of
 from ..textinput import text_refuse_unstorable
@@ -84,7 +91,7 @@ def dsar_request_file(
     user=None,
     email: str = "",
     details: str = "",
-    purpose: str = "",
+    purposes: Sequence[str] = (),
     country: str = "",
     rectification_target: str = "",
     rectification_value: str = "",
@@ -99,11 +106,10 @@ def dsar_request_file(
     request may name a recipient for the package (an email address or an integration's key):
     if that is refused, nothing is filed either.
     """
-    text_refuse_unstorable(
-        kind, email, details, purpose, country, rectification_target, rectification_value
-    )
+    text_refuse_unstorable(kind, email, details, country, rectification_target, rectification_value)
     if kind not in RequestKind.values:
         raise RequestError(_("Choose what you are asking for."))
+    purposes = _purposes_checked(kind, purposes)
     if user is None and not email:
         raise RequestError(_("Give the email address we should reply to."))
     email = user.email if user is not None else email.strip()
@@ -116,6 +122,7 @@ def dsar_request_file(
     duplicate = _open_duplicate(kind=kind, user=user, email=email)
     if duplicate is not None:
         _event(duplicate, RequestEvent.Kind.JOINED, text=details)
+        _join_purposes(duplicate, purposes)
         audit_record(
             action="request_joined", actor=user, subject=request_subject(duplicate), obj=duplicate
         )
@@ -131,7 +138,7 @@ def dsar_request_file(
 
     now = timezone.now()
     request = DataSubjectRequest(
-        kind=kind, user=user, email=email, details=details, purpose=purpose, country=country
+        kind=kind, user=user, email=email, details=details, purposes=purposes, country=country
     )
     if user is not None:
         request.state = RequestState.VERIFIED
@@ -194,17 +201,83 @@ def dsar_request_confirm(*, token: str) -> DataSubjectRequest:
     return request
 
 
+BLOCK_KINDS = (RequestKind.RESTRICTION, RequestKind.OBJECTION)
+
+
+def _purposes_checked(kind: str, purposes: Sequence[str]) -> list[str]:
+    """The uses a restriction or objection names, checked against the uses we have."""
+    if isinstance(purposes, str):
+        purposes = [purposes] if purposes else []
+    purposes = list(purposes)
+    if kind not in BLOCK_KINDS:
+        if purposes:
+            raise RequestError(_("Name uses of your data only for a restriction or an objection."))
+        return []
+    if not all(isinstance(code, str) for code in purposes):
+        raise RequestError(_("Choose the uses of your data from the list."))
+    text_refuse_unstorable(*purposes)
+    try:
+        cleaned = processing_uses_clean(purposes)
+    except ValueError as error:
+        raise RequestError(
+            _("“%(code)s” is not one of the uses of your data we have. Choose from the list.")
+            % {"code": error.args[0]}
+        ) from None
+    return cleaned or [ALL_USES]
+
+
+def _join_purposes(request: DataSubjectRequest, purposes: list[str]) -> None:
+    """A restriction or objection filed again may name more uses: none of them is lost."""
+    if request.kind not in BLOCK_KINDS or not purposes:
+        return
+    joined = processing_uses_clean(request.purposes + purposes)
+    if joined != request.purposes:
+        request.purposes = joined
+        request.save(update_fields=["purposes"])
+    if request.received_at is not None:
+        _on_received(request)
+
+
+def _block_code(code: str) -> str:
+    return ALL_USES_BLOCK if code == ALL_USES else code
+
+
 def _on_received(request: DataSubjectRequest) -> None:
     """What some kinds do at once, without waiting for an officer."""
-    if request.kind == RequestKind.OBJECTION and request.purpose in ("", DIRECT_MARKETING):
-        # An objection to direct marketing takes effect at once (GDPR Art. 21(3)).
+    if request.kind == RequestKind.OBJECTION:
+        _object_to_direct_marketing_now(request)
+
+
+def _object_to_direct_marketing_now(request: DataSubjectRequest) -> None:
+    """An objection to direct marketing takes effect at once (GDPR Art. 21(3)), whatever else
+    the objection names, and the person is told; an officer decides the rest."""
+    existing = set(request.processing_blocks.values_list("purpose", flat=True))
+    stopped = []
+    for code in immediate_objection_uses(request.purposes):
+        if code in existing:
+            continue
         processing_block_add(
             kind=ProcessingBlock.Kind.OBJECTION,
             subject=request_subject(request),
-            purpose=DIRECT_MARKETING,
+            purpose=code,
             reason=f"Request {request.reference}",
             actor=request.user,
+            request=request,
         )
+        stopped.append(processing_use_label(code))
+    if stopped:
+        rest = bool(request_blocks_missing(request))  # what an officer decides
+        request_mail_send(
+            request=request, template="objection_applied", context={"uses": stopped, "rest": rest}
+        )
+
+
+def request_blocks_missing(request: DataSubjectRequest) -> list[str]:
+    """The uses a restriction or objection names that no block of the request stops yet."""
+    if request.kind not in BLOCK_KINDS:
+        return []
+    existing = set(request.processing_blocks.values_list("purpose", flat=True))
+    return [code for code in request.purposes or [ALL_USES] if _block_code(code) not in existing]
 
 
 def _ensure_allowed(request: DataSubjectRequest, to_state: str) -> None:
@@ -279,10 +352,7 @@ def dsar_request_transition(
 def request_completion_blockers(request: DataSubjectRequest) -> list[str]:
     """Work that must be done before a request may be completed, in plain words."""
     blockers = []
-    needs_block = request.kind == RequestKind.RESTRICTION or (
-        request.kind == RequestKind.OBJECTION and request.purpose not in ("", DIRECT_MARKETING)
-    )
-    if needs_block and not request.processing_blocks.exists():
+    if request_blocks_missing(request):
         blockers.append(_("Apply the restriction or objection first (or reject the request)."))
     if request.rectifications.filter(decision=RectificationProposal.Decision.PENDING).exists():
         blockers.append(_("Decide every proposed correction first."))
@@ -310,22 +380,24 @@ def dsar_request_apply(*, request: DataSubjectRequest, actor) -> DataSubjectRequ
     if request.state != RequestState.IN_PROGRESS:
         raise RequestError(_("Start work on the request (in progress) before applying it."))
     subject = request_subject(request)
-    if request.kind in (RequestKind.RESTRICTION, RequestKind.OBJECTION):
-        if request.processing_blocks.exists():
+    if request.kind in BLOCK_KINDS:
+        missing = request_blocks_missing(request)
+        if not missing:
             return request  # applying twice changes nothing
         kind = (
             ProcessingBlock.Kind.RESTRICTION
             if request.kind == RequestKind.RESTRICTION
             else ProcessingBlock.Kind.OBJECTION
         )
-        processing_block_add(
-            kind=kind,
-            subject=subject,
-            purpose=request.purpose,
-            reason=f"Request {request.reference}",
-            actor=actor,
-            request=request,
-        )
+        for code in missing:
+            processing_block_add(
+                kind=kind,
+                subject=subject,
+                purpose=_block_code(code),
+                reason=f"Request {request.reference}",
+                actor=actor,
+                request=request,
+            )
         if request.kind == RequestKind.RESTRICTION:
             recipient_notifications_create(request=request)
         return request
@@ -483,7 +555,7 @@ def dsar_requests_lapse_unconfirmed(*, now=None, batch_size: int = 500) -> int:
                 closed_at=now,
                 email="",
                 details="",
-                purpose="",
+                purposes=[],
                 country="",
             )
             RequestEvent.objects.filter(request_id__in=ids).update(text="")

@@ -22,8 +22,8 @@ EVERY_KIND = [
         "rectification",
         {"rectification_target": "accounts.User.username", "rectification_value": "me_2"},
     ),
-    ("objection", {}),
-    ("restriction", {}),
+    ("objection", {"purposes": ["all"]}),
+    ("restriction", {"purposes": ["all"]}),
     ("erasure", {}),
     ("portability", {}),
     ("complaint", {"country": "DE"}),
@@ -56,7 +56,7 @@ def test_a_signed_in_person_files_every_kind_in_one_sitting(user_client, limits)
 
 def test_a_person_by_email_files_several_kinds_in_one_sitting(client, limits):
     for kind in ("access", "objection", "erasure"):
-        response = client.post(NEW, {"email": "me@example.com", "kind": kind})
+        response = client.post(NEW, {"email": "me@example.com", "kind": kind, "purposes": ["all"]})
         assert response.status_code == 200 and "Check your email" in response.content.decode()
     assert DataSubjectRequest.objects.count() == 3
 
@@ -94,7 +94,7 @@ def test_many_new_requests_of_one_kind_are_refused_with_the_time_to_try_again(
     ]
     assert any(f"try again at {time} (Asia/Kolkata)" in page for time in expected), page
     # Another kind is still a first filing: never refused.
-    assert user_client.post(NEW, {"kind": "objection"}).status_code == 302
+    assert user_client.post(NEW, {"kind": "objection", "purposes": ["all"]}).status_code == 302
 
 
 def test_many_addresses_from_one_ip_are_refused(client, limits):

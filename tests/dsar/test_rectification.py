@@ -347,7 +347,9 @@ def test_the_portal_s_own_recipients_are_told_only_of_fields_they_hold(user, set
 
 @pytest.mark.django_db
 def test_erasure_and_restriction_still_tell_each_recipient_once(user):
-    request, _ = services.dsar_request_file(kind=RequestKind.RESTRICTION, user=user)
+    request, _ = services.dsar_request_file(
+        kind=RequestKind.RESTRICTION, user=user, purposes=["all"]
+    )
     services.recipient_notifications_create(request=request)
     services.recipient_notifications_create(request=request)
     assert request.recipient_notifications.count() == 1

@@ -24,7 +24,7 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dsar', '0011_recipient_notification_permissions'),
+        ('dsar', '0012_h_purposes_request_purposes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
