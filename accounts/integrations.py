@@ -148,18 +148,34 @@ def integration_recipients(subject: Subject) -> Iterator[Recipient]:
     (by hand: they have no privacy API here), and can take the person's portability package."""
     if subject.user_id is None:
         return
-    codes = (
-        IntegrationGrant.objects.filter(user_id=subject.user_id, revoked_at__isnull=True)
-        .values_list("integration", flat=True)
-        .distinct()
-    )
-    for code in sorted(codes):
+    granted: dict[str, set[str]] = {}
+    for code, scopes in IntegrationGrant.objects.filter(
+        user_id=subject.user_id, revoked_at__isnull=True
+    ).values_list("integration", "scopes"):
+        granted.setdefault(code, set()).update(scopes or ())
+    for code in sorted(granted):
         spec = INTEGRATIONS.get(code)
         yield Recipient(
             key=f"integration:{code}",
             name=spec.name if spec else code,
             package_adapter=app_settings.INTEGRATION_ADAPTER if spec else "",
+            holds=_held_by(spec, granted[code]),
         )
+
+
+# What each scope hands an integration, as the registry names it (for corrections, Art. 19).
+SCOPE_HOLDS = {
+    "profile": ("accounts.User.full_name", "accounts.User.email"),
+    "workspace_collaborators": ("accounts.WorkspaceMember",),
+    "workspace_records": ("accounts.WorkspaceRecord",),
+}
+
+
+def _held_by(spec: Integration | None, scopes: set[str]) -> tuple[str, ...] | None:
+    """What the person let the integration read (their grants' scopes), as registry names."""
+    if spec is None:
+        return None  # an integration we no longer know: told of every correction
+    return tuple(held for scope in sorted(scopes) for held in SCOPE_HOLDS.get(scope, ()))
 
 
 class TestModeIntegrationAdapter(RecipientAdapter):
@@ -167,7 +183,7 @@ class TestModeIntegrationAdapter(RecipientAdapter):
     package, checks it is a ZIP with its manifest, and answers with a receipt made from the
     package's SHA-256 (so the receipt proves which bytes were handed over)."""
 
-    def notify(self, *, kind: str, subject_email: str, reference: str) -> None:
+    def notify(self, *, kind: str, subject_email: str, reference: str, correction=None) -> None:
         raise NotImplementedError("Integrations are told of changes by hand.")
 
     def deliver_package(

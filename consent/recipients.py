@@ -22,4 +22,8 @@ def reselling_partners(subject: Subject) -> Iterator[Recipient]:
         .values("partner_id")
     )
     for partner in Partner.objects.filter(pk__in=partner_ids).order_by("name"):
-        yield Recipient(key=f"partner:{partner.code}", name=partner.name)
+        yield Recipient(key=f"partner:{partner.code}", name=partner.name, holds=PARTNER_HOLDS)
+
+
+# What a partner allowed to contact a person receives: how to reach them and their name.
+PARTNER_HOLDS = ("accounts.User.email", "accounts.User.full_name")

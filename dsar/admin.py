@@ -119,6 +119,25 @@ class RecipientNotificationInline(ReadOnlyInline):
     verbose_name_plural = _("Recipients to tell (GDPR Art. 19)")
 
 
+class RectificationProposalInline(ReadOnlyInline):
+    """Every value the person proposed, with what became of it (a later value for the same field
+    supersedes a pending one; both are kept)."""
+
+    model = RectificationProposal
+    fk_name = "request"
+    fields = (
+        "target",
+        "proposed_value",
+        "proposed_at",
+        "decision",
+        "decision_reason",
+        "decided_by",
+        "decided_at",
+    )
+    readonly_fields = fields
+    verbose_name_plural = _("Proposed corrections (history)")
+
+
 class ThirdPartyTransferInline(ReadOnlyInline):
     model = ThirdPartyTransfer
     fields = (
@@ -166,7 +185,12 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
         "assignee",
     )
     fields = readonly_fields
-    inlines = [ThirdPartyTransferInline, RecipientNotificationInline, RequestEventInline]
+    inlines = [
+        RectificationProposalInline,
+        ThirdPartyTransferInline,
+        RecipientNotificationInline,
+        RequestEventInline,
+    ]
     change_form_template = "admin/dsar/datasubjectrequest/change_form.html"
 
     def audit_subject(self, obj):
@@ -270,12 +294,10 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
             context["exports"] = [
                 (export, self._export_links(export)) for export in obj.exports.all()
             ]
-            context["pending_rectifications"] = obj.rectifications.filter(
-                decision=RectificationProposal.Decision.PENDING
-            )
+            context["pending_rectifications"] = self._pending_rectifications(request, obj)
             context["manual_notifications"] = obj.recipient_notifications.filter(
                 adapter="", state=RecipientNotification.State.PENDING
-            )
+            ).select_related("rectification")
             context["active_blocks"] = obj.processing_blocks.filter(
                 lifted_at__isnull=True, lift_at__isnull=True
             )
@@ -284,6 +306,22 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
                 show_save=False, show_save_and_continue=False, show_save_and_add_another=False
             )
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def _pending_rectifications(self, request, obj) -> list[dict]:
+        """The corrections to decide, each beside the value we hold now (reading it is audited;
+        only officers, who decide, see it)."""
+        if request.method != "GET" or not request.user.has_perm(OFFICER_PERMISSION):
+            return []
+        rows = [
+            row
+            for row in selectors.rectification_history(request=obj)
+            if row["proposal"].decision == RectificationProposal.Decision.PENDING
+        ]
+        if rows:
+            current = services.dsar_rectification_current_values(request=obj, actor=request.user)
+            for row in rows:
+                row["current"] = current.get(row["proposal"].target, "—")
+        return rows
 
     def act_view(self, request, pk):
         """The officer's buttons: transitions, extension, assignment, internal notes."""

@@ -7,6 +7,7 @@ from .cardnumbers import CardNumberGuardMixin
 from .models import RequestKind
 from .purposes import ALL_USES, processing_use_choices
 from .registry import rectifiable_choices
+from .services import RequestError, rectification_value_check
 
 
 class RequestForm(CardNumberGuardMixin, forms.Form):
@@ -86,8 +87,17 @@ class RequestForm(CardNumberGuardMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("rectification_target") and not cleaned.get("rectification_value"):
+        target, value = cleaned.get("rectification_target"), cleaned.get("rectification_value")
+        if target and not value:
             self.add_error("rectification_value", _("Give the correct value."))
+        elif target and cleaned.get("kind") == RequestKind.RECTIFICATION:
+            # The owning field's own checks, now rather than when an officer applies it.
+            try:
+                cleaned["rectification_value"] = rectification_value_check(
+                    target=target, value=value
+                )
+            except RequestError as error:
+                self.add_error("rectification_value", error)
         if cleaned.get("kind") in (RequestKind.RESTRICTION, RequestKind.OBJECTION):
             if not cleaned.get("purposes") and "purposes" not in self.errors:
                 self.add_error("purposes", _("Tick the uses of your data to stop, or all uses."))

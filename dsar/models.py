@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -289,6 +290,15 @@ class RecipientNotification(models.Model):
     adapter = models.CharField(
         max_length=200, blank=True, help_text=_("Empty: an officer contacts the recipient.")
     )
+    # For a rectification: the applied correction this recipient is told about (one notice per
+    # correction, and only to recipients that hold the corrected field).
+    rectification = models.ForeignKey(
+        "RectificationProposal",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="recipient_notifications",
+    )
     # What the recipient needs to find the person; cleared once the recipient has been told.
     subject_email = models.EmailField(blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
@@ -304,8 +314,15 @@ class RecipientNotification(models.Model):
         verbose_name = _("recipient notification")
         constraints = [
             models.UniqueConstraint(
-                fields=["request", "recipient_key"], name="dsar_one_notification_per_recipient"
-            )
+                fields=["request", "recipient_key"],
+                condition=Q(rectification__isnull=True),
+                name="dsar_one_notification_per_recipient",
+            ),
+            models.UniqueConstraint(
+                fields=["rectification", "recipient_key"],
+                condition=Q(rectification__isnull=False),
+                name="dsar_one_notification_per_correction",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -323,12 +340,19 @@ class RectificationProposal(models.Model):
         PENDING = "pending", _("Waiting for a decision")
         APPLIED = "applied", _("Applied")
         REJECTED = "rejected", _("Rejected")
+        SUPERSEDED = "superseded", _("Replaced by a later value you gave")
 
     request = models.ForeignKey(
         DataSubjectRequest, on_delete=models.CASCADE, related_name="rectifications"
     )
     target = models.CharField(_("what to correct"), max_length=150)
     proposed_value = models.CharField(_("the correct value"), max_length=500)
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    # A later value the person gave for the same field while this one was pending: this row
+    # stays as it was (the history), the later one is what the officer decides.
+    superseded_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
+    )
     decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.PENDING)
     decision_reason = models.TextField(blank=True)
     decided_by = models.ForeignKey(
@@ -338,11 +362,18 @@ class RectificationProposal(models.Model):
 
     class Meta:
         verbose_name = _("proposed correction")
+        ordering = ["proposed_at", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(decision="rejected") | ~Q(decision_reason=""),
                 name="dsar_rectification_rejection_has_reason",
-            )
+            ),
+            # One value waits for a decision per field of a request; an earlier one is superseded.
+            models.UniqueConstraint(
+                fields=["request", "target"],
+                condition=Q(decision="pending"),
+                name="dsar_rectification_one_pending_per_field",
+            ),
         ]
 
     def __str__(self) -> str:

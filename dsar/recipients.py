@@ -26,6 +26,25 @@ class Recipient:
     # Dotted path of a RecipientAdapter whose deliver_package takes portability packages; empty
     # means the person cannot send their package to this recipient.
     package_adapter: str = ""
+    # What the recipient received, as registry targets ("accounts.User.email") or whole models
+    # ("accounts.Invoice"): a correction is passed on only to recipients that hold the field.
+    # None: not declared, so told of every correction.
+    holds: tuple[str, ...] | None = None
+
+    def holds_field(self, target: str) -> bool:
+        if self.holds is None:
+            return True
+        return target in self.holds or target.rpartition(".")[0] in self.holds
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What an Art. 19 notice of a rectification says changed: the field, in words and as the
+    registry names it, and the corrected value."""
+
+    field: str
+    target: str
+    value: str
 
 
 _sources: list[Callable[[Subject], Iterable[Recipient]]] = []
@@ -40,7 +59,8 @@ def recipient_source(func: Callable[[Subject], Iterable[Recipient]]):
 @recipient_source
 def service_providers(subject: Subject) -> Iterable[Recipient]:
     for provider in getattr(settings, "DSAR_SERVICE_PROVIDERS", []):
-        yield Recipient(**provider)
+        holds = provider.get("holds")
+        yield Recipient(**{**provider, "holds": None if holds is None else tuple(holds)})
 
 
 def recipients_for(subject: Subject) -> list[Recipient]:
@@ -63,7 +83,10 @@ class RecipientAdapter:
     def __init__(self, recipient: Recipient):
         self.recipient = recipient
 
-    def notify(self, *, kind: str, subject_email: str, reference: str) -> None:
+    def notify(
+        self, *, kind: str, subject_email: str, reference: str, correction: Correction | None = None
+    ) -> None:
+        """`correction`: for a rectification, the field and its corrected value."""
         raise NotImplementedError
 
     def deliver_package(
@@ -78,12 +101,19 @@ class RecipientAdapter:
 class MailAdapter(RecipientAdapter):
     """For a recipient whose privacy desk takes requests by mail."""
 
-    def notify(self, *, kind: str, subject_email: str, reference: str) -> None:
+    def notify(
+        self, *, kind: str, subject_email: str, reference: str, correction: Correction | None = None
+    ) -> None:
         from .mail import recipient_mail_send
 
         recipient_mail_send(
             to=self.recipient.contact,
-            context={"kind": kind, "subject_email": subject_email, "reference": reference},
+            context={
+                "kind": kind,
+                "subject_email": subject_email,
+                "reference": reference,
+                "correction": correction,
+            },
         )
 
 

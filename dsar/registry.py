@@ -19,7 +19,7 @@ from functools import lru_cache, reduce
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection, models
 from django.db.models import F, Lookup, Q, QuerySet
 from django.db.models.functions import Cast, Upper
@@ -353,6 +353,43 @@ def rectifiable_choices() -> list[tuple[str, str]]:
 
 def entry_by_label(label: str) -> PersonalData | None:
     return _registry.get(label)
+
+
+def rectification_field(target: str) -> tuple[PersonalData, models.Field] | None:
+    """The registry entry and model field a rectification target ("<model label>.<field>")
+    names, or None when it is not a field a person may ask to correct."""
+    label, _dot, name = target.rpartition(".")
+    entry = _registry.get(label)
+    if entry is None or entry.rectify is None or name not in entry.rectifiable_fields:
+        return None
+    return entry, entry.model._meta.get_field(name)
+
+
+def rectification_value_clean(target: str, value: str) -> str:
+    """Check a proposed correction the way the owning model's form would: its form field
+    (`formfield()`: a date is a real date, a country one of the list, a phone number a number)
+    and the model field's own validators. Returns the value as stored (normalised text, as
+    `to_python` reads it back); raises ValidationError with the field's own messages."""
+    found = rectification_field(target)
+    if found is None:
+        raise ValidationError(_("Choose a field from the list."), code="invalid_choice")
+    _entry, model_field = found
+    cleaned = model_field.formfield().clean(value.strip())
+    python_value = model_field.to_python(cleaned)
+    if python_value in model_field.empty_values:
+        raise ValidationError(_("Give the correct value."), code="required")
+    model_field.run_validators(python_value)
+    return str(python_value)
+
+
+def rectification_value_display(target: str, value) -> str:
+    """A stored or current value in words: the choice's label where the field has choices."""
+    found = rectification_field(target)
+    if value in (None, ""):
+        return "—"
+    if found is not None and found[1].flatchoices:
+        return str(dict(found[1].flatchoices).get(value, value))
+    return str(value)
 
 
 def categories() -> Iterable[str]:

@@ -4,7 +4,8 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
-from .models import AuditEvent, ProcessingBlock
+from . import registry
+from .models import AuditEvent, DataSubjectRequest, ProcessingBlock
 from .purposes import ALL_USES_BLOCK
 from .registry import Subject
 
@@ -176,3 +177,27 @@ def transfer_destination_choices(*, user) -> list[tuple[str, str]]:
     if user is None or not user.is_authenticated:
         return []
     return [(d.key, d.name) for d in portability_destinations(Subject(user_id=user.pk))]
+
+
+def rectification_history(*, request: DataSubjectRequest) -> list[dict]:
+    """Every proposal of a request, oldest first, in words (for the person's page and admin)."""
+    labels = dict(registry.rectifiable_choices())
+    return [
+        {
+            "proposal": proposal,
+            "field": labels.get(proposal.target, proposal.target),
+            "value": registry.rectification_value_display(proposal.target, proposal.proposed_value),
+        }
+        for proposal in request.rectifications.all()
+    ]
+
+
+def open_requests_of(*, kind: str, user, email: str) -> QuerySet:
+    """The person's open requests of `kind`, oldest first: an account holder's by account, an
+    email-only person's by address. Filing the same kind again joins the first of these."""
+    from .models import OPEN_STATES
+
+    same_person = Q(user=user) if user is not None else Q(user__isnull=True, email__iexact=email)
+    return DataSubjectRequest.objects.filter(
+        same_person, kind=kind, state__in=OPEN_STATES
+    ).order_by("filed_at")

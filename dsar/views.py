@@ -1,4 +1,3 @@
-from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
@@ -11,6 +10,7 @@ from . import selectors, services
 from .app_settings import app_settings
 from .authorities import authority_for
 from .dashboard import dashboard_sections
+from .filing_limits import filing_refusal_message, filing_refused_until
 from .forms import RequestForm
 from .mail import view_token
 from .models import RequestKind, RequestState
@@ -44,14 +44,13 @@ def request_new(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data.get("email", "")
-        key = email.casefold() if user is None else f"user:{user.pk}"
-        limited = not ratelimit.consume(request, action="dsar_request", key=key)
-        if limited:
+        refused_until = filing_refused_until(
+            request, kind=form.cleaned_data["kind"], user=user, email=email
+        )
+        if refused_until is not None:
             # The limiter's status, with the form kept so nothing typed is lost.
             status = 429
-            form.add_error(
-                None, _("You have sent several requests in a short time. Please try again later.")
-            )
+            form.add_error(None, filing_refusal_message(refused_until))
         else:
             try:
                 dsar_request, joined = services.dsar_request_file(
@@ -123,6 +122,7 @@ def request_detail(request, public_id):
             "exports": dsar_request.exports.filter(state="released"),
             "erasure": getattr(dsar_request, "erasure", None),
             "transfers": dsar_request.transfers.all(),
+            "rectifications": selectors.rectification_history(request=dsar_request),
             "transfer_refusal": services.transfer_naming_refusal(request=dsar_request),
             "destinations": selectors.transfer_destination_choices(user=request.user)
             if dsar_request.user_id

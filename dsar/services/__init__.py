@@ -22,6 +22,11 @@ from .recipients import (
     recipient_notifications_create,
     recipient_notifications_sweep,
 )
+from .rectification import (
+    dsar_rectification_current_values,
+    rectification_propose,
+    rectification_value_check,
+)
 from .requests import (
     TRANSITIONS,
     dsar_rectification_decide,
@@ -68,6 +73,7 @@ __all__ = [
     "export_release",
     "exports_create",
     "exports_sweep",
+    "dsar_rectification_current_values",
     "dsar_rectification_decide",
     "dsar_reminders_send",
     "dsar_request_apply",
@@ -87,6 +93,8 @@ __all__ = [
     "recipient_notification_send",
     "recipient_notifications_create",
     "recipient_notifications_sweep",
+    "rectification_propose",
+    "rectification_value_check",
     "request_completion_blockers",
     "request_subject",
     "transfer_create",

@@ -9,27 +9,36 @@ from ..models import (
     MAX_NOTIFY_ATTEMPTS,
     DataSubjectRequest,
     RecipientNotification,
+    RectificationProposal,
 )
-from ..recipients import Recipient, adapter_for, recipients_for
+from ..recipients import Correction, Recipient, adapter_for, recipients_for
+from ..registry import rectification_field
 from .base import audit_record, request_subject
 
 
-def recipient_notifications_create(*, request: DataSubjectRequest) -> int:
-    """One notification per recipient of the person's data; adapters are woken after commit."""
+def recipient_notifications_create(
+    *, request: DataSubjectRequest, rectification: RectificationProposal | None = None
+) -> int:
+    """One notification per recipient of the person's data; adapters are woken after commit.
+    For an applied correction (`rectification`): one per recipient that holds the field."""
     subject = request_subject(request)
     if subject is None:
         return 0  # detached by an erasure that already created the notifications
     email = request.email or getattr(request.user, "email", "")
+    recipients = recipients_for(subject)
+    if rectification is not None:
+        recipients = [r for r in recipients if r.holds_field(rectification.target)]
     rows = [
         RecipientNotification(
             request=request,
+            rectification=rectification,
             recipient_key=recipient.key,
             recipient_name=recipient.name,
             recipient_contact=recipient.contact,
             adapter=recipient.adapter,
             subject_email=email,
         )
-        for recipient in recipients_for(subject)
+        for recipient in recipients
     ]
     created = RecipientNotification.objects.bulk_create(rows, ignore_conflicts=True)
     _wake_recipient_notifications(request)
@@ -53,8 +62,10 @@ def recipient_notification_send(*, notification_id: int) -> bool:
     the row is claimed under a lock and a finished row is left alone."""
     with transaction.atomic():
         notification = (
-            RecipientNotification.objects.select_for_update(skip_locked=True)
-            .select_related("request")
+            RecipientNotification.objects.select_for_update(
+                skip_locked=True, of=("self", "request")
+            )
+            .select_related("request", "rectification")
             .filter(pk=notification_id)
             .first()
         )
@@ -72,6 +83,7 @@ def recipient_notification_send(*, notification_id: int) -> bool:
                 kind=notification.request.get_kind_display(),
                 subject_email=notification.subject_email,
                 reference=notification.request.reference,
+                correction=notification_correction(notification),
             )
         except Exception as error:  # an adapter may fail in any way; record it and retry later
             notification.state = RecipientNotification.State.FAILED
@@ -83,6 +95,19 @@ def recipient_notification_send(*, notification_id: int) -> bool:
         notification.subject_email = ""
         notification.save(update_fields=["state", "attempts", "done_at", "subject_email"])
         return True
+
+
+def notification_correction(notification: RecipientNotification) -> Correction | None:
+    """For a notice of an applied correction: the field and the corrected value it names."""
+    proposal = notification.rectification
+    if proposal is None:
+        return None
+    found = rectification_field(proposal.target)
+    return Correction(
+        field=str(found[1].verbose_name) if found else proposal.target,
+        target=proposal.target,
+        value=proposal.proposed_value,
+    )
 
 
 @transaction.atomic

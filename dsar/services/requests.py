@@ -7,7 +7,6 @@ from datetime import timedelta
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,12 +36,14 @@ from ..purposes import (
     processing_use_label,
     processing_uses_clean,
 )
+from ..selectors import open_requests_of
 from ..textinput import text_refuse_unstorable
 from .base import RequestError, _event, audit_record, request_subject
 from .blocks import processing_block_add
 from .erasure import erasure_schedule
 from .exports import EXPORT_KINDS, exports_create
 from .recipients import recipient_notifications_create
+from .rectification import rectification_propose, rectification_value_check
 from .transfers import transfer_create
 
 # --- Data-subject requests -----------------------------------------------------------------
@@ -70,13 +71,7 @@ TRANSITIONS: dict[str, set[str]] = {
 
 
 def _open_duplicate(*, kind: str, user, email: str) -> DataSubjectRequest | None:
-    same_person = Q(user=user) if user is not None else Q(user__isnull=True, email__iexact=email)
-    return (
-        DataSubjectRequest.objects.select_for_update()
-        .filter(same_person, kind=kind, state__in=OPEN_STATES)
-        .order_by("filed_at")
-        .first()
-    )
+    return open_requests_of(kind=kind, user=user, email=email).select_for_update().first()
 
 
 def _start_clock(request: DataSubjectRequest, now) -> None:
@@ -118,8 +113,12 @@ def dsar_request_file(
     if user is None and not email:
         raise RequestError(_("Give the email address we should reply to."))
     email = user.email if user is not None else email.strip()
-    if rectification_target and rectification_target not in dict(registry.rectifiable_choices()):
-        raise RequestError(_("Choose a field from the list."))
+    if kind != RequestKind.RECTIFICATION:
+        rectification_target = rectification_value = ""
+    if rectification_target:
+        rectification_value = rectification_value_check(
+            target=rectification_target, value=rectification_value
+        )
     duplicate = _open_duplicate(kind=kind, user=user, email=email)
     if duplicate is not None:
         _event(duplicate, RequestEvent.Kind.JOINED, text=details)
@@ -127,6 +126,13 @@ def dsar_request_file(
         audit_record(
             action="request_joined", actor=user, subject=request_subject(duplicate), obj=duplicate
         )
+        if rectification_target:
+            rectification_propose(
+                request=duplicate,
+                target=rectification_target,
+                value=rectification_value,
+                actor=user,
+            )
         _name_recipient(duplicate, user, recipient_email, recipient_key)
         return duplicate, True
 
@@ -142,9 +148,9 @@ def dsar_request_file(
         request.state = RequestState.AWAITING_CONFIRMATION
     request.full_clean()
     request.save()
-    if kind == RequestKind.RECTIFICATION and rectification_target:
-        RectificationProposal.objects.create(
-            request=request, target=rectification_target, proposed_value=rectification_value
+    if rectification_target:
+        rectification_propose(
+            request=request, target=rectification_target, value=rectification_value, actor=user
         )
     _event(request, RequestEvent.Kind.FILED, actor=user, to_state=request.state)
     audit_record(action="request_filed", actor=user, subject=request_subject(request), obj=request)
@@ -415,6 +421,8 @@ def dsar_rectification_decide(
     request = proposal.request
     if request.state != RequestState.IN_PROGRESS:
         raise RequestError(_("Start work on the request (in progress) before deciding."))
+    if proposal.decision == RectificationProposal.Decision.SUPERSEDED:
+        raise RequestError(_("The person gave a later value for this field: decide that one."))
     if proposal.decision != RectificationProposal.Decision.PENDING:
         raise RequestError(_("This correction has been decided already."))
     reason = reason.strip()
@@ -447,7 +455,7 @@ def dsar_rectification_decide(
         detail={"target": proposal.target},
     )
     if approve:
-        recipient_notifications_create(request=request)
+        recipient_notifications_create(request=request, rectification=proposal)
     return proposal
 
 
@@ -551,6 +559,8 @@ def dsar_requests_lapse_unconfirmed(*, now=None, batch_size: int = 500) -> int:
                 country="",
             )
             RequestEvent.objects.filter(request_id__in=ids).update(text="")
+            # A proposed correction is the person's data too (a date of birth, a name).
+            RectificationProposal.objects.filter(request_id__in=ids).delete()
             lapsed += len(batch)
 
 

@@ -68,3 +68,27 @@ def test_someone_elses_grant_cannot_be_revoked(client, user):
     client.force_login(other)
     client.post(f"/accounts/integrations/{grant.pk}/revoke/")
     assert integrations.integration_can_read(grant_id=grant.pk, scope="profile")
+
+
+def test_an_integration_holds_what_its_grant_lets_it_read_and_hears_only_of_that(user):
+    """Art. 19 for corrections: an integration granted the profile scope (name and email) holds
+    neither the date of birth nor the username, so a correction of those is not passed on."""
+    from dsar import services
+    from dsar.models import RequestKind
+
+    integrations.integration_grant_create(user=user, integration="calendar", scopes=["profile"])
+    (recipient,) = [
+        r for r in recipients_for(Subject(user_id=user.pk)) if r.key == "integration:calendar"
+    ]
+    assert recipient.holds == ("accounts.User.full_name", "accounts.User.email")
+    request, _ = services.dsar_request_file(
+        kind=RequestKind.RECTIFICATION,
+        user=user,
+        rectification_target="accounts.User.date_of_birth",
+        rectification_value="1985-02-03",
+    )
+    request = services.dsar_request_transition(request=request, to_state="in_progress", actor=None)
+    services.dsar_rectification_decide(
+        proposal=request.rectifications.get(), approve=True, actor=None
+    )
+    assert not request.recipient_notifications.filter(recipient_key="integration:calendar")

@@ -25,3 +25,18 @@ def test_partners_a_person_allowed_are_recipients_told_about_a_restriction(user,
     services.dsar_request_apply(request=request, actor=None)
     by_hand = request.recipient_notifications.get(recipient_key="partner:northwind")
     assert by_hand.adapter == "" and by_hand.recipient_name == "Northwind Resellers"
+
+
+@pytest.mark.django_db
+def test_a_partner_holds_contact_details_only(user, partners):
+    subject = Subject(user_id=user.pk)
+    consent_grant(
+        subject=subject,
+        purpose="partner_notifications",
+        method="preference_centre",
+        partner=partners[0],
+    )
+    (partner,) = [r for r in recipients_for(subject) if r.key.startswith("partner:")]
+    assert partner.holds_field("accounts.User.email")
+    assert not partner.holds_field("accounts.User.date_of_birth")
+    assert not partner.holds_field("accounts.User.username")

@@ -8,8 +8,11 @@ PACKAGES: list[dict] = []
 
 
 class RecordingAdapter(RecipientAdapter):
-    def notify(self, *, kind, subject_email, reference):
-        TOLD.append({"recipient": self.recipient.key, "email": subject_email, "ref": reference})
+    def notify(self, *, kind, subject_email, reference, correction=None):
+        told = {"recipient": self.recipient.key, "email": subject_email, "ref": reference}
+        if correction is not None:
+            told["correction"] = correction
+        TOLD.append(told)
 
     def deliver_package(self, *, subject, reference, filename, content):
         PACKAGES.append(
@@ -19,7 +22,7 @@ class RecordingAdapter(RecipientAdapter):
 
 
 class FailingAdapter(RecipientAdapter):
-    def notify(self, *, kind, subject_email, reference):
+    def notify(self, *, kind, subject_email, reference, correction=None):
         raise ConnectionError("partner API is down")
 
     def deliver_package(self, *, subject, reference, filename, content):

@@ -264,8 +264,12 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
-    # Not allauth's own: the same limiter guards filing a privacy request (per IP, per address).
-    "dsar_request": "10/h/ip,3/h/key",
+    # Not allauth's own: the same limiter guards filing a privacy request (dsar/filing_limits.py).
+    # Floods only: one person opening the same kind of request again and again (the key is the
+    # person and the kind), and email-only filings from one IP for many addresses. A person's
+    # first request of each kind, and filing again what is open (joined), are never refused.
+    "dsar_request": "3/h/key",
+    "dsar_request_ip": "20/h/ip",
     # The public "report a child's data" form (accounts.views.child_report).
     "child_report": "10/h/ip,5/h/key",
     # consent: one-click unsubscribe per link (not per IP: RFC 8058 posts come from mailbox
@@ -364,14 +368,33 @@ SESSION_ENGINE = "accounts.sessions"
 
 # Recipients of personal data told about rectification, erasure and restriction (GDPR Art. 19).
 # `adapter` empty: an officer contacts the recipient by hand from the request's admin page.
+# `holds`: what the provider received (registry fields or models); a correction is passed on
+# only to providers that hold the corrected field.
 DSAR_SERVICE_PROVIDERS = [
     {
         "key": "email-delivery",
         "name": "Email delivery provider",
         "adapter": "dsar.recipients.MailAdapter",
         "contact": env("DSAR_EMAIL_PROVIDER_CONTACT", default="privacy@mail-provider.example"),
+        # Addresses, and the name or username our mails greet people with.
+        "holds": [
+            "accounts.User.email",
+            "accounts.User.full_name",
+            "accounts.User.username",
+            "account.EmailAddress",
+        ],
     },
-    {"key": "payment-processor", "name": "Payment processor", "adapter": ""},
+    {
+        "key": "payment-processor",
+        "name": "Payment processor",
+        "adapter": "",
+        "holds": [
+            "accounts.User.email",
+            "accounts.User.full_name",
+            "accounts.Invoice",
+            "accounts.PaymentMethod",
+        ],
+    },
 ]
 
 # Consent (read through consent/app_settings.py).
