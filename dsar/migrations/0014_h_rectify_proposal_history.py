@@ -24,7 +24,7 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dsar', '0012_h_purposes_request_purposes'),
+        ('dsar', '0013_lead_audit_log_append_only'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
