@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from .deadlines import DeadlineRule, deadline_rule_for
+
 # Purpose code that stands for every direct-marketing purpose (the consent app decides which).
 DIRECT_MARKETING = "direct_marketing"
 
@@ -158,6 +160,14 @@ CLOSED_STATES = (
 )
 
 
+class RequestChannel(models.TextChoices):
+    WEB = "web", _("Online form")
+    EMAIL = "email", _("Email")
+    LETTER = "letter", _("Letter")
+    PHONE = "phone", _("Phone")
+    IN_PERSON = "in_person", _("In person")
+
+
 class DataSubjectRequest(models.Model):
     """One request by a person to exercise a right the policy grants."""
 
@@ -182,6 +192,15 @@ class DataSubjectRequest(models.Model):
         help_text=_("For a restriction or an objection: which use of your data."),
     )
     country = CountryField(_("country"), blank=True)
+    region = models.CharField(
+        _("state or region"),
+        max_length=3,
+        blank=True,
+        help_text=_("For the United States: the two-letter state code, like CA."),
+    )
+    channel = models.CharField(
+        _("received by"), max_length=16, choices=RequestChannel.choices, default=RequestChannel.WEB
+    )
 
     filed_at = models.DateTimeField(auto_now_add=True)
     received_at = models.DateTimeField(null=True, blank=True)
@@ -228,6 +247,10 @@ class DataSubjectRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def deadline_rule(self) -> DeadlineRule:
+        return deadline_rule_for(country=str(self.country or ""), region=self.region)
 
 
 class RequestEvent(models.Model):

@@ -14,6 +14,7 @@ from .dashboard import dashboard_sections
 from .forms import RequestForm
 from .mail import view_token
 from .models import RequestKind, RequestState
+from .next_steps import request_next_step
 
 
 @login_required
@@ -60,6 +61,7 @@ def request_new(request):
                     details=form.cleaned_data["details"],
                     purpose=form.cleaned_data["purpose"],
                     country=form.cleaned_data["country"] or "",
+                    region=form.cleaned_data["region"],
                     rectification_target=form.cleaned_data["rectification_target"],
                     rectification_value=form.cleaned_data["rectification_value"],
                     recipient_email=form.cleaned_data["recipient_email"],
@@ -116,6 +118,7 @@ def request_detail(request, public_id):
         "dsar/request_detail.html",
         {
             "dsar_request": dsar_request,
+            "next_step": request_next_step(dsar_request),
             "events": dsar_request.events.filter(internal=False),
             "authority": authority,
             "exports": dsar_request.exports.filter(state="released"),
