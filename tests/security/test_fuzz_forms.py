@@ -353,7 +353,7 @@ TARGETS: dict[str, Target] = {
     "dsar.forms.ExtensionForm": Target(
         "officer",
         lambda w: f"/admin/dsar/datasubjectrequest/{w.dsar_request.pk}/act/",
-        {"months": "1", "reason": "Many records"},
+        {"amount": "1", "reason": "Many records"},
         fixed={"action": "extend"},
     ),
 }
