@@ -20,10 +20,12 @@ MONTHS = "months"
 DAYS = "days"
 
 # The EU and EEA member states, where the GDPR applies.
-GDPR_COUNTRIES = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE"
-    " IS LI NO".split()
-)
+# fmt: off
+GDPR_COUNTRIES = frozenset({
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
+    "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
+})
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -91,11 +93,7 @@ DEFAULT_RULE = GDPR
 
 def deadline_rule_for(*, country: str, region: str = "") -> DeadlineRule:
     country, region = (country or "").upper(), (region or "").upper()
-    return (
-        JURISDICTIONS.get((country, region))
-        or JURISDICTIONS.get((country, ""))
-        or DEFAULT_RULE
-    )
+    return JURISDICTIONS.get((country, region)) or JURISDICTIONS.get((country, "")) or DEFAULT_RULE
 
 
 def add_months(moment: datetime, months: int) -> datetime:

@@ -128,7 +128,10 @@ class LogRequestForm(CardNumberGuardMixin, forms.Form):
         help_text=_("The deadline is counted from this day."),
     )
     details = forms.CharField(
-        label=_("Details"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Details"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     country = LazyTypedChoiceField(
         label=_("Country the person lives in"),

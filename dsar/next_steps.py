@@ -88,5 +88,5 @@ def request_next_step(request: DataSubjectRequest) -> str:
             "can complain to your data protection supervisory authority."
         )
     if state == RequestState.WITHDRAWN:
-        return _("This request is withdrawn; nothing more happens. You can file a new one any time.")
+        return _("This request is withdrawn; nothing more happens. You can file a new one anytime.")
     return _("This request lapsed because it was never confirmed. File it again if you wish.")

@@ -117,6 +117,9 @@ def dsar_request_file(
     if user is None and not email:
         raise RequestError(_("Give the email address we should reply to."))
     email = user.email if user is not None else email.strip()
+    if not country and user is not None:
+        # The deadline follows the person's jurisdiction: their profile's country by default.
+        country = str(getattr(user, "country", "") or "")
     if rectification_target and rectification_target not in dict(registry.rectifiable_choices()):
         raise RequestError(_("Choose a field from the list."))
     duplicate = _open_duplicate(kind=kind, user=user, email=email)
