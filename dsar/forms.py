@@ -113,6 +113,8 @@ class ExtensionForm(CardNumberGuardMixin, forms.Form):
 class LogRequestForm(CardNumberGuardMixin, forms.Form):
     """A request an officer received by email, letter, phone or in person."""
 
+    required_css_class = "required"  # the admin's bold labels for what must be filled in
+
     kind = forms.ChoiceField(label=_("What the person asks"), choices=RequestKind.choices)
     email = forms.EmailField(
         label=_("The person's email address"),

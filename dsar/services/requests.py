@@ -246,6 +246,8 @@ def dsar_request_log(
     today = timezone.localdate()
     if received_on > today:
         raise RequestError(_("The date received cannot be in the future."))
+    if received_on < today - timedelta(days=366):
+        raise RequestError(_("A request received more than a year ago cannot be logged here."))
     duplicate = _open_duplicate(kind=kind, user=None, email=email)
     if duplicate is not None:
         _event(duplicate, RequestEvent.Kind.JOINED, actor=actor, text=details)
