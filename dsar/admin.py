@@ -396,7 +396,7 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
             return HttpResponseRedirect(change_url)
         action = request.POST.get("action", "")
         try:
-            if action == "transition" and _needs_confirmation(request):
+            if action == "transition" and _needs_confirmation(request, dsar_request):
                 return self._confirm_move_view(request, dsar_request)
             if action == "transition":
                 services.dsar_request_transition(
@@ -473,10 +473,13 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
         return HttpResponseRedirect(change_url)
 
 
-def _needs_confirmation(request) -> bool:
-    """Withdrawing or rejecting is confirmed on a page of its own; rejecting needs a reason."""
+def _needs_confirmation(request, dsar_request) -> bool:
+    """Withdrawing or rejecting is confirmed on a page of its own; rejecting needs a reason.
+    A move the request cannot make goes straight to the service, which says why."""
     to_state = request.POST.get("to_state", "")
     if to_state not in CONFIRMED_MOVES:
+        return False
+    if to_state not in services.TRANSITIONS.get(dsar_request.state, ()):
         return False
     if request.POST.get("confirmed") != "yes":
         return True

@@ -418,3 +418,14 @@ def test_an_access_request_says_when_the_download_appears(user_client, user):
         f"/privacy/requests/{request.public_id}/", HTTP_ACCEPT_LANGUAGE="de"
     ).content.decode()
     assert "Downloadlink" in german
+
+
+@pytest.mark.django_db
+def test_a_closed_request_is_not_offered_for_confirmation(officer_client):
+    request = file_for()
+    services.dsar_request_withdraw(request=request, user=None)
+    response = officer_client.post(
+        ACT.format(request.pk), {"action": "transition", "to_state": "rejected"}, follow=True
+    )
+    assert "cannot become" in response.content.decode()
+    assert "Yes, reject the request" not in response.content.decode()
