@@ -1,6 +1,6 @@
 """What happens next with a request, and when, in the person's words: shown on its page."""
 
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from .app_settings import app_settings
@@ -11,7 +11,7 @@ ERASURE_KINDS = (RequestKind.ERASURE, RequestKind.SERVICE_DATA_DELETION)
 
 
 def _date(moment) -> str:
-    return formats.date_format(moment, "DATE_FORMAT") if moment else ""
+    return formats.date_format(timezone.localtime(moment), "DATE_FORMAT") if moment else ""
 
 
 def _by_due(request: DataSubjectRequest) -> str:
