@@ -50,7 +50,7 @@ class DeadlineRule:
 
 GDPR = DeadlineRule(
     code="gdpr",
-    law="GDPR",
+    law=_("GDPR"),
     unit=MONTHS,
     base=1,
     max_extension=2,
