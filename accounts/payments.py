@@ -266,6 +266,14 @@ def invoice_issue(
         )
     if amount_cents <= 0:
         raise ValidationError(_("The amount must be more than zero."))
+    from consent import selectors as consent_selectors  # consent may be imported by accounts
+
+    if not consent_selectors.data_use_allowed(
+        subject=Subject(user_id=user.pk), purpose=STORED_PAYMENT_PURPOSE
+    ):
+        raise ValidationError(
+            _("You restricted the use of your stored card: enter the card again to pay with it.")
+        )
     try:
         token = token_decrypt(method.token_encrypted)
     except InvalidToken:

@@ -14,10 +14,12 @@ import hashlib
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dsar.registry import Subject
+from dsar.selectors import blocked_emails, blocked_user_ids
 from dsar.services import audit_record
 
 from .models import Testimonial, User
@@ -152,6 +154,12 @@ def testimonial_publish(*, staff: User, testimonial: Testimonial) -> Testimonial
         subject=Subject(user_id=testimonial.user_id), purpose=TESTIMONIAL_PURPOSE
     ):
         raise ValidationError(_("The author has not allowed us to publish a testimonial."))
+    if not consent_selectors.data_use_allowed(
+        subject=Subject(user_id=testimonial.user_id), purpose=TESTIMONIAL_PURPOSE
+    ):
+        raise ValidationError(
+            _("The author restricted or objected to the use of their testimonial.")
+        )
     testimonial.state = State.PUBLISHED
     testimonial.published_at = timezone.now()
     testimonial.save(update_fields=["state", "published_at", "updated_at"])
@@ -187,7 +195,13 @@ def on_consent_withdrawn(sender, *, subject: Subject, purpose: str, **kwargs) ->
 
 
 def testimonials_published() -> QuerySet:
-    """For the public page: only what each author approved, only while it is published."""
-    return Testimonial.objects.filter(state=State.PUBLISHED, published_at__isnull=False).only(
-        "approved_text", "approved_name", "approved_details", "published_at"
+    """For the public page: only what each author approved, only while it is published, and
+    not while the author restricts or objects to its use (it comes back when that is lifted)."""
+    uses = [TESTIMONIAL_PURPOSE]
+    return (
+        Testimonial.objects.filter(state=State.PUBLISHED, published_at__isnull=False)
+        .exclude(user_id__in=blocked_user_ids(uses=uses))
+        .annotate(author_email=Lower("user__email"))
+        .exclude(author_email__in=blocked_emails(uses=uses))
+        .only("approved_text", "approved_name", "approved_details", "published_at")
     )

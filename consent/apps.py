@@ -11,7 +11,13 @@ class ConsentConfig(AppConfig):
     def ready(self):
         from dsar.mail import mail_transport
 
-        from . import checks, dashboard, personal_data, recipients  # noqa: F401  (registers them)
+        from . import (  # noqa: F401  (registers them)
+            checks,
+            dashboard,
+            personal_data,
+            processing_uses,
+            recipients,
+        )
         from .mail import mail_send
 
         mail_transport(mail_send)  # dsar's request mails leave through the same gate

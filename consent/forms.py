@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dsar.cardnumbers import CardNumberGuardMixin
@@ -20,8 +21,15 @@ SURVEY_RATINGS = [(str(n), str(n)) for n in range(1, 6)]
 class Switch(forms.CheckboxInput):
     """A Bootstrap switch: a real checkbox, announced as a switch."""
 
-    def __init__(self, attrs=None):
-        super().__init__(attrs={"role": "switch", "class": "form-check-input", **(attrs or {})})
+    def __init__(self, attrs=None, check_test=None):
+        super().__init__(
+            attrs={"role": "switch", "class": "form-check-input", **(attrs or {})},
+            check_test=check_test,
+        )
+
+
+def _never_on(value) -> bool:
+    return False
 
 
 class PreferencesForm(CardNumberGuardMixin, forms.Form):
@@ -30,8 +38,9 @@ class PreferencesForm(CardNumberGuardMixin, forms.Form):
     template, not switched here. The email switch of a message purpose keeps the name
     `purpose_<code>`; its push switch is `push_<code>`."""
 
-    def __init__(self, *args, purposes, partners, state, gpc: bool = False, **kwargs):
+    def __init__(self, *args, purposes, partners, state, gpc: bool = False, paused=None, **kwargs):
         super().__init__(*args, **kwargs)
+        paused = paused or {}
         self.purposes = [p for p in purposes if not p.is_essential and p.channel != "cookie"]
         self.partner_purpose = next((p for p in self.purposes if p.per_partner), None)
         self.partners = list(partners) if self.partner_purpose else []
@@ -47,10 +56,13 @@ class PreferencesForm(CardNumberGuardMixin, forms.Form):
                     _("As push notifications on my devices"),
                     state.granted(purpose, channel="push"),
                 )
+                _pause(self.fields[f"purpose_{purpose.code}"], purpose, paused, "email")
+                _pause(self.fields[f"push_{purpose.code}"], purpose, paused, "push")
                 continue
             self.fields[f"purpose_{purpose.code}"] = _switch(
                 purpose.name, state.granted(purpose), help_text=purpose.description
             )
+            _pause(self.fields[f"purpose_{purpose.code}"], purpose, paused, "email")
         for partner in self.partners:
             self.fields[f"partner_{partner.pk}"] = forms.BooleanField(
                 label=partner.name,
@@ -60,6 +72,7 @@ class PreferencesForm(CardNumberGuardMixin, forms.Form):
                 disabled=gpc,
                 widget=Switch(),
             )
+            _pause(self.fields[f"partner_{partner.pk}"], self.partner_purpose, paused, "email")
 
     def purpose_choices(self) -> dict[str, bool]:
         """The purposes switched as a whole."""
@@ -107,6 +120,24 @@ class PreferencesForm(CardNumberGuardMixin, forms.Form):
 
     def partner_fields(self):
         return [self[name] for name in self.fields if name.startswith("partner_")]
+
+
+def _pause(field: forms.BooleanField, purpose, paused: dict, channel: str) -> None:
+    """A switch whose use a restriction or objection stops: shown off and "paused", and fixed,
+    so saving the form neither turns it on nor records a withdrawal (the ledger is kept as it
+    is, for when the block is lifted)."""
+    from .selectors import purpose_paused_by
+
+    block = purpose_paused_by(purpose, paused, channel)
+    if block is None:
+        return
+    field.disabled = True
+    field.widget = Switch(check_test=_never_on)
+    if block.kind == "objection":
+        note = _("Paused — you objected to this use")
+    else:
+        note = _("Paused — you restricted this use")
+    field.label = format_lazy("{label} — {note}", label=field.label, note=note)
 
 
 def _switch(label, initial: bool, help_text="") -> forms.BooleanField:

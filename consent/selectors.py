@@ -38,8 +38,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
+from dsar.purposes import ALL_USES_BLOCK, DIRECT_MARKETING
 from dsar.registry import Subject
-from dsar.selectors import blocked_emails, blocked_user_ids, subject_processing_blocked
+from dsar.selectors import (
+    blocked_emails,
+    blocked_use_codes,
+    blocked_user_ids,
+    subject_processing_blocked,
+)
 from dsar.textinput import text_refuse_unstorable
 
 from .models import (
@@ -58,6 +64,41 @@ EMAIL = MessageChannel.EMAIL.value
 PUSH = MessageChannel.PUSH.value
 # A channel's state when no channel row of it counts: mail follows the purpose, push is opt-in.
 CHANNEL_DEFAULT_ON = {EMAIL: True, PUSH: False}
+
+# Uses of data a restriction or an objection may name besides the purposes (dsar.purposes; the
+# labels are in consent.processing_uses). Each is honoured where that processing happens.
+PUSH_NOTIFICATIONS = "push_notifications"  # the gate, on the push channel
+BEHAVIOUR_ANALYTICS = "behaviour_analytics"  # the page-view counter (views.analytics_page_view)
+SERVICE_IMPROVEMENT = "service_improvement"  # trends from the ledger (desk.consent_insights)
+
+
+def purpose_block_uses(purpose: Purpose, channel: str = EMAIL) -> list[str]:
+    """The uses of data (codes of `dsar.purposes`) that a message of `purpose` on `channel`, or
+    a use of data for `purpose`, falls under. A restriction or objection naming one of them (or
+    every use) stops it; one naming anything else does not."""
+    uses = [purpose.code]
+    if purpose.is_direct_marketing:
+        uses.append(DIRECT_MARKETING)
+    if channel == PUSH and purpose.channel == Channel.EMAIL:
+        uses.append(PUSH_NOTIFICATIONS)
+    return uses
+
+
+def purpose_paused_by(purpose: Purpose, blocked_codes: dict, channel: str = EMAIL):
+    """The restriction or objection in force (from `blocked_codes`, by use code, as
+    `purposes_paused` gives them) that stops `purpose` on `channel`, or None: the pages show
+    such a purpose paused, never on."""
+    if purpose.is_essential:
+        return None
+    for use in (ALL_USES_BLOCK, *purpose_block_uses(purpose, channel)):
+        if use in blocked_codes:
+            return blocked_codes[use]
+    return None
+
+
+def purposes_paused(*, subject: Subject) -> dict:
+    """The subject's blocks in force by use code, for `purpose_paused_by` (one query)."""
+    return blocked_use_codes(subject=subject)
 
 
 class UnknownPurpose(ValidationError):
@@ -340,8 +381,22 @@ def can_contact(
     ):
         return False
     return not subject_processing_blocked(
-        subject=subject, purpose=purpose.code, direct_marketing=purpose.is_direct_marketing
+        subject=subject, uses=purpose_block_uses(purpose, channel)
     )
+
+
+def data_use_allowed(*, subject: Subject, purpose: Purpose | str) -> bool:
+    """The gate for a use of data on consent (a testimonial, a stored payment method): a
+    standing consent, and no restriction or objection naming the use."""
+    purpose = purpose_get(purpose)
+    if purpose.channel != Channel.DATA_USE:
+        raise ValueError(f"Purpose {purpose.code!r} is no use of data: ask can_contact.")
+    subject = subject_resolve(subject=subject)
+    if not purpose.is_active or not consent_is_granted(
+        subject=subject, purpose=purpose, resolved=True
+    ):
+        return False
+    return not subject_processing_blocked(subject=subject, uses=purpose_block_uses(purpose))
 
 
 def recipient_identities(
@@ -430,13 +485,9 @@ def contactable(
     verified = EmailAddress.objects.filter(
         user_id=OuterRef("consent_uid"), email__iexact=OuterRef("consent_email"), verified=True
     )
-    dm = purpose.is_direct_marketing
-    blocked_user = blocked_user_ids(purpose=purpose.code, direct_marketing=dm).filter(
-        user_id=OuterRef("consent_uid")
-    )
-    blocked_email = blocked_emails(purpose=purpose.code, direct_marketing=dm).filter(
-        email_lower=OuterRef("consent_email")
-    )
+    uses = purpose_block_uses(purpose, channel)
+    blocked_user = blocked_user_ids(uses=uses).filter(user_id=OuterRef("consent_uid"))
+    blocked_email = blocked_emails(uses=uses).filter(email_lower=OuterRef("consent_email"))
     recipients = recipients.annotate(consent_latest=latest_action).filter(
         Q(consent_latest=ConsentEvent.Action.GRANTED),
         Q(consent_uid__isnull=True) | Exists(verified),

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dsar.registry import Subject
+from dsar.selectors import processing_allowed, processing_blocks_shown
 
 from . import selectors, services, tasks, tokens
 from .cookies import cookie_choices, cookie_choices_set
@@ -57,12 +58,14 @@ def preferences(request):
     purposes = list(selectors.purposes_for_preferences())
     partners = Partner.objects.filter(is_active=True)
     state = selectors.consent_state(subject=subject)
+    resolved = selectors.subject_resolve(subject=subject)
     form = PreferencesForm(
         request.POST if request.method == "POST" else None,
         purposes=purposes,
         partners=partners,
         state=state,
         gpc=request.gpc,
+        paused=selectors.purposes_paused(subject=resolved),
     )
     if request.method == "POST" and form.is_valid():
         changes = services.consent_preferences_save(
@@ -85,6 +88,7 @@ def preferences(request):
             "essential": [p for p in purposes if p.is_essential and p.channel == Channel.EMAIL],
             "cookie_purposes": [p for p in purposes if p.channel == Channel.COOKIE],
             "email_subject": None if request.user.is_authenticated else subject.email,
+            "blocks": processing_blocks_shown(subject=resolved),
         },
     )
 
@@ -262,6 +266,11 @@ def gpc_json(request):
 def analytics_page_view(request):
     if not cookie_choices(request).analytics:
         return HttpResponse(status=204)  # no consent (or GPC): nothing is counted
+    if request.user.is_authenticated and not processing_allowed(
+        subject=Subject(user_id=request.user.pk, email=request.user.email),
+        use=selectors.BEHAVIOUR_ANALYTICS,
+    ):
+        return HttpResponse(status=204)  # a restriction or objection of behaviour analytics
     try:
         data = json.loads(request.body or b"{}")
         if not isinstance(data, dict):

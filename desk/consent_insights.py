@@ -9,6 +9,8 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 
 from consent.models import CampaignUnsubscribeCount, ConsentEvent, PrivacySignalCount
+from consent.selectors import SERVICE_IMPROVEMENT
+from dsar.selectors import blocked_emails, blocked_user_ids
 
 GRANTED = ConsentEvent.Action.GRANTED
 WITHDRAWN = ConsentEvent.Action.WITHDRAWN
@@ -51,6 +53,11 @@ def _counts():
 def consent_insights(*, start: datetime, end: datetime) -> ConsentInsights:
     # Opting in and out of a purpose; switching one channel (email, push) of it is neither.
     events = ConsentEvent.objects.filter(at__gte=start, at__lt=end, channel="")
+    # Trends to improve the services: without the people who restricted or objected to that.
+    uses = [SERVICE_IMPROVEMENT]
+    events = events.exclude(user_id__in=blocked_user_ids(uses=uses)).exclude(
+        user__isnull=True, email__in=blocked_emails(uses=uses)
+    )
     insights = ConsentInsights()
     for row in events.values("purpose__name").annotate(**_counts()).order_by("purpose__name"):
         insights.by_purpose[row["purpose__name"]] = Rates(row["granted"], row["withdrawn"])

@@ -173,7 +173,7 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
         "user",
         "email",
         "details",
-        "purpose",
+        "purposes",
         "country",
         "region",
         "deadline_law",

@@ -65,6 +65,20 @@ def transfers_section(request) -> DashboardSection:
 
 
 @dashboard_section
+def processing_blocks_section(request) -> DashboardSection:
+    """The restrictions and objections in force: which uses, since when, from which request."""
+    from .registry import Subject
+    from .selectors import processing_blocks_shown
+
+    subject = Subject(user_id=request.user.pk, email=request.user.email)
+    return DashboardSection(
+        template="dsar/dashboard/blocks.html",
+        context={"blocks": processing_blocks_shown(subject=subject)},
+        order=12,
+    )
+
+
+@dashboard_section
 def staff_access_section(request) -> DashboardSection:
     """ "Who looked at my data and why", from the audit log."""
     from .registry import Subject

@@ -6,6 +6,7 @@ from django_countries.fields import LazyTypedChoiceField
 from .cardnumbers import CardNumberGuardMixin
 from .deadlines import DEFAULT_RULE, DeadlineRule
 from .models import RequestChannel, RequestKind
+from .purposes import ALL_USES, processing_use_choices
 from .registry import rectifiable_choices
 
 
@@ -25,11 +26,19 @@ class RequestForm(CardNumberGuardMixin, forms.Form):
             "to, or what your complaint is about."
         ),
     )
-    purpose = forms.CharField(
+    purposes = forms.MultipleChoiceField(
         label=_("Which use of your data?"),
         required=False,
-        max_length=64,
-        help_text=_("Optional, for a restriction or an objection. Leave blank for all uses."),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "For a restriction or an objection: tick each use to stop, or all uses. An objection "
+            "to direct marketing takes effect at once."
+        ),
+        error_messages={
+            "invalid_choice": _(
+                "“%(value)s” is not one of the uses of your data we have. Choose from the list."
+            )
+        },
     )
     rectification_target = forms.ChoiceField(
         label=_("What should we correct?"),
@@ -67,6 +76,7 @@ class RequestForm(CardNumberGuardMixin, forms.Form):
     def __init__(self, *args, needs_email: bool, destinations=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["rectification_target"].choices = [("", "—")] + rectifiable_choices()
+        self.fields["purposes"].choices = processing_use_choices()
         if destinations:
             self.fields["recipient_key"] = forms.ChoiceField(
                 label=_("Or send my package to one of my integrations"),
@@ -88,6 +98,13 @@ class RequestForm(CardNumberGuardMixin, forms.Form):
         cleaned = super().clean()
         if cleaned.get("rectification_target") and not cleaned.get("rectification_value"):
             self.add_error("rectification_value", _("Give the correct value."))
+        if cleaned.get("kind") in (RequestKind.RESTRICTION, RequestKind.OBJECTION):
+            if not cleaned.get("purposes") and "purposes" not in self.errors:
+                self.add_error("purposes", _("Tick the uses of your data to stop, or all uses."))
+            elif ALL_USES in cleaned.get("purposes", []):
+                cleaned["purposes"] = [ALL_USES]
+        else:
+            cleaned["purposes"] = []  # ticked before choosing another kind: not part of it
         if cleaned.get("kind") == RequestKind.COMPLAINT and not cleaned.get("country"):
             self.add_error("country", _("Choose your country, so we can name its authority."))
         return cleaned
@@ -135,6 +152,12 @@ class LogRequestForm(CardNumberGuardMixin, forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    purposes = forms.MultipleChoiceField(
+        label=_("Which use of their data?"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("For a restriction or an objection; none ticked stands for all uses."),
+    )
     country = LazyTypedChoiceField(
         label=_("Country the person lives in"),
         required=False,
@@ -152,3 +175,15 @@ class LogRequestForm(CardNumberGuardMixin, forms.Form):
         required=False,
         help_text=_("Otherwise the mail asks them to confirm it through a link."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["purposes"].choices = processing_use_choices()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") not in (RequestKind.RESTRICTION, RequestKind.OBJECTION):
+            cleaned["purposes"] = []  # only a restriction or an objection names uses
+        elif ALL_USES in cleaned.get("purposes", []):
+            cleaned["purposes"] = [ALL_USES]
+        return cleaned

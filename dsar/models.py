@@ -89,7 +89,7 @@ class ProcessingBlock(models.Model):
     purpose = models.CharField(
         max_length=64,
         blank=True,
-        help_text=_("A purpose code, 'direct_marketing', or empty for every purpose."),
+        help_text=_("A use's code (dsar.purposes), 'direct_marketing', or empty for every use."),
     )
     reason = models.TextField(blank=True)
     request = models.ForeignKey(
@@ -185,11 +185,13 @@ class DataSubjectRequest(models.Model):
     )
     email = models.EmailField(_("email address"), blank=True)
     details = models.TextField(_("details"), blank=True)
-    purpose = models.CharField(
-        _("purpose"),
-        max_length=64,
+    purposes = models.JSONField(
+        _("uses of your data"),
+        default=list,
         blank=True,
-        help_text=_("For a restriction or an objection: which use of your data."),
+        help_text=_(
+            'For a restriction or an objection: the codes of the uses it names, or ["all"].'
+        ),
     )
     country = CountryField(_("country"), blank=True)
     region = models.CharField(

@@ -82,7 +82,7 @@ personal_data(
         "state",
         "email",
         "details",
-        "purpose",
+        "purposes",
         "country",
         "filed_at",
         "received_at",

@@ -1,51 +1,95 @@
 """Reads other apps rely on. The consent gate asks these whether processing is blocked."""
 
+from collections.abc import Iterable
+
 from django.db.models import Q, QuerySet
 
-from .models import DIRECT_MARKETING, AuditEvent, ProcessingBlock
+from .models import AuditEvent, ProcessingBlock
+from .purposes import ALL_USES_BLOCK
 from .registry import Subject
 
 
-def processing_blocks_active(*, purpose: str, direct_marketing: bool) -> QuerySet:
-    """Active restrictions and objections that stop processing for `purpose`."""
-    applies = Q(purpose="") | Q(purpose=purpose)
-    if direct_marketing:
-        applies |= Q(purpose=DIRECT_MARKETING)
+def processing_blocks_active(*, uses: Iterable[str]) -> QuerySet:
+    """Active restrictions and objections that stop processing falling under any of `uses`
+    (the codes of what is done: a purpose, 'direct_marketing', 'push_notifications', ...).
+
+    A block stops exactly the use it names, or everything when it names every use.
+    """
+    applies = Q(purpose=ALL_USES_BLOCK) | Q(purpose__in=sorted(set(uses)))
     return ProcessingBlock.objects.filter(applies, lifted_at__isnull=True)
 
 
-def blocked_user_ids(*, purpose: str, direct_marketing: bool) -> QuerySet:
-    """A subquery of user ids whose processing for `purpose` is blocked (for bulk filters)."""
-    return (
-        processing_blocks_active(purpose=purpose, direct_marketing=direct_marketing)
-        .filter(user__isnull=False)
-        .values("user_id")
-    )
+def blocked_user_ids(*, uses: Iterable[str]) -> QuerySet:
+    """A subquery of user ids whose processing for `uses` is blocked (for bulk filters)."""
+    return processing_blocks_active(uses=uses).filter(user__isnull=False).values("user_id")
 
 
-def blocked_emails(*, purpose: str, direct_marketing: bool) -> QuerySet:
-    """A subquery of lower-cased emails whose processing for `purpose` is blocked."""
+def blocked_emails(*, uses: Iterable[str]) -> QuerySet:
+    """A subquery of lower-cased emails whose processing for `uses` is blocked."""
     from django.db.models.functions import Lower
 
     return (
-        processing_blocks_active(purpose=purpose, direct_marketing=direct_marketing)
+        processing_blocks_active(uses=uses)
         .exclude(email="")
         .annotate(email_lower=Lower("email"))
         .values("email_lower")
     )
 
 
-def subject_processing_blocked(*, subject: Subject, purpose: str, direct_marketing: bool) -> bool:
-    who = Q()
+def _who(subject: Subject) -> Q:
+    who = Q(pk__in=[])
     if subject.user_id is not None:
         who |= Q(user_id=subject.user_id)
     if subject.email:
         who |= Q(email__iexact=subject.email)
-    return (
-        processing_blocks_active(purpose=purpose, direct_marketing=direct_marketing)
-        .filter(who)
-        .exists()
+    return who
+
+
+def subject_processing_blocked(*, subject: Subject, uses: Iterable[str]) -> bool:
+    """Whether a restriction or objection of the subject stops processing for any of `uses`."""
+    return processing_blocks_active(uses=uses).filter(_who(subject)).exists()
+
+
+def processing_allowed(*, subject: Subject, use: str) -> bool:
+    """May we process the subject's data for `use` (a job with no consent behind it, such as
+    behaviour analytics)? No when a restriction or objection names it or every use."""
+    return not subject_processing_blocked(subject=subject, uses=[use])
+
+
+def processing_blocks_in_force(*, subject: Subject) -> list[ProcessingBlock]:
+    """The subject's restrictions and objections in force, oldest first, with their request."""
+    return list(
+        ProcessingBlock.objects.filter(_who(subject), lifted_at__isnull=True)
+        .select_related("request")
+        .order_by("created_at", "pk")
     )
+
+
+def processing_blocks_shown(*, subject: Subject) -> list[dict]:
+    """The subject's restrictions and objections in force, for the pages that show them: which
+    use, since when, from which request, and whether lifting was announced."""
+    from .purposes import processing_use_label
+
+    return [
+        {
+            "kind": block.get_kind_display(),
+            "is_objection": block.kind == ProcessingBlock.Kind.OBJECTION,
+            "use": processing_use_label(block.purpose),
+            "since": block.created_at,
+            "request": block.request,
+            "lift_at": block.lift_at,
+        }
+        for block in processing_blocks_in_force(subject=subject)
+    ]
+
+
+def blocked_use_codes(*, subject: Subject) -> dict[str, ProcessingBlock]:
+    """The codes of the uses the subject's blocks in force name ('' for every use), each with
+    its oldest block (for pages that show a use as paused)."""
+    codes: dict[str, ProcessingBlock] = {}
+    for block in processing_blocks_in_force(subject=subject):
+        codes.setdefault(block.purpose, block)
+    return codes
 
 
 def requests_of_user(*, user) -> QuerySet:

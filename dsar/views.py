@@ -15,6 +15,7 @@ from .forms import RequestForm
 from .mail import view_token
 from .models import RequestKind, RequestState
 from .next_steps import request_next_step
+from .purposes import processing_use_label
 
 
 @login_required
@@ -59,7 +60,7 @@ def request_new(request):
                     user=user,
                     email=email,
                     details=form.cleaned_data["details"],
-                    purpose=form.cleaned_data["purpose"],
+                    purposes=form.cleaned_data["purposes"],
                     country=form.cleaned_data["country"] or "",
                     region=form.cleaned_data["region"],
                     rectification_target=form.cleaned_data["rectification_target"],
@@ -118,6 +119,7 @@ def request_detail(request, public_id):
         "dsar/request_detail.html",
         {
             "dsar_request": dsar_request,
+            "uses": [processing_use_label(code) for code in dsar_request.purposes],
             "next_step": request_next_step(dsar_request),
             "events": dsar_request.events.filter(internal=False),
             "authority": authority,

@@ -9,4 +9,4 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Push notifications")
 
     def ready(self):
-        from . import checks, dashboard, personal_data  # noqa: F401  (registers them)
+        from . import checks, dashboard, personal_data, processing_uses  # noqa: F401  (registers)

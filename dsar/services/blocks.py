@@ -11,6 +11,7 @@ from ..models import (
     DataSubjectRequest,
     ProcessingBlock,
 )
+from ..purposes import ALL_USES, ALL_USES_BLOCK, DIRECT_MARKETING, processing_uses
 from ..registry import Subject
 from ..textinput import text_refuse_unstorable
 from .base import RequestError, audit_record
@@ -26,7 +27,18 @@ def processing_block_add(
     actor=None,
     request: DataSubjectRequest | None = None,
 ) -> ProcessingBlock:
+    """Stop processing for one use (a code of `dsar.purposes`, 'direct_marketing'), or for every
+    use ('' or 'all'). An unknown code is refused: a block that names nothing real stops nothing.
+    """
     text_refuse_unstorable(kind, purpose, reason)
+    if purpose == ALL_USES:
+        purpose = ALL_USES_BLOCK
+    known = {use.code for use in processing_uses()} | {ALL_USES_BLOCK, DIRECT_MARKETING}
+    if purpose not in known:
+        raise RequestError(
+            _("“%(code)s” is not a use of data we have: choose one from the list.")
+            % {"code": purpose}
+        )
     block = ProcessingBlock(
         kind=kind,
         user_id=subject.user_id,

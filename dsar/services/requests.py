@@ -1,6 +1,7 @@
 """The life of a data-subject request: filing, confirmation, the state machine, deadlines,
 extensions, assignment, reminders and the officer's decisions."""
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 from django.core import signing
@@ -17,7 +18,6 @@ from ..deadlines import due_after_receipt
 from ..mail import absolute_url, request_mail_send, staff_mail_send
 from ..models import (
     CLOSED_STATES,
-    DIRECT_MARKETING,
     OPEN_STATES,
     DataSubjectRequest,
     ErasureSchedule,
@@ -30,6 +30,13 @@ from ..models import (
     RequestKind,
     RequestState,
     ThirdPartyTransfer,
+)
+from ..purposes import (
+    ALL_USES,
+    ALL_USES_BLOCK,
+    immediate_objection_uses,
+    processing_use_label,
+    processing_uses_clean,
 )
 from ..staff import staff_can_work_requests
 from ..textinput import text_refuse_unstorable
@@ -93,7 +100,7 @@ def dsar_request_file(
     user=None,
     email: str = "",
     details: str = "",
-    purpose: str = "",
+    purposes: Sequence[str] = (),
     country: str = "",
     region: str = "",
     rectification_target: str = "",
@@ -110,10 +117,11 @@ def dsar_request_file(
     if that is refused, nothing is filed either.
     """
     text_refuse_unstorable(
-        kind, email, details, purpose, country, region, rectification_target, rectification_value
+        kind, email, details, country, region, rectification_target, rectification_value
     )
     if kind not in RequestKind.values:
         raise RequestError(_("Choose what you are asking for."))
+    purposes = _purposes_checked(kind, purposes)
     if user is None and not email:
         raise RequestError(_("Give the email address we should reply to."))
     email = user.email if user is not None else email.strip()
@@ -125,6 +133,7 @@ def dsar_request_file(
     duplicate = _open_duplicate(kind=kind, user=user, email=email)
     if duplicate is not None:
         _event(duplicate, RequestEvent.Kind.JOINED, text=details)
+        _join_purposes(duplicate, purposes)
         audit_record(
             action="request_joined", actor=user, subject=request_subject(duplicate), obj=duplicate
         )
@@ -137,7 +146,7 @@ def dsar_request_file(
         user=user,
         email=email,
         details=details,
-        purpose=purpose,
+        purposes=purposes,
         country=country,
         region=region.strip().upper(),
     )
@@ -222,7 +231,7 @@ def dsar_request_log(
     received_on: date,
     actor,
     details: str = "",
-    purpose: str = "",
+    purposes: Sequence[str] = (),
     country: str = "",
     region: str = "",
     identity_confirmed: bool = False,
@@ -233,11 +242,12 @@ def dsar_request_log(
     reference, the page to follow the request and, unless the officer has confirmed their
     identity already, a link to confirm it. Returns (request, joined) like filing does.
     """
-    text_refuse_unstorable(kind, email, channel, details, purpose, country, region)
+    text_refuse_unstorable(kind, email, channel, details, country, region)
     if not staff_can_work_requests(actor):
         raise RequestError(_("You are not allowed to work on requests."))
     if kind not in RequestKind.values:
         raise RequestError(_("Choose what the person is asking for."))
+    purposes = _purposes_checked(kind, purposes)
     if channel not in RequestChannel.values or channel == RequestChannel.WEB:
         raise RequestError(_("Choose how the request reached us."))
     email = (email or "").strip()
@@ -251,6 +261,7 @@ def dsar_request_log(
     duplicate = _open_duplicate(kind=kind, user=None, email=email)
     if duplicate is not None:
         _event(duplicate, RequestEvent.Kind.JOINED, actor=actor, text=details)
+        _join_purposes(duplicate, purposes)
         audit_record(
             action="request_joined", actor=actor, subject=request_subject(duplicate), obj=duplicate
         )
@@ -260,7 +271,7 @@ def dsar_request_log(
         kind=kind,
         email=email,
         details=details,
-        purpose=purpose,
+        purposes=purposes,
         country=country,
         region=region.strip().upper(),
         channel=channel,
@@ -293,17 +304,83 @@ def dsar_request_log(
     return request, False
 
 
+BLOCK_KINDS = (RequestKind.RESTRICTION, RequestKind.OBJECTION)
+
+
+def _purposes_checked(kind: str, purposes: Sequence[str]) -> list[str]:
+    """The uses a restriction or objection names, checked against the uses we have."""
+    if isinstance(purposes, str):
+        purposes = [purposes] if purposes else []
+    purposes = list(purposes)
+    if kind not in BLOCK_KINDS:
+        if purposes:
+            raise RequestError(_("Name uses of your data only for a restriction or an objection."))
+        return []
+    if not all(isinstance(code, str) for code in purposes):
+        raise RequestError(_("Choose the uses of your data from the list."))
+    text_refuse_unstorable(*purposes)
+    try:
+        cleaned = processing_uses_clean(purposes)
+    except ValueError as error:
+        raise RequestError(
+            _("“%(code)s” is not one of the uses of your data we have. Choose from the list.")
+            % {"code": error.args[0]}
+        ) from None
+    return cleaned or [ALL_USES]
+
+
+def _join_purposes(request: DataSubjectRequest, purposes: list[str]) -> None:
+    """A restriction or objection filed again may name more uses: none of them is lost."""
+    if request.kind not in BLOCK_KINDS or not purposes:
+        return
+    joined = processing_uses_clean(request.purposes + purposes)
+    if joined != request.purposes:
+        request.purposes = joined
+        request.save(update_fields=["purposes"])
+    if request.received_at is not None:
+        _on_received(request)
+
+
+def _block_code(code: str) -> str:
+    return ALL_USES_BLOCK if code == ALL_USES else code
+
+
 def _on_received(request: DataSubjectRequest) -> None:
     """What some kinds do at once, without waiting for an officer."""
-    if request.kind == RequestKind.OBJECTION and request.purpose in ("", DIRECT_MARKETING):
-        # An objection to direct marketing takes effect at once (GDPR Art. 21(3)).
+    if request.kind == RequestKind.OBJECTION:
+        _object_to_direct_marketing_now(request)
+
+
+def _object_to_direct_marketing_now(request: DataSubjectRequest) -> None:
+    """An objection to direct marketing takes effect at once (GDPR Art. 21(3)), whatever else
+    the objection names, and the person is told; an officer decides the rest."""
+    existing = set(request.processing_blocks.values_list("purpose", flat=True))
+    stopped = []
+    for code in immediate_objection_uses(request.purposes):
+        if code in existing:
+            continue
         processing_block_add(
             kind=ProcessingBlock.Kind.OBJECTION,
             subject=request_subject(request),
-            purpose=DIRECT_MARKETING,
+            purpose=code,
             reason=f"Request {request.reference}",
             actor=request.user,
+            request=request,
         )
+        stopped.append(processing_use_label(code))
+    if stopped:
+        rest = bool(request_blocks_missing(request))  # what an officer decides
+        request_mail_send(
+            request=request, template="objection_applied", context={"uses": stopped, "rest": rest}
+        )
+
+
+def request_blocks_missing(request: DataSubjectRequest) -> list[str]:
+    """The uses a restriction or objection names that no block of the request stops yet."""
+    if request.kind not in BLOCK_KINDS:
+        return []
+    existing = set(request.processing_blocks.values_list("purpose", flat=True))
+    return [code for code in request.purposes or [ALL_USES] if _block_code(code) not in existing]
 
 
 def _ensure_allowed(request: DataSubjectRequest, to_state: str) -> None:
@@ -378,10 +455,7 @@ def dsar_request_transition(
 def request_completion_blockers(request: DataSubjectRequest) -> list[str]:
     """Work that must be done before a request may be completed, in plain words."""
     blockers = []
-    needs_block = request.kind == RequestKind.RESTRICTION or (
-        request.kind == RequestKind.OBJECTION and request.purpose not in ("", DIRECT_MARKETING)
-    )
-    if needs_block and not request.processing_blocks.exists():
+    if request_blocks_missing(request):
         blockers.append(_("Apply the restriction or objection first (or reject the request)."))
     if request.rectifications.filter(decision=RectificationProposal.Decision.PENDING).exists():
         blockers.append(_("Decide every proposed correction first."))
@@ -409,22 +483,24 @@ def dsar_request_apply(*, request: DataSubjectRequest, actor) -> DataSubjectRequ
     if request.state != RequestState.IN_PROGRESS:
         raise RequestError(_("Start work on the request (in progress) before applying it."))
     subject = request_subject(request)
-    if request.kind in (RequestKind.RESTRICTION, RequestKind.OBJECTION):
-        if request.processing_blocks.exists():
+    if request.kind in BLOCK_KINDS:
+        missing = request_blocks_missing(request)
+        if not missing:
             return request  # applying twice changes nothing
         kind = (
             ProcessingBlock.Kind.RESTRICTION
             if request.kind == RequestKind.RESTRICTION
             else ProcessingBlock.Kind.OBJECTION
         )
-        processing_block_add(
-            kind=kind,
-            subject=subject,
-            purpose=request.purpose,
-            reason=f"Request {request.reference}",
-            actor=actor,
-            request=request,
-        )
+        for code in missing:
+            processing_block_add(
+                kind=kind,
+                subject=subject,
+                purpose=_block_code(code),
+                reason=f"Request {request.reference}",
+                actor=actor,
+                request=request,
+            )
         if request.kind == RequestKind.RESTRICTION:
             recipient_notifications_create(request=request)
         return request
@@ -612,7 +688,7 @@ def dsar_requests_lapse_unconfirmed(*, now=None, batch_size: int = 500) -> int:
                 closed_at=now,
                 email="",
                 details="",
-                purpose="",
+                purposes=[],
                 country="",
             )
             RequestEvent.objects.filter(request_id__in=ids).update(text="")

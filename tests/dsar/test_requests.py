@@ -202,20 +202,20 @@ def test_extension_only_within_the_first_month(user):
 
 @pytest.mark.django_db
 def test_objection_to_direct_marketing_takes_effect_at_once(user):
-    file_as(user, kind=RequestKind.OBJECTION, purpose="")
+    file_as(user, kind=RequestKind.OBJECTION, purposes=["all"])
     assert selectors.subject_processing_blocked(
-        subject=Subject(user_id=user.pk), purpose="newsletter", direct_marketing=True
+        subject=Subject(user_id=user.pk), uses=["newsletter", "direct_marketing"]
     )
     assert not selectors.subject_processing_blocked(
-        subject=Subject(user_id=user.pk), purpose="account", direct_marketing=False
+        subject=Subject(user_id=user.pk), uses=["behaviour_analytics"]
     )
 
 
 @pytest.mark.django_db
 def test_other_objections_wait_for_an_officer(user):
-    file_as(user, kind=RequestKind.OBJECTION, purpose="analytics")
+    file_as(user, kind=RequestKind.OBJECTION, purposes=["behaviour_analytics"])
     assert not selectors.subject_processing_blocked(
-        subject=Subject(user_id=user.pk), purpose="analytics", direct_marketing=False
+        subject=Subject(user_id=user.pk), uses=["behaviour_analytics"]
     )
 
 

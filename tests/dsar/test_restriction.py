@@ -28,17 +28,15 @@ def providers(settings):
     adapters.TOLD.clear()
 
 
-def restriction_in_progress(user, purpose="analytics"):
+def restriction_in_progress(user, purpose="behaviour_analytics"):
     request, _ = services.dsar_request_file(
-        kind=RequestKind.RESTRICTION, user=user, purpose=purpose
+        kind=RequestKind.RESTRICTION, user=user, purposes=[purpose]
     )
     return services.dsar_request_transition(request=request, to_state="in_progress", actor=None)
 
 
-def blocked(user, purpose="analytics"):
-    return selectors.subject_processing_blocked(
-        subject=Subject(user_id=user.pk), purpose=purpose, direct_marketing=False
-    )
+def blocked(user, purpose="behaviour_analytics"):
+    return selectors.subject_processing_blocked(subject=Subject(user_id=user.pk), uses=[purpose])
 
 
 @pytest.mark.django_db
@@ -52,7 +50,7 @@ def test_restriction_is_applied_recipients_are_told_then_it_completes(
 
     services.dsar_request_apply(request=request, actor=None)
     services.dsar_request_apply(request=request, actor=None)  # twice changes nothing
-    assert blocked(user) and not blocked(user, purpose="billing")
+    assert blocked(user) and not blocked(user, purpose="newsletter")
     assert ProcessingBlock.objects.filter(request=request).count() == 1
     notifications = {n.recipient_key: n for n in request.recipient_notifications.all()}
     assert set(notifications) == {"crm", "mailer", "printer"}
@@ -118,9 +116,9 @@ def test_failed_adapter_is_recorded_and_retried_by_the_sweep(user, settings):
 @pytest.mark.django_db
 def test_an_objection_an_officer_upholds_blocks_that_purpose(user):
     request, _ = services.dsar_request_file(
-        kind=RequestKind.OBJECTION, user=user, purpose="analytics"
+        kind=RequestKind.OBJECTION, user=user, purposes=["behaviour_analytics"]
     )
     request = services.dsar_request_transition(request=request, to_state="in_progress", actor=None)
     services.dsar_request_apply(request=request, actor=None)
-    assert blocked(user, "analytics")
+    assert blocked(user, "behaviour_analytics")
     services.dsar_request_transition(request=request, to_state="completed", actor=None)

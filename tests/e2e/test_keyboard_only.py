@@ -120,16 +120,20 @@ def choose_radio(keys: Keyboard, value: str) -> None:
     raise AssertionError(f"the arrow keys never reached {value}")
 
 
-REQUEST_FORM_ORDER = [
-    "kind",
-    "details",
-    "purpose",
-    "rectification_target",
-    "rectification_value",
-    "country",
-    "recipient_email",
-    "Send my request",
-]
+def request_form_order() -> list[str]:
+    """The form's tab stops: one per checkbox of the uses of data a restriction may name."""
+    from dsar.purposes import processing_use_choices
+
+    return [
+        "kind",
+        "details",
+        *["purposes"] * len(processing_use_choices()),
+        "rectification_target",
+        "rectification_value",
+        "country",
+        "recipient_email",
+        "Send my request",
+    ]
 
 
 def fill_request_form(keys: Keyboard, *, kind: str, details: str) -> None:
@@ -139,7 +143,7 @@ def fill_request_form(keys: Keyboard, *, kind: str, details: str) -> None:
     assert keys.focused()["field"] == "details"
     keys.type(details)
     keys.tab_to(named("Send my request"))
-    assert keys.form_stops_from("kind") == REQUEST_FORM_ORDER
+    assert keys.form_stops_from("kind") == request_form_order()
     keys.follow("Enter")
 
 

@@ -344,7 +344,6 @@ TARGETS: dict[str, Target] = {
             "email": "someone@example.com",
             "kind": "rectification",
             "details": "Please fix",
-            "purpose": "",
             "rectification_target": "accounts.User.date_of_birth",
             "rectification_value": "1990-02-03",
             "country": "DE",

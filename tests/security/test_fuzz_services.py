@@ -154,7 +154,7 @@ CALLS: dict[str, Call] = {
             "kind": "rectification",
             "email": "someone@example.com",
             "details": "Fix it",
-            "purpose": "",
+            "purposes": "",
             "country": "DE",
             "rectification_target": "accounts.User.date_of_birth",
             "rectification_value": "1990-02-03",

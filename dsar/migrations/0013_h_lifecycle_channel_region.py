@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dsar', '0011_recipient_notification_permissions'),
+        ('dsar', '0012_h_purposes_request_purposes'),
     ]
 
     operations = [
