@@ -429,3 +429,32 @@ def test_a_closed_request_is_not_offered_for_confirmation(officer_client):
     )
     assert "cannot become" in response.content.decode()
     assert "Yes, reject the request" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_logged_restriction_names_the_uses_it_stops(officer_client):
+    from dsar.purposes import processing_use_choices
+
+    code = next(code for code, _label in processing_use_choices() if code != "all")
+    officer_client.post(
+        "/admin/dsar/datasubjectrequest/add/",
+        {
+            "kind": "restriction",
+            "email": "restrict@example.com",
+            "channel": "email",
+            "received_on": timezone.localdate().isoformat(),
+            "purposes": [code],
+        },
+    )
+    officer_client.post(
+        "/admin/dsar/datasubjectrequest/add/",
+        {
+            "kind": "access",
+            "email": "access@example.com",
+            "channel": "phone",
+            "received_on": timezone.localdate().isoformat(),
+            "purposes": [code],  # ticked, but an access request names no uses
+        },
+    )
+    assert DataSubjectRequest.objects.get(kind="restriction").purposes == [code]
+    assert DataSubjectRequest.objects.get(kind="access").purposes == []
