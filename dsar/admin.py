@@ -1,14 +1,18 @@
+import re
+
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors, services
-from .forms import ExtensionForm
+from .forms import ExtensionForm, LogRequestForm
 from .models import (
     CLOSED_STATES,
     AuditEvent,
@@ -23,10 +27,16 @@ from .models import (
     ThirdPartyTransfer,
 )
 from .registry import Subject
+from .staff import staff_assignable, staff_can_work_requests, staff_sees_only_assigned
 from .textinput import id_from_text
 from .views import export_file_response
 
 OFFICER_PERMISSION = "dsar.work_request"
+# Moves that close the request and mail the person: the officer confirms them on a page of
+# their own first.
+CONFIRMED_MOVES = (RequestState.WITHDRAWN, RequestState.REJECTED)
+# A reference as it is mailed, "R-96FFA64C": the first 8 hex digits of the public id.
+REFERENCE_PATTERN = re.compile(r"^\s*(?:R-)?([0-9a-f]{8})\s*$", re.IGNORECASE)
 APPLY_LABELS = {
     RequestKind.RESTRICTION: _("Apply the restriction"),
     RequestKind.OBJECTION: _("Uphold the objection"),
@@ -98,6 +108,7 @@ class OverdueFilter(admin.SimpleListFilter):
             ("overdue", _("Overdue")),
             ("week", _("Due within 7 days")),
             ("unassigned", _("Open and unassigned")),
+            ("mine", _("Assigned to me")),
         ]
 
     def queryset(self, request, queryset):
@@ -109,6 +120,8 @@ class OverdueFilter(admin.SimpleListFilter):
             return open_requests.filter(due_at__gte=now, due_at__lt=now + timezone.timedelta(7))
         if self.value() == "unassigned":
             return open_requests.filter(assignee__isnull=True)
+        if self.value() == "mine":
+            return queryset.filter(assignee=request.user)
         return queryset
 
 
@@ -160,7 +173,16 @@ class ThirdPartyTransferInline(ReadOnlyInline):
 @admin.register(DataSubjectRequest)
 class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
     audit_action = "staff_viewed_request"
-    list_display = ("reference", "kind", "state", "due_display", "assignee", "filed_at")
+    list_display = (
+        "reference",
+        "kind",
+        "state",
+        "due_display",
+        "deadline_law",
+        "channel",
+        "assignee",
+        "filed_at",
+    )
     list_filter = (OverdueFilter, "kind", "state", "assignee")
     list_select_related = ("assignee",)
     search_fields = ("email", "user__username", "user__email", "public_id")
@@ -173,6 +195,9 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
         "details",
         "purposes",
         "country",
+        "region",
+        "deadline_law",
+        "channel",
         "filed_at",
         "received_at",
         "verified_at",
@@ -197,16 +222,64 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
         return services.request_subject(obj)
 
     def has_add_permission(self, request):
-        return False  # requests are filed by people, at /privacy/requests/new/
+        # People file at /privacy/requests/new/; officers log what came by mail, letter or phone.
+        return staff_can_work_requests(request.user)
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if not request.user.has_perm(OFFICER_PERMISSION):
+        if staff_sees_only_assigned(request.user):
             queryset = queryset.filter(assignee=request.user)  # support: only what is theirs
         return queryset
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also find a request by its reference as mailed: R-96FFA64C, r-96ffa64c or 96ffa64c."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        reference = REFERENCE_PATTERN.match(search_term or "")
+        if reference:
+            found |= queryset.filter(public_id__istartswith=reference.group(1).lower())
+        return found, may_have_duplicates
+
+    @admin.display(description=_("deadline rules"))
+    def deadline_law(self, obj):
+        return obj.deadline_rule.law
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Log a request received by email, letter, phone or in person."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = LogRequestForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                dsar_request, joined = services.dsar_request_log(
+                    actor=request.user, **form.cleaned_data
+                )
+            except services.RequestError as error:
+                form.add_error(None, error)
+            else:
+                if joined:
+                    messages.info(
+                        request,
+                        _("This person has this request open already: what you wrote is added."),
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("Request %(ref)s is logged and the person is mailed its reference.")
+                        % {"ref": dsar_request.reference},
+                    )
+                return HttpResponseRedirect(
+                    reverse("admin:dsar_datasubjectrequest_change", args=[dsar_request.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Log a request received by email, letter or phone"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/dsar/datasubjectrequest/log_request.html", context)
 
     def get_ordering(self, request):
         closed_last = Case(
@@ -284,7 +357,8 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
                 if state not in (RequestState.RECEIVED, RequestState.LAPSED)
             ]
             context["can_work"] = request.user.has_perm(OFFICER_PERMISSION)
-            context["extension_form"] = ExtensionForm()
+            context["assignable_staff"] = staff_assignable()
+            context["extension_form"] = ExtensionForm(rule=obj.deadline_rule)
             context["lift_notice_days"] = services.LIFT_NOTICE_DAYS
             context["act_url"] = reverse("admin:dsar_datasubjectrequest_act", args=[obj.pk])
             context["can_apply"] = (
@@ -323,6 +397,35 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
                 row["current"] = current.get(row["proposal"].target, "—")
         return rows
 
+    def _confirm_move_view(self, request, dsar_request):
+        to_state = request.POST["to_state"]
+        rejecting = to_state == RequestState.REJECTED
+        missing_reason = (
+            rejecting
+            and request.POST.get("confirmed") == "yes"
+            and not request.POST.get("reason", "").strip()
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reject request %(ref)s?") % {"ref": dsar_request.reference}
+            if rejecting
+            else _("Withdraw request %(ref)s?") % {"ref": dsar_request.reference},
+            "opts": self.model._meta,
+            "original": dsar_request,
+            "to_state": to_state,
+            "rejecting": rejecting,
+            "reason": request.POST.get("reason", ""),
+            "missing_reason": missing_reason,
+            "act_url": reverse("admin:dsar_datasubjectrequest_act", args=[dsar_request.pk]),
+            "change_url": reverse("admin:dsar_datasubjectrequest_change", args=[dsar_request.pk]),
+        }
+        return TemplateResponse(
+            request,
+            "admin/dsar/datasubjectrequest/confirm_move.html",
+            context,
+            status=400 if missing_reason else 200,
+        )
+
     def act_view(self, request, pk):
         """The officer's buttons: transitions, extension, assignment, internal notes."""
         dsar_request = get_object_or_404(self.get_queryset(request), pk=pk)
@@ -332,6 +435,8 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
             return HttpResponseRedirect(change_url)
         action = request.POST.get("action", "")
         try:
+            if action == "transition" and _needs_confirmation(request, dsar_request):
+                return self._confirm_move_view(request, dsar_request)
             if action == "transition":
                 services.dsar_request_transition(
                     request=dsar_request,
@@ -340,15 +445,22 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
                     reason=request.POST.get("reason", ""),
                 )
             elif action == "extend":
-                form = ExtensionForm(request.POST)
+                form = ExtensionForm(request.POST, rule=dsar_request.deadline_rule)
                 if not form.is_valid():
-                    raise services.RequestError(_("Choose one or two months and give a reason."))
+                    raise services.RequestError(
+                        [message for errors in form.errors.values() for message in errors]
+                    )
                 services.dsar_request_extend(
                     request=dsar_request, actor=request.user, **form.cleaned_data
                 )
             elif action == "assign_me":
                 services.dsar_request_assign(
                     request=dsar_request, assignee=request.user, actor=request.user
+                )
+            elif action == "assign":
+                assignee = _posted_row(staff_assignable(), request, "assignee")
+                services.dsar_request_assign(
+                    request=dsar_request, assignee=assignee, actor=request.user
                 )
             elif action == "apply":
                 services.dsar_request_apply(request=dsar_request, actor=request.user)
@@ -398,6 +510,19 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
         else:
             messages.success(request, _("Done."))
         return HttpResponseRedirect(change_url)
+
+
+def _needs_confirmation(request, dsar_request) -> bool:
+    """Withdrawing or rejecting is confirmed on a page of its own; rejecting needs a reason.
+    A move the request cannot make goes straight to the service, which says why."""
+    to_state = request.POST.get("to_state", "")
+    if to_state not in CONFIRMED_MOVES:
+        return False
+    if to_state not in services.TRANSITIONS.get(dsar_request.state, ()):
+        return False
+    if request.POST.get("confirmed") != "yes":
+        return True
+    return to_state == RequestState.REJECTED and not request.POST.get("reason", "").strip()
 
 
 def _posted_row(queryset, request, name: str):

@@ -4,7 +4,8 @@ from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
 from .cardnumbers import CardNumberGuardMixin
-from .models import RequestKind
+from .deadlines import DEFAULT_RULE, DeadlineRule
+from .models import RequestChannel, RequestKind
 from .purposes import ALL_USES, processing_use_choices
 from .registry import rectifiable_choices
 from .services import RequestError, rectification_value_check
@@ -52,7 +53,16 @@ class RequestForm(CardNumberGuardMixin, forms.Form):
         label=_("Country you live in"),
         required=False,
         choices=[("", "—")] + list(countries),
-        help_text=_("For a complaint: we tell you which authority handles it."),
+        help_text=_(
+            "For a complaint, we tell you which authority handles it; it also sets the legal "
+            "deadline for our answer."
+        ),
+    )
+    region = forms.CharField(
+        label=_("State (United States only)"),
+        required=False,
+        max_length=3,
+        help_text=_("The two-letter code, like CA: some states set their own deadline."),
     )
 
     recipient_email = forms.EmailField(
@@ -111,7 +121,79 @@ class RequestForm(CardNumberGuardMixin, forms.Form):
 
 
 class ExtensionForm(CardNumberGuardMixin, forms.Form):
-    months = forms.TypedChoiceField(
-        label=_("Extend by"), coerce=int, choices=[(1, _("one month")), (2, _("two months"))]
-    )
+    """By how much, in the unit of the request's jurisdiction, up to its maximum."""
+
+    amount = forms.IntegerField(min_value=1)
     reason = forms.CharField(label=_("Reason (mailed to the person)"), widget=forms.Textarea)
+
+    def __init__(self, *args, rule: DeadlineRule = DEFAULT_RULE, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"] = forms.IntegerField(
+            min_value=1,
+            max_value=rule.max_extension,
+            label=_("Extend by (%(unit)s)") % {"unit": rule.unit_label},
+            help_text=_("Under %(law)s: at most %(max)d %(unit)s, once.")
+            % {"law": rule.law, "max": rule.max_extension, "unit": rule.unit_label},
+        )
+
+
+class LogRequestForm(CardNumberGuardMixin, forms.Form):
+    """A request an officer received by email, letter, phone or in person."""
+
+    required_css_class = "required"  # the admin's bold labels for what must be filled in
+
+    kind = forms.ChoiceField(label=_("What the person asks"), choices=RequestKind.choices)
+    email = forms.EmailField(
+        label=_("The person's email address"),
+        help_text=_("We mail the reference and the link to follow the request to this address."),
+    )
+    channel = forms.ChoiceField(
+        label=_("Received by"),
+        choices=[c for c in RequestChannel.choices if c[0] != RequestChannel.WEB],
+    )
+    received_on = forms.DateField(
+        label=_("Date received"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The deadline is counted from this day."),
+    )
+    details = forms.CharField(
+        label=_("Details"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    purposes = forms.MultipleChoiceField(
+        label=_("Which use of their data?"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("For a restriction or an objection; none ticked stands for all uses."),
+    )
+    country = LazyTypedChoiceField(
+        label=_("Country the person lives in"),
+        required=False,
+        choices=[("", "—")] + list(countries),
+        help_text=_("Sets the legal deadline (and the authority, for a complaint)."),
+    )
+    region = forms.CharField(
+        label=_("State (United States only)"),
+        required=False,
+        max_length=3,
+        help_text=_("The two-letter code, like CA: some states set their own deadline."),
+    )
+    identity_confirmed = forms.BooleanField(
+        label=_("I have confirmed the person's identity already"),
+        required=False,
+        help_text=_("Otherwise the mail asks them to confirm it through a link."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["purposes"].choices = processing_use_choices()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") not in (RequestKind.RESTRICTION, RequestKind.OBJECTION):
+            cleaned["purposes"] = []  # only a restriction or an objection names uses
+        elif ALL_USES in cleaned.get("purposes", []):
+            cleaned["purposes"] = [ALL_USES]
+        return cleaned

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from .deadlines import DeadlineRule, deadline_rule_for
+
 # Purpose code that stands for every direct-marketing purpose (the consent app decides which).
 DIRECT_MARKETING = "direct_marketing"
 
@@ -159,6 +161,14 @@ CLOSED_STATES = (
 )
 
 
+class RequestChannel(models.TextChoices):
+    WEB = "web", _("Online form")
+    EMAIL = "email", _("Email")
+    LETTER = "letter", _("Letter")
+    PHONE = "phone", _("Phone")
+    IN_PERSON = "in_person", _("In person")
+
+
 class DataSubjectRequest(models.Model):
     """One request by a person to exercise a right the policy grants."""
 
@@ -185,6 +195,15 @@ class DataSubjectRequest(models.Model):
         ),
     )
     country = CountryField(_("country"), blank=True)
+    region = models.CharField(
+        _("state or region"),
+        max_length=3,
+        blank=True,
+        help_text=_("For the United States: the two-letter state code, like CA."),
+    )
+    channel = models.CharField(
+        _("received by"), max_length=16, choices=RequestChannel.choices, default=RequestChannel.WEB
+    )
 
     filed_at = models.DateTimeField(auto_now_add=True)
     received_at = models.DateTimeField(null=True, blank=True)
@@ -231,6 +250,10 @@ class DataSubjectRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def deadline_rule(self) -> DeadlineRule:
+        return deadline_rule_for(country=str(self.country or ""), region=self.region)
 
 
 class RequestEvent(models.Model):

@@ -14,6 +14,7 @@ from .filing_limits import filing_refusal_message, filing_refused_until
 from .forms import RequestForm
 from .mail import view_token
 from .models import RequestKind, RequestState
+from .next_steps import request_next_step
 from .purposes import processing_use_label
 
 
@@ -60,6 +61,7 @@ def request_new(request):
                     details=form.cleaned_data["details"],
                     purposes=form.cleaned_data["purposes"],
                     country=form.cleaned_data["country"] or "",
+                    region=form.cleaned_data["region"],
                     rectification_target=form.cleaned_data["rectification_target"],
                     rectification_value=form.cleaned_data["rectification_value"],
                     recipient_email=form.cleaned_data["recipient_email"],
@@ -117,6 +119,7 @@ def request_detail(request, public_id):
         {
             "dsar_request": dsar_request,
             "uses": [processing_use_label(code) for code in dsar_request.purposes],
+            "next_step": request_next_step(dsar_request),
             "events": dsar_request.events.filter(internal=False),
             "authority": authority,
             "exports": dsar_request.exports.filter(state="released"),

@@ -2,7 +2,7 @@
 extensions, assignment, reminders and the officer's decisions."""
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from .. import registry
 from ..app_settings import app_settings
-from ..deadlines import add_months, due_after_receipt
+from ..deadlines import due_after_receipt
 from ..mail import absolute_url, request_mail_send, staff_mail_send
 from ..models import (
     CLOSED_STATES,
@@ -24,6 +24,7 @@ from ..models import (
     ProcessingBlock,
     RecipientNotification,
     RectificationProposal,
+    RequestChannel,
     RequestEvent,
     RequestKind,
     RequestState,
@@ -37,6 +38,7 @@ from ..purposes import (
     processing_uses_clean,
 )
 from ..selectors import open_requests_of
+from ..staff import staff_can_work_requests
 from ..textinput import text_refuse_unstorable
 from .base import RequestError, _event, audit_record, request_subject
 from .blocks import processing_block_add
@@ -74,11 +76,13 @@ def _open_duplicate(*, kind: str, user, email: str) -> DataSubjectRequest | None
     return open_requests_of(kind=kind, user=user, email=email).select_for_update().first()
 
 
-def _start_clock(request: DataSubjectRequest, now) -> None:
+def _start_clock(request: DataSubjectRequest) -> None:
+    """The deadline of the person's jurisdiction, counted from the day we received it."""
     due = due_after_receipt(
         received_at=request.received_at,
         verified_at=request.verified_at,
         pauses=app_settings.CLOCK_PAUSES_UNTIL_VERIFIED,
+        rule=request.deadline_rule,
     )
     if due is not None and request.original_due_at is None:
         request.original_due_at = request.due_at = due
@@ -93,6 +97,7 @@ def dsar_request_file(
     details: str = "",
     purposes: Sequence[str] = (),
     country: str = "",
+    region: str = "",
     rectification_target: str = "",
     rectification_value: str = "",
     recipient_email: str = "",
@@ -106,13 +111,18 @@ def dsar_request_file(
     request may name a recipient for the package (an email address or an integration's key):
     if that is refused, nothing is filed either.
     """
-    text_refuse_unstorable(kind, email, details, country, rectification_target, rectification_value)
+    text_refuse_unstorable(
+        kind, email, details, country, region, rectification_target, rectification_value
+    )
     if kind not in RequestKind.values:
         raise RequestError(_("Choose what you are asking for."))
     purposes = _purposes_checked(kind, purposes)
     if user is None and not email:
         raise RequestError(_("Give the email address we should reply to."))
     email = user.email if user is not None else email.strip()
+    if not country and user is not None:
+        # The deadline follows the person's jurisdiction: their profile's country by default.
+        country = str(getattr(user, "country", "") or "")
     if kind != RequestKind.RECTIFICATION:
         rectification_target = rectification_value = ""
     if rectification_target:
@@ -138,12 +148,18 @@ def dsar_request_file(
 
     now = timezone.now()
     request = DataSubjectRequest(
-        kind=kind, user=user, email=email, details=details, purposes=purposes, country=country
+        kind=kind,
+        user=user,
+        email=email,
+        details=details,
+        purposes=purposes,
+        country=country,
+        region=region.strip().upper(),
     )
     if user is not None:
         request.state = RequestState.VERIFIED
         request.received_at = request.verified_at = now
-        _start_clock(request, now)
+        _start_clock(request)
     else:
         request.state = RequestState.AWAITING_CONFIRMATION
     request.full_clean()
@@ -190,15 +206,108 @@ def dsar_request_confirm(*, token: str) -> DataSubjectRequest:
     request = DataSubjectRequest.objects.select_for_update().filter(public_id=public_id).first()
     if request is None or request.state == RequestState.LAPSED:
         raise RequestError(_("This request no longer exists. Please file it again."))
-    if request.state != RequestState.AWAITING_CONFIRMATION:
-        return request  # confirming twice changes nothing
-    request.received_at = timezone.now()
-    _transition(request, RequestState.RECEIVED, actor=None)
-    _start_clock(request, request.received_at)
+    now = timezone.now()
+    if request.state == RequestState.AWAITING_CONFIRMATION:
+        # Following the link proves the address is theirs: the request is received and the
+        # identity confirmed, both at once.
+        request.received_at = now
+        _transition(request, RequestState.RECEIVED, actor=None)
+        _transition(request, RequestState.VERIFIED, actor=None)
+        request.verified_at = now
+        _start_clock(request)
+        request.save()
+        request_mail_send(request=request, template="received")
+        _on_received(request)
+    elif request.state == RequestState.RECEIVED and request.verified_at is None:
+        # A request an officer logged: its clock runs from the day we received it already.
+        _transition(request, RequestState.VERIFIED, actor=None)
+        request.verified_at = now
+        _start_clock(request)
+        request.save()
+        request_mail_send(request=request, template="transition", context={"reason": ""})
+    return request  # confirming twice changes nothing
+
+
+@transaction.atomic
+def dsar_request_log(
+    *,
+    kind: str,
+    email: str,
+    channel: str,
+    received_on: date,
+    actor,
+    details: str = "",
+    purposes: Sequence[str] = (),
+    country: str = "",
+    region: str = "",
+    identity_confirmed: bool = False,
+) -> tuple[DataSubjectRequest, bool]:
+    """Record a request an officer received by email, letter, phone or in person.
+
+    The deadline runs from the day it was received, not from today. The person is mailed the
+    reference, the page to follow the request and, unless the officer has confirmed their
+    identity already, a link to confirm it. Returns (request, joined) like filing does.
+    """
+    text_refuse_unstorable(kind, email, channel, details, country, region)
+    if not staff_can_work_requests(actor):
+        raise RequestError(_("You are not allowed to work on requests."))
+    if kind not in RequestKind.values:
+        raise RequestError(_("Choose what the person is asking for."))
+    purposes = _purposes_checked(kind, purposes)
+    if channel not in RequestChannel.values or channel == RequestChannel.WEB:
+        raise RequestError(_("Choose how the request reached us."))
+    email = (email or "").strip()
+    if not email:
+        raise RequestError(_("Give the email address we should reply to."))
+    today = timezone.localdate()
+    if received_on > today:
+        raise RequestError(_("The date received cannot be in the future."))
+    if received_on < today - timedelta(days=366):
+        raise RequestError(_("A request received more than a year ago cannot be logged here."))
+    duplicate = _open_duplicate(kind=kind, user=None, email=email)
+    if duplicate is not None:
+        _event(duplicate, RequestEvent.Kind.JOINED, actor=actor, text=details)
+        _join_purposes(duplicate, purposes)
+        audit_record(
+            action="request_joined", actor=actor, subject=request_subject(duplicate), obj=duplicate
+        )
+        return duplicate, True
+    now = timezone.now()
+    request = DataSubjectRequest(
+        kind=kind,
+        email=email,
+        details=details,
+        purposes=purposes,
+        country=country,
+        region=region.strip().upper(),
+        channel=channel,
+        state=RequestState.VERIFIED if identity_confirmed else RequestState.RECEIVED,
+        received_at=timezone.make_aware(datetime.combine(received_on, time.min)),
+        verified_at=now if identity_confirmed else None,
+    )
+    _start_clock(request)
+    request.full_clean()
     request.save()
-    request_mail_send(request=request, template="received")
+    _event(request, RequestEvent.Kind.FILED, actor=actor, to_state=request.state)
+    audit_record(
+        action="request_logged",
+        actor=actor,
+        subject=request_subject(request),
+        obj=request,
+        detail={
+            "channel": channel,
+            "received_on": received_on.isoformat(),
+            "identity_confirmed": identity_confirmed,
+        },
+    )
+    context = {"channel": request.get_channel_display(), "received_on": received_on}
+    if not identity_confirmed:
+        token = signing.dumps(str(request.public_id), salt=CONFIRM_SALT)
+        context["confirm_url"] = absolute_url(reverse("dsar:request_confirm", args=[token]))
+        context["confirm_days"] = app_settings.CONFIRMATION_DAYS
+    request_mail_send(request=request, template="logged", context=context)
     _on_received(request)
-    return request
+    return request, False
 
 
 BLOCK_KINDS = (RequestKind.RESTRICTION, RequestKind.OBJECTION)
@@ -341,7 +450,7 @@ def dsar_request_transition(
     _transition(request, to_state, actor=actor, reason=reason)
     if to_state == RequestState.VERIFIED:
         request.verified_at = timezone.now()
-        _start_clock(request, request.verified_at)
+        _start_clock(request)
     if to_state in (RequestState.REJECTED, RequestState.COMPLETED):
         request.outcome = reason or request.outcome
     request.save()
@@ -468,12 +577,14 @@ def dsar_request_withdraw(*, request: DataSubjectRequest, user) -> DataSubjectRe
 
 @transaction.atomic
 def dsar_request_extend(
-    *, request: DataSubjectRequest, months: int, reason: str, actor
+    *, request: DataSubjectRequest, amount: int, reason: str, actor
 ) -> DataSubjectRequest:
-    """Extend once, by one or two months, only within the first month, with a reason that is
-    mailed to the person (GDPR Art. 12(3))."""
+    """Extend once, by `amount` months or days as the person's jurisdiction counts them (GDPR:
+    up to two months; CCPA/CPRA: up to 45 days), only before the first deadline, with a reason
+    that is mailed to the person (GDPR Art. 12(3), 11 CCR § 7021(b))."""
     text_refuse_unstorable(reason)
     request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+    rule = request.deadline_rule
     reason = reason.strip()
     if not request.is_open:
         raise RequestError(_("Only an open request can be extended."))
@@ -482,12 +593,17 @@ def dsar_request_extend(
     if request.original_due_at is None:
         raise RequestError(_("The deadline has not started yet, so it cannot be extended."))
     if timezone.now() >= request.original_due_at:
-        raise RequestError(_("An extension must be decided within the first month."))
-    if months not in range(1, app_settings.MAX_EXTENSION_MONTHS + 1):
-        raise RequestError(_("An extension is one or two months."))
+        raise RequestError(
+            _("An extension must be decided, and the person told, before the first deadline.")
+        )
+    if not isinstance(amount, int) or not 1 <= amount <= rule.max_extension:
+        raise RequestError(
+            _("Under %(law)s an extension is between 1 and %(max)d %(unit)s.")
+            % {"law": rule.law, "max": rule.max_extension, "unit": rule.unit_label}
+        )
     if not reason:
         raise RequestError(_("Give the reason for the extension: the person is told it."))
-    request.due_at = add_months(request.original_due_at, months)
+    request.due_at = rule.extended(request.original_due_at, amount)
     request.extended_at = timezone.now()
     request.extension_reason = reason
     request.save(update_fields=["due_at", "extended_at", "extension_reason"])
@@ -498,7 +614,7 @@ def dsar_request_extend(
         subject=request_subject(request),
         obj=request,
         reason=reason,
-        detail={"months": months},
+        detail={rule.unit: amount, "rule": rule.code},
     )
     request_mail_send(request=request, template="extended")
     return request
@@ -506,9 +622,18 @@ def dsar_request_extend(
 
 @transaction.atomic
 def dsar_request_assign(*, request: DataSubjectRequest, assignee, actor) -> DataSubjectRequest:
-    if assignee is not None and not assignee.is_staff:
-        raise RequestError(_("Only staff can be assigned a request."))
+    """Give the request to a staff member allowed to work requests (the permission, held
+    directly or through a group), or to nobody. The assignee is mailed unless they assigned
+    themselves."""
+    if assignee is not None and not staff_can_work_requests(assignee):
+        raise RequestError(
+            _("%(name)s may not work on requests: give them that permission first.")
+            % {"name": assignee.get_username()}
+        )
     request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+    if assignee is not None and request.assignee_id == assignee.pk:
+        return request  # assigning twice changes nothing
+    previous = request.assignee_id
     request.assignee = assignee
     request.reminder_sent_at = None
     request.save(update_fields=["assignee", "reminder_sent_at"])
@@ -520,8 +645,24 @@ def dsar_request_assign(*, request: DataSubjectRequest, assignee, actor) -> Data
         text=assignee.get_username() if assignee else "",
     )
     audit_record(
-        action="request_assigned", actor=actor, subject=request_subject(request), obj=request
+        action="request_assigned",
+        actor=actor,
+        subject=request_subject(request),
+        obj=request,
+        detail={"assignee": assignee.pk if assignee else None, "previous": previous},
     )
+    if assignee is not None and assignee != actor and assignee.email:
+        staff_mail_send(
+            recipients=[assignee.email],
+            template="assigned",
+            context={
+                "request": request,
+                "assigned_by": actor.get_username() if actor else "",
+                "admin_url": absolute_url(
+                    reverse("admin:dsar_datasubjectrequest_change", args=[request.pk])
+                ),
+            },
+        )
     return request
 
 

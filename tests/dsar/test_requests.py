@@ -93,11 +93,15 @@ def test_email_only_request_needs_confirmation(client, django_capture_on_commit_
         response = client.post(path)
     assert response.status_code == 302
     request.refresh_from_db()
-    assert request.state == RequestState.RECEIVED and request.due_at
+    # Following the mailed link proves the address is theirs: received and identity confirmed.
+    assert request.state == RequestState.VERIFIED and request.due_at
+    assert request.verified_at and request.received_at
     detail = client.get(response["Location"])
     assert detail.status_code == 200 and request.reference in detail.content.decode()
+    assert "Identity confirmed" in detail.content.decode()
     client.post(path)  # confirming twice changes nothing
     assert request.events.filter(to_state=RequestState.RECEIVED).count() == 1
+    assert request.events.filter(to_state=RequestState.VERIFIED).count() == 1
 
 
 @pytest.mark.django_db
@@ -169,17 +173,20 @@ def test_every_transition_is_mailed_and_audited(user, django_capture_on_commit_c
 @pytest.mark.django_db
 def test_extension_rules(user, django_capture_on_commit_callbacks):
     request, _ = file_as(user)
-    with pytest.raises(services.RequestError, match="one or two months"):
-        services.dsar_request_extend(request=request, months=3, reason="busy", actor=None)
+    for too_much in (3, 0, -1):
+        with pytest.raises(services.RequestError, match="between 1 and 2 months"):
+            services.dsar_request_extend(
+                request=request, amount=too_much, reason="busy", actor=None
+            )
     with pytest.raises(services.RequestError, match="reason"):
-        services.dsar_request_extend(request=request, months=2, reason=" ", actor=None)
+        services.dsar_request_extend(request=request, amount=2, reason=" ", actor=None)
     with django_capture_on_commit_callbacks(execute=True):
-        services.dsar_request_extend(request=request, months=2, reason="Complex.", actor=None)
+        services.dsar_request_extend(request=request, amount=2, reason="Complex.", actor=None)
     request.refresh_from_db()
     assert request.due_at == add_months(request.original_due_at, 2)
     assert "Complex." in mail.outbox[-1].body
     with pytest.raises(services.RequestError, match="once"):
-        services.dsar_request_extend(request=request, months=1, reason="again", actor=None)
+        services.dsar_request_extend(request=request, amount=1, reason="again", actor=None)
 
 
 @pytest.mark.django_db
@@ -189,8 +196,8 @@ def test_extension_only_within_the_first_month(user):
         original_due_at=timezone.now() - timedelta(minutes=1)
     )
     request.refresh_from_db()
-    with pytest.raises(services.RequestError, match="first month"):
-        services.dsar_request_extend(request=request, months=1, reason="late", actor=None)
+    with pytest.raises(services.RequestError, match="before the first deadline"):
+        services.dsar_request_extend(request=request, amount=1, reason="late", actor=None)
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core import signing
 from django.test import Client
 from django.utils import timezone
@@ -30,6 +31,7 @@ LINK = re.compile(r"https?://[^\s]+/privacy/transfers/([^/\s]+)/")
 def released(user, *, recipient_email="", recipient_key="", capture=None):
     """A portability request filed (naming a recipient), built and released by its officer."""
     officer = UserFactory(is_staff=True)
+    officer.groups.add(Group.objects.get(name="Privacy officer"))  # may work requests
     request, _joined = services.dsar_request_file(
         kind=RequestKind.PORTABILITY,
         user=user,

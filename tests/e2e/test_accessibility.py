@@ -197,6 +197,7 @@ STAFF_PAGES = {
 ADMIN_PAGES = [
     "/admin/",
     "/admin/dsar/datasubjectrequest/",
+    "/admin/dsar/datasubjectrequest/add/",
     "/admin/dsar/auditevent/",
     "/admin/consent/consentevent/",
     "/admin/consent/policyversion/",

@@ -224,7 +224,7 @@ def test_a_person_without_an_account_files_and_confirms_with_the_keyboard_alone(
     page.wait_for_url(re.compile(r".*/privacy/requests/[0-9a-f-]{36}/\?t=.+"))
     screenshot("request-confirmed")
     filed.refresh_from_db()
-    assert filed.state == RequestState.RECEIVED
+    assert filed.state == RequestState.VERIFIED  # confirming the address confirms the identity
 
 
 def test_the_focus_check_sees_a_missing_ring_and_a_covered_element(page):

@@ -349,10 +349,24 @@ TARGETS: dict[str, Target] = {
             "country": "DE",
         },
     ),
+    "dsar.forms.LogRequestForm": Target(
+        "officer",
+        "/admin/dsar/datasubjectrequest/add/",
+        lambda w: {
+            "kind": "access",
+            "email": "by-letter@example.com",
+            "channel": "letter",
+            "received_on": timezone.localdate().isoformat(),
+            "details": "Sent by post",
+            "country": "US",
+            "region": "CA",
+        },
+        samples={"received_on": ["2000-01-01", "9999-12-31", "0001-01-01"]},
+    ),
     "dsar.forms.ExtensionForm": Target(
         "officer",
         lambda w: f"/admin/dsar/datasubjectrequest/{w.dsar_request.pk}/act/",
-        {"months": "1", "reason": "Many records"},
+        {"amount": "1", "reason": "Many records"},
         fixed={"action": "extend"},
     ),
 }
@@ -547,6 +561,7 @@ def test_staff_posts_naming_rows_by_something_that_is_not_an_id_are_refused(worl
         ("announce_lift", "block"),
         ("rectify_apply", "proposal"),
         ("release", "export"),
+        ("assign", "assignee"),
     ]:
         assert client.post(act, {"action": action, name: value}).status_code == 404
     selected = [str(world.submission.pk), value]

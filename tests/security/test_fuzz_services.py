@@ -170,7 +170,7 @@ CALLS: dict[str, Call] = {
         dsar_services.dsar_request_extend,
         lambda w: {"request": w.request, "actor": w.officer},
         {"reason": "Many records"},
-        {"months": st.one_of(st.sampled_from([1, 2]), st.integers())},
+        {"amount": st.one_of(st.sampled_from([1, 2]), st.integers())},
     ),
     "dsar.dsar_request_note": Call(
         dsar_services.dsar_request_note,
