@@ -155,6 +155,9 @@ def erasure_holds(
                 "rows": count,
                 "fields": [str(meta.get_field(name).verbose_name) for name in entry.hold_fields],
                 "identifies": bool(entry.hold_fields),
+                # A statutory record keeps only `fields`; a detached one keeps other columns
+                # too, none of them about the person.
+                "only_these": entry.hold_until_field is not None,
                 "reason": entry.legal_hold_reason,
                 "period": entry.hold_period,
                 "until": until,

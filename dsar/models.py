@@ -432,8 +432,9 @@ class ErasureSchedule(models.Model):
     erase_user_id = models.BigIntegerField(_("account erased"), null=True, blank=True)
     erase_email = models.EmailField(_("address erased"), blank=True)
     erase_extra_email = models.EmailField(_("other address erased"), blank=True)
-    # What the legal holds keep (dsar.erasure.erasure_holds): models, fields, reasons and dates,
-    # nothing about the person; told to them in the final mail and on the request page.
+    # What the legal holds keep (dsar.erasure.erasure_holds), fixed just before the first
+    # registry step: models, fields, reasons and dates, nothing about the person; told to them
+    # in the final mail and on the request page.
     kept = models.JSONField(_("kept under a legal hold"), default=list, blank=True)
 
     class Meta:

@@ -128,7 +128,7 @@ personal_data(
         "until that recipient has been told."
     ),
     hold_fields=("subject_email",),
-    hold_period="Until that recipient has been told; then the address is cleared.",
+    hold_period="Only until that recipient has been told; then the address is cleared.",
     user_field="request__user",
     email_field="subject_email",
     erase_order=85,

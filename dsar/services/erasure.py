@@ -138,8 +138,8 @@ def erasures_due(*, now=None, limit: int = 100) -> list[int]:
 
 
 def _claim(schedule_id: int, now) -> ErasureSchedule | None:
-    """Claim a due (or stuck) erasure. The first start fixes whom it erases and what the legal
-    holds keep, on the schedule itself, while the request and the account still say so."""
+    """Claim a due (or stuck) erasure. The first start fixes whom it erases on the schedule
+    itself, while the request and the account still say so."""
     with transaction.atomic():
         schedule = (
             ErasureSchedule.objects.select_for_update(skip_locked=True, of=("self",))
@@ -163,10 +163,7 @@ def _claim(schedule_id: int, now) -> ErasureSchedule | None:
             schedule.erase_user_id, schedule.erase_email, schedule.erase_extra_email = _whom(
                 request
             )
-            schedule.kept = erasure_holds(
-                subjects=erasure_subjects(schedule), categories=_categories(request)
-            )
-            fields += ["erase_user_id", "erase_email", "erase_extra_email", "kept"]
+            fields += ["erase_user_id", "erase_email", "erase_extra_email"]
         schedule.state = ErasureSchedule.State.RUNNING
         schedule.started_at = now
         schedule.save(update_fields=fields)
@@ -197,6 +194,9 @@ def erasure_run(*, schedule_id: int, now=None) -> bool:
     ):
         recipient_notification_send(notification_id=notification.pk)
     if schedule.final_mail_sent_at is None:
+        # Before any registry step, so every held row is still the person's to count.
+        schedule.kept = erasure_holds(subjects=subjects, categories=_categories(request))
+        ErasureSchedule.objects.filter(pk=schedule.pk).update(kept=schedule.kept)
         _send_final_confirmation(request, schedule)
         ErasureSchedule.objects.filter(pk=schedule.pk).update(final_mail_sent_at=timezone.now())
     counts = erasure_erase_subjects(subjects=subjects, categories=_categories(request))
