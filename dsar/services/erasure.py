@@ -66,13 +66,11 @@ def _categories(request: DataSubjectRequest) -> list[str] | None:
 
 
 def erasure_kept(*, request: DataSubjectRequest) -> list[dict]:
-    """What the legal holds keep of the person (`dsar.erasure.erasure_holds`): as fixed when the
-    erasure started, or, before that, what they would keep if it ran now."""
+    """What the legal holds keep of the person (`dsar.erasure.erasure_holds`): as fixed just
+    before the erasure's first registry step (with the final mail), or, before that, what they
+    would keep if it ran now."""
     schedule = getattr(request, "erasure", None)
-    if schedule is not None and schedule.state in (
-        ErasureSchedule.State.RUNNING,
-        ErasureSchedule.State.DONE,
-    ):
+    if schedule is not None and schedule.final_mail_sent_at is not None:
         return list(schedule.kept or [])
     subject = erasure_subject(request) if request_subject(request) else None
     if subject is None:
