@@ -4,8 +4,8 @@ Three ways in, one job. Anyone may report a child's data through the public form
 reviews it); the sweep finds accounts whose date of birth is under 16 and forms flagged as sent
 by a child (those need no review). A confirmed `ChildDataReport` row is the job: a worker claims
 it under SELECT … FOR UPDATE SKIP LOCKED, erases everything held about the person through the
-personal-data registry (`dsar.erasure.erasure_erase_subject`: legal holds are kept and
-detached), tells the reporter, and closes the row. Every step is idempotent and recorded, so a
+personal-data registry (`dsar.erasure.erasure_erase_subject`: legal holds keep only what they
+declare), tells the reporter, and closes the row. Every step is idempotent and recorded, so a
 worker that dies is followed by one that finishes without repeating what was done.
 """
 

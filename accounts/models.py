@@ -145,8 +145,9 @@ class PaymentMethod(models.Model):
 
 
 class Invoice(models.Model):
-    """An invoice. Tax and commercial law make us keep it (legal hold): erasure detaches it from
-    the account and keeps the amounts and the billing details printed on it."""
+    """An invoice. Tax and commercial law make us keep it (legal hold) until `hold_until`:
+    erasure keeps what the law requires (number, date, description, amounts, the name and
+    address it was billed to) and blanks the rest, including the link to the account."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -163,6 +164,9 @@ class Invoice(models.Model):
     billing_name = models.CharField(_("billed to"), max_length=150)
     billing_address = models.TextField(_("billing address"))
     card_last4 = models.CharField(_("card (last four digits)"), max_length=4, blank=True)
+    # The end of the statutory retention (accounts.payments.invoice_hold_until): kept until
+    # then, also after its holder's erasure; the retention sweep deletes it afterwards.
+    hold_until = models.DateField(_("kept until"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("invoice")

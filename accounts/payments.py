@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import date
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -249,6 +250,15 @@ def on_consent_withdrawn(sender, *, subject: Subject, purpose: str, **kwargs) ->
         payment_tokens_delete(user_id=subject.user_id)
 
 
+INVOICE_HOLD_YEARS = 10  # HGB §257(4), AO §147(3)
+
+
+def invoice_hold_until(issued: date) -> date:
+    """The last day the law requires an invoice issued on `issued` to be kept: the period starts
+    at the end of the calendar year it was issued in (HGB §257(5), AO §147(4))."""
+    return date(issued.year + INVOICE_HOLD_YEARS, 12, 31)
+
+
 def _invoice_number() -> str:
     return f"WPX-{timezone.now():%Y%m}-{secrets.token_hex(4).upper()}"
 
@@ -300,6 +310,7 @@ def invoice_issue(
         billing_name=method.cardholder_name,
         billing_address=address,
         card_last4=method.last4,
+        hold_until=invoice_hold_until(timezone.localdate()),
     )
     invoice.full_clean()
     invoice.save()

@@ -266,9 +266,26 @@ personal_data(
         "card_last4",
     ),
     erasure=ErasureStrategy.LEGAL_HOLD,
-    legal_hold_reason="Invoices must be kept for the statutory retention period of commercial "
-    "and tax law; erasure detaches them from your account.",
-    detach_fields=("user",),
+    legal_hold_reason=(
+        "Commercial and tax law make us keep invoices (German Commercial Code, HGB §257(1) "
+        "no. 4 and (4), and Fiscal Code, AO §147(1) no. 4 and (3): accounting vouchers for ten "
+        "years; the content of an invoice, UStG §14(4)). We keep only what the invoice must "
+        "show and use it for nothing but accounting, audits and tax inspections."
+    ),
+    # What an invoice must show (UStG §14(4)): whom it was billed to and where, its number,
+    # date, what was supplied and the amounts. The link to the account and the card's last
+    # digits are not required: erasure blanks them.
+    hold_fields=(
+        "number",
+        "issued_at",
+        "description",
+        "amount_cents",
+        "currency",
+        "billing_name",
+        "billing_address",
+    ),
+    hold_period="Ten years after the end of the calendar year the invoice was issued in.",
+    hold_until_field="hold_until",
     user_field="user",
     erase_order=30,
 )

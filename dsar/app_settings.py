@@ -23,6 +23,19 @@ class AppSettings:
         return _get("ERASURE_GRACE_DAYS", 14)
 
     @property
+    def ERASURE_RESUME_AFTER_SECONDS(self) -> int:  # noqa: N802
+        """A running erasure not finished after this long is taken to have lost its worker, and
+        is resumed by the next sweep."""
+        return _get("ERASURE_RESUME_AFTER_SECONDS", 15 * 60)
+
+    @property
+    def ERASURE_TEST_KILL_AFTER(self) -> str:  # noqa: N802
+        """Tests only (set by the test settings from the environment, never in production): the
+        registry label after whose step the erasure engine SIGKILLs its own process, so that a
+        test interrupts a real worker between two registry steps on any database."""
+        return _get("ERASURE_TEST_KILL_AFTER", "")
+
+    @property
     def REMINDER_DAYS(self) -> int:  # noqa: N802
         """The assignee is reminded this many days before the due date."""
         return _get("REMINDER_DAYS", 5)

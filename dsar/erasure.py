@@ -7,8 +7,9 @@ others go before the rows they point at):
   cascades, in batches: a SELECT of the keys, then the DELETE of those keys;
 - ANONYMISE: the declared replacements are written with one set-based UPDATE (in keyed batches
   where they are expressions);
-- LEGAL_HOLD: rows are kept, and their `detach_fields` set to None/"" so they no longer point at
-  the person.
+- LEGAL_HOLD: rows are kept; a statutory record (an invoice) keeps only the fields the law
+  requires and blanks every other column, a detached record has its `detach_fields` set to
+  None/"" so it no longer points at the person (`PersonalData.blanked_fields`).
 
 One statement first finds which entries hold anything of the subjects; the others are skipped.
 Each model's work is one transaction: a crash loses at most that model's unfinished work, which a
@@ -24,6 +25,8 @@ and why); `personal_data_leftovers` lets officers and tests check that nothing w
 from __future__ import annotations
 
 import logging
+import os
+import signal
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -31,12 +34,13 @@ from typing import Any
 from django.apps import apps
 from django.core.files.storage import Storage
 from django.db import models, transaction
-from django.db.models import Count, F, Q, QuerySet, TextField
+from django.db.models import Count, F, Max, Q, QuerySet, TextField
 from django.db.models.deletion import Collector
 from django.db.models.functions import Cast
 from django.db.models.lookups import IContains
 
 from dsar import registry
+from dsar.app_settings import app_settings
 from dsar.registry import ErasureStrategy, PersonalData, Subject, values_in
 
 logger = logging.getLogger(__name__)
@@ -95,12 +99,71 @@ def erasure_erase_subjects(
     unique = list(dict.fromkeys(subjects))
     for start in range(0, len(unique), chunk_size):
         chunk = unique[start : start + chunk_size]
-        for entry in registry.entries_holding(chosen, chunk):
-            with transaction.atomic():
-                counts[entry.label] += _erase_entry(
-                    entry=entry, subjects=chunk, batch_size=batch_size
-                )
+        holding = {entry.label for entry in registry.entries_holding(chosen, chunk)}
+        for entry in chosen:
+            if entry.label in holding:
+                with transaction.atomic():
+                    counts[entry.label] += _erase_entry(
+                        entry=entry, subjects=chunk, batch_size=batch_size
+                    )
+            _test_interruption(entry)
     return counts
+
+
+def _test_interruption(entry: PersonalData) -> None:
+    """The tests' interruption point: with DSAR_ERASURE_TEST_KILL_AFTER set to this entry's
+    label (test settings only), the process SIGKILLs itself once the entry's step committed,
+    exactly as a worker dying between two registry steps. A real signal, not a mock, so it also
+    works where a test cannot hold a row lock to stop the worker (SQLite)."""
+    if app_settings.ERASURE_TEST_KILL_AFTER and entry.label == app_settings.ERASURE_TEST_KILL_AFTER:
+        logger.warning("Killing this process after %s (DSAR_ERASURE_TEST_KILL_AFTER)", entry.label)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def erasure_holds(
+    *, subjects: Sequence[Subject], categories: Iterable[str] | None = None
+) -> list[dict[str, Any]]:
+    """What the legal holds will keep (or keep) of `subjects`: one item per held model with
+    rows of theirs, saying what is kept, why and until when. Nothing about the person is in it
+    (labels, field names, reasons, dates, counts), so it is stored on the erasure's own row and
+    told to the person before and after the erasure.
+
+    `until` is the latest hold-until date of the rows (ISO date) for a statutory record, else
+    None (the period in words says it); `identifies` is whether what is kept still names the
+    person (never "detached" then)."""
+    wanted = set(categories) if categories is not None else None
+    holds = []
+    for entry in registry.entries():
+        if entry.erasure != ErasureStrategy.LEGAL_HOLD:
+            continue
+        if wanted is not None and entry.category not in wanted:
+            continue
+        rows = entry.rows_for_many(list(subjects))
+        count = rows.count()
+        if not count:
+            continue
+        until = None
+        if entry.hold_until_field:
+            latest = rows.aggregate(until=Max(entry.hold_until_field))["until"]
+            until = latest.isoformat()[:10] if latest else None
+        meta = entry.model._meta
+        holds.append(
+            {
+                "model": entry.label,
+                "category": entry.category,
+                "name": str(meta.verbose_name_plural),
+                "rows": count,
+                "fields": [str(meta.get_field(name).verbose_name) for name in entry.hold_fields],
+                "identifies": bool(entry.hold_fields),
+                # A statutory record keeps only `fields`; a detached one keeps other columns
+                # too, none of them about the person.
+                "only_these": entry.hold_until_field is not None,
+                "reason": entry.legal_hold_reason,
+                "period": entry.hold_period,
+                "until": until,
+            }
+        )
+    return holds
 
 
 def _erase_entry(*, entry: PersonalData, subjects: Sequence[Subject], batch_size: int) -> int:

@@ -323,7 +323,7 @@ class RecipientNotification(models.Model):
         related_name="recipient_notifications",
     )
     # What the recipient needs to find the person; cleared once the recipient has been told.
-    subject_email = models.EmailField(blank=True)
+    subject_email = models.EmailField(_("email address"), blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -482,6 +482,16 @@ class ErasureSchedule(models.Model):
     final_mail_sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True)
+    # Who is erased, fixed when the erasure starts and never read again from the rows the
+    # erasure itself blanks (the request, the account): a worker that dies half-way is followed
+    # by one that erases the same person. Cleared when the erasure is done.
+    erase_user_id = models.BigIntegerField(_("account erased"), null=True, blank=True)
+    erase_email = models.EmailField(_("address erased"), blank=True)
+    erase_extra_email = models.EmailField(_("other address erased"), blank=True)
+    # What the legal holds keep (dsar.erasure.erasure_holds), fixed just before the first
+    # registry step: models, fields, reasons and dates, nothing about the person; told to them
+    # in the final mail and on the request page.
+    kept = models.JSONField(_("kept under a legal hold"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("scheduled erasure")

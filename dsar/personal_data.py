@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from django.db.models import Q
+
 from .models import (
     ERASED,
     AuditEvent,
@@ -18,7 +20,6 @@ from .registry import (
     ErasureStrategy,
     Source,
     Subject,
-    no_personal_data,
     personal_data,
     values_in,
 )
@@ -93,6 +94,8 @@ personal_data(
     erasure=ErasureStrategy.LEGAL_HOLD,
     legal_hold_reason="Proof that the request was handled (GDPR Art. 5(2) accountability).",
     detach_fields=("user", "email", "details", "country"),
+    # Kept: what was asked, the dates and the outcome; nothing that names the person.
+    hold_period="Three years after the request is closed.",
     user_field="user",
     email_field="email",
     erase_order=90,
@@ -124,6 +127,8 @@ personal_data(
         "GDPR Art. 19: we must tell each recipient about your erasure; the address is kept only "
         "until that recipient has been told."
     ),
+    hold_fields=("subject_email",),
+    hold_period="Only until that recipient has been told; then the address is cleared.",
     user_field="request__user",
     email_field="subject_email",
     erase_order=85,
@@ -190,7 +195,31 @@ personal_data(
     retention_period=timedelta(days=365),
     erase_order=65,  # before the exports and requests it points at
 )
-no_personal_data(
+
+
+def _erasure_schedule_rows(subject):
+    """Erasures that name the person, except a running one: that row is the erasure's own job,
+    and the job clears whom it erased when it is done."""
+    about = Q()
+    if subject.user_id is not None:
+        about |= Q(erase_user_id=subject.user_id)
+    if subject.email:
+        about |= Q(erase_email__iexact=subject.email) | Q(erase_extra_email__iexact=subject.email)
+    if not about:
+        return ErasureSchedule.objects.none()
+    return ErasureSchedule.objects.filter(about).exclude(state=ErasureSchedule.State.RUNNING)
+
+
+personal_data(
     ErasureSchedule,
-    reason="Dates and counts of an erasure; the person is found through the request, not here.",
+    category="Your privacy requests",
+    purpose="To erase your data as you asked, and to finish the erasure if it is interrupted.",
+    source=Source.AUTOMATIC,
+    retention="Whom to erase is kept only while the erasure runs.",
+    recipients=("Workpex privacy officers",),
+    export_fields=("state", "due_at", "started_at", "finished_at"),
+    erasure=ErasureStrategy.ANONYMISE,
+    anonymise={"erase_user_id": None, "erase_email": "", "erase_extra_email": ""},
+    subject_rows=_erasure_schedule_rows,
+    erase_order=10,
 )

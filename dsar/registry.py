@@ -39,7 +39,7 @@ class Source(models.TextChoices):
 class ErasureStrategy(models.TextChoices):
     DELETE = "delete", _("Deleted")
     ANONYMISE = "anonymise", _("Anonymised field by field")
-    LEGAL_HOLD = "legal_hold", _("Kept under a legal hold, detached from the person")
+    LEGAL_HOLD = "legal_hold", _("Kept under a legal hold")
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,20 @@ class PersonalData:
     # ANONYMISE: field -> replacement: a constant or a Django expression (F, Value, Concat...),
     # applied in one set-based UPDATE. Callables are refused: they would need a query per row.
     anonymise: Mapping[str, Any] = field(default_factory=dict)
-    # LEGAL_HOLD: why, and the fields set to None/"" so the kept row no longer points at the person.
+    # LEGAL_HOLD: why (the law, in words), how long (in words), and what is kept. Two forms:
+    # - a statutory record (`hold_until_field` set, e.g. invoices): `hold_fields` are the fields
+    #   the law requires, kept as they are; every other column is blanked on erasure, and the
+    #   row carries the date it may go (`hold_until_field`), after which the retention sweep
+    #   deletes it;
+    # - a detached record (e.g. the request itself): `detach_fields` are set to None/"" so the
+    #   kept row no longer points at the person; `hold_fields` names whatever about the person
+    #   still remains for the period (often nothing).
+    # Either way the person is told exactly what is kept, why and until when (`erasure_holds`).
     legal_hold_reason: str = ""
     detach_fields: tuple[str, ...] = ()
+    hold_fields: tuple[str, ...] = ()
+    hold_period: str = ""
+    hold_until_field: str | None = None
     # Retention sweeps: rows whose `retention_field` is older than `retention_period` are erased.
     retention_field: str | None = None
     retention_period: timedelta | None = None
@@ -159,12 +170,25 @@ class PersonalData:
                 )
         return dict(self.anonymise)
 
+    def blanked_fields(self) -> tuple[str, ...]:
+        """LEGAL_HOLD: the fields erasure blanks. A statutory record keeps only `hold_fields`
+        (and its hold-until date): every other column is blanked. A detached record blanks its
+        `detach_fields`."""
+        if self.hold_until_field is None:
+            return self.detach_fields
+        kept = {*self.hold_fields, self.hold_until_field}
+        return tuple(
+            f.name
+            for f in self.model._meta.concrete_fields
+            if not f.primary_key and f.name not in kept and f.attname not in kept
+        )
+
     def detach_values(self) -> dict[str, Any]:
-        """LEGAL_HOLD: the value each detach field gets so the kept row no longer points at the
+        """LEGAL_HOLD: the value each blanked field gets so the kept row no longer points at the
         person: None where the column is nullable, else "" for text. Anything else cannot be
-        detached, which is a mistake in the declaration."""
+        blanked, which is a mistake in the declaration (keep it, or make it nullable)."""
         values = {}
-        for name in self.detach_fields:
+        for name in self.blanked_fields():
             model_field = self.model._meta.get_field(name)
             if model_field.null:
                 values[model_field.attname] = None
@@ -279,7 +303,14 @@ def _check_fields(entry: PersonalData) -> None:
     names = {f.name for f in entry.model._meta.get_fields()} | {
         f.attname for f in entry.model._meta.concrete_fields
     }
-    for name in (*entry.export_fields, *entry.anonymise, *entry.detach_fields):
+    hold_until = (entry.hold_until_field,) if entry.hold_until_field else ()
+    for name in (
+        *entry.export_fields,
+        *entry.anonymise,
+        *entry.detach_fields,
+        *entry.hold_fields,
+        *hold_until,
+    ):
         if name not in names:
             raise RegistryError(f"{entry.label} has no field {name!r}")
     columns = {f.name for f in entry.model._meta.concrete_fields} | {
@@ -291,8 +322,22 @@ def _check_fields(entry: PersonalData) -> None:
             raise RegistryError(f"{entry.label}: export field {name!r} is not a column")
     entry.anonymise_values()
     entry.detach_values()
-    if entry.erasure == ErasureStrategy.LEGAL_HOLD and not entry.legal_hold_reason:
-        raise RegistryError(f"{entry.label}: a legal hold needs its reason")
+    if entry.erasure == ErasureStrategy.LEGAL_HOLD:
+        if not entry.legal_hold_reason:
+            raise RegistryError(f"{entry.label}: a legal hold needs its reason")
+        if not entry.hold_period:
+            raise RegistryError(f"{entry.label}: a legal hold says how long it keeps the rows")
+        if entry.hold_until_field:
+            if entry.detach_fields:
+                raise RegistryError(
+                    f"{entry.label}: a statutory record keeps its hold_fields and blanks every "
+                    "other column; it declares no detach_fields"
+                )
+            until = entry.model._meta.get_field(entry.hold_until_field)
+            if until.get_internal_type() not in ("DateField", "DateTimeField"):
+                raise RegistryError(f"{entry.label}.{until.name}: a hold-until date is a date")
+    elif entry.hold_fields or entry.hold_until_field or entry.hold_period:
+        raise RegistryError(f"{entry.label}: hold fields belong to a legal hold only")
     if entry.erasure == ErasureStrategy.ANONYMISE and not entry.anonymise:
         raise RegistryError(f"{entry.label}: anonymising needs the fields to anonymise")
     if entry.rectifiable_fields and entry.rectify is None:

@@ -1,10 +1,11 @@
 """Retention: rows kept longer than their model's declared period are erased, every day.
 
 Generic over the personal-data registry: every entry with `retention_field` and
-`retention_period` is swept. Each model is worked in bounded batches keyed by `pk__gt=last_pk`,
-so a sweep of millions of rows never holds one huge transaction, and a sweep that is stopped
-half-way (a worker killed) simply continues next time: erased rows are gone, anonymised rows no
-longer match.
+`retention_period` is swept, and every legal hold with a hold-until date (invoices) loses the
+rows whose date has passed: the law no longer requires them. Each model is worked in bounded
+batches keyed by `pk__gt=last_pk`, so a sweep of millions of rows never holds one huge
+transaction, and a sweep that is stopped half-way (a worker killed) simply continues next time:
+erased rows are gone, anonymised rows no longer match.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ def retention_sweep(*, now: datetime | None = None, batch_size: int = 1000) -> d
     now = now or timezone.now()
     counts: dict[str, int] = {}
     for entry in registry.entries():
+        if entry.erasure == ErasureStrategy.LEGAL_HOLD and entry.hold_until_field:
+            counts[entry.label] = _holds_expired_delete(entry, now=now, batch_size=batch_size)
+            continue
         if not entry.retention_field or entry.retention_period is None:
             continue
         if entry.erasure == ErasureStrategy.LEGAL_HOLD:
@@ -84,3 +88,32 @@ def retention_sweep(*, now: datetime | None = None, batch_size: int = 1000) -> d
             },
         )
     return counts
+
+
+def _holds_expired_delete(entry: PersonalData, *, now: datetime, batch_size: int) -> int:
+    """A statutory record whose hold-until date has passed is no longer required by law: it is
+    deleted (whoever it was about), in keyed batches."""
+    until = entry.model._meta.get_field(entry.hold_until_field)
+    today = timezone.localdate(now) if until.get_internal_type() == "DateField" else now
+    expired = entry.model._default_manager.filter(**{f"{entry.hold_until_field}__lt": today})
+    count, last_pk = 0, None
+    while True:
+        page = expired if last_pk is None else expired.filter(pk__gt=last_pk)
+        ids = list(page.order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            break
+        with transaction.atomic():
+            rows = entry.model._default_manager.filter(pk__in=ids)
+            count += _rows_delete(entry=entry, rows=rows, batch_size=len(ids))
+        last_pk = ids[-1]
+    audit_record(
+        action="retention_sweep",
+        actor_kind="system",
+        detail={
+            "model": entry.label,
+            "rows": count,
+            "strategy": "hold_expired",
+            "cutoff": today.isoformat(),
+        },
+    )
+    return count

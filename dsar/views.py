@@ -124,6 +124,9 @@ def request_detail(request, public_id):
             "authority": authority,
             "exports": dsar_request.exports.filter(state="released"),
             "erasure": getattr(dsar_request, "erasure", None),
+            "kept": services.erasure_kept(request=dsar_request)
+            if hasattr(dsar_request, "erasure")
+            else [],
             "transfers": dsar_request.transfers.all(),
             "rectifications": selectors.rectification_history(request=dsar_request),
             "transfer_refusal": services.transfer_naming_refusal(request=dsar_request),

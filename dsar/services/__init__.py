@@ -7,7 +7,13 @@ from .blocks import (
     processing_block_announce_lift,
     processing_blocks_lift_due,
 )
-from .erasure import erasure_cancel, erasure_run, erasure_schedule, erasures_due
+from .erasure import (
+    erasure_cancel,
+    erasure_kept,
+    erasure_run,
+    erasure_schedule,
+    erasures_due,
+)
 from .exports import (
     export_build,
     export_download_record,
@@ -65,6 +71,7 @@ __all__ = [
     "RequestError",
     "audit_record",
     "erasure_cancel",
+    "erasure_kept",
     "erasure_run",
     "erasure_schedule",
     "erasures_due",

@@ -2,15 +2,17 @@
 beat sweep through the personal-data registry. Every step is recorded on the schedule row, so
 a worker that dies mid-way is followed by one that finishes the job without repeating mail."""
 
+import logging
 from datetime import timedelta
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..app_settings import app_settings
-from ..erasure import erasure_erase_subject
-from ..mail import request_mail_send
+from ..erasure import erasure_erase_subjects, erasure_holds
+from ..mail import absolute_url, request_mail_send, view_token
 from ..models import (
     DataSubjectRequest,
     ErasureSchedule,
@@ -22,14 +24,58 @@ from ..registry import SERVICE_DATA_CATEGORY, Subject
 from .base import RequestError, audit_record, request_subject
 from .recipients import recipient_notification_send, recipient_notifications_create
 
-RESUME_AFTER = timedelta(minutes=15)
+logger = logging.getLogger(__name__)
+
+
+def resume_after() -> timedelta:
+    """How long a running erasure may go unfinished before the sweep resumes it."""
+    return timedelta(seconds=app_settings.ERASURE_RESUME_AFTER_SECONDS)
 
 
 def erasure_subject(request: DataSubjectRequest) -> Subject:
-    """The account and anything held under its address (e.g. forms filled in before signup)."""
+    """The account and anything held under its address (e.g. forms filled in before signup).
+    Only while the request still points at the person: once an erasure has started, whom it
+    erases is read from its schedule (`erasure_subjects`)."""
     if request.user_id:
         return Subject(user_id=request.user_id, email=request.user.email)
     return request_subject(request)
+
+
+def _whom(request: DataSubjectRequest) -> tuple[int | None, str, str]:
+    """(account id, its address, the request's own address if another) of the person."""
+    account_email = (request.user.email if request.user_id else "").lower()
+    request_email = (request.email or "").lower()
+    if account_email:
+        extra = request_email if request_email != account_email else ""
+        return request.user_id, account_email, extra
+    return request.user_id, request_email, ""
+
+
+def erasure_subjects(schedule: ErasureSchedule) -> list[Subject]:
+    """Whom the erasure erases, as fixed on its own row when it started."""
+    subjects = []
+    if schedule.erase_user_id is not None or schedule.erase_email:
+        subjects.append(Subject(user_id=schedule.erase_user_id, email=schedule.erase_email))
+    if schedule.erase_extra_email:
+        subjects.append(Subject(email=schedule.erase_extra_email))
+    return subjects
+
+
+def _categories(request: DataSubjectRequest) -> list[str] | None:
+    return [SERVICE_DATA_CATEGORY] if request.kind == RequestKind.SERVICE_DATA_DELETION else None
+
+
+def erasure_kept(*, request: DataSubjectRequest) -> list[dict]:
+    """What the legal holds keep of the person (`dsar.erasure.erasure_holds`): as fixed just
+    before the erasure's first registry step (with the final mail), or, before that, what they
+    would keep if it ran now."""
+    schedule = getattr(request, "erasure", None)
+    if schedule is not None and schedule.final_mail_sent_at is not None:
+        return list(schedule.kept or [])
+    subject = erasure_subject(request) if request_subject(request) else None
+    if subject is None:
+        return []
+    return erasure_holds(subjects=[subject], categories=_categories(request))
 
 
 @transaction.atomic
@@ -53,7 +99,9 @@ def erasure_schedule(*, request: DataSubjectRequest, actor) -> ErasureSchedule:
             detail={"due": schedule.due_at.isoformat()},
         )
         request_mail_send(
-            request=request, template="erasure_scheduled", context={"schedule": schedule}
+            request=request,
+            template="erasure_scheduled",
+            context={"schedule": schedule, "kept": erasure_kept(request=request)},
         )
     return schedule
 
@@ -82,12 +130,14 @@ def erasures_due(*, now=None, limit: int = 100) -> list[int]:
     now = now or timezone.now()
     due = ErasureSchedule.objects.filter(state=ErasureSchedule.State.SCHEDULED, due_at__lte=now)
     stuck = ErasureSchedule.objects.filter(
-        state=ErasureSchedule.State.RUNNING, started_at__lt=now - RESUME_AFTER
+        state=ErasureSchedule.State.RUNNING, started_at__lt=now - resume_after()
     )
     return list((due | stuck).order_by("due_at").values_list("pk", flat=True)[:limit])
 
 
 def _claim(schedule_id: int, now) -> ErasureSchedule | None:
+    """Claim a due (or stuck) erasure. The first start fixes whom it erases on the schedule
+    itself, while the request and the account still say so."""
     with transaction.atomic():
         schedule = (
             ErasureSchedule.objects.select_for_update(skip_locked=True, of=("self",))
@@ -101,47 +151,77 @@ def _claim(schedule_id: int, now) -> ErasureSchedule | None:
             schedule.state == ErasureSchedule.State.SCHEDULED and schedule.due_at <= now
         ) or (
             schedule.state == ErasureSchedule.State.RUNNING
-            and schedule.started_at < now - RESUME_AFTER
+            and schedule.started_at < now - resume_after()
         )
         if not runnable:
             return None
+        fields = ["state", "started_at"]
+        if not erasure_subjects(schedule) and request_subject(schedule.request) is not None:
+            request = schedule.request
+            schedule.erase_user_id, schedule.erase_email, schedule.erase_extra_email = _whom(
+                request
+            )
+            fields += ["erase_user_id", "erase_email", "erase_extra_email"]
         schedule.state = ErasureSchedule.State.RUNNING
         schedule.started_at = now
-        schedule.save(update_fields=["state", "started_at"])
+        schedule.save(update_fields=fields)
         return schedule
 
 
 def erasure_run(*, schedule_id: int, now=None) -> bool:
     """Run one due erasure: tell the recipients, send the final confirmation while we still
-    have the address, erase through the registry, then close the request."""
+    have the address, erase through the registry, then close the request.
+
+    Resumable from any interruption: whom it erases is read from the schedule (never from the
+    request or the account, which the erasure itself blanks), and every step is idempotent."""
     now = now or timezone.now()
     schedule = _claim(schedule_id, now)
     if schedule is None:
         return False
     request = schedule.request
-    subject = erasure_subject(request)
+    subjects = erasure_subjects(schedule)
+    if not subjects:
+        # Started before the schedule kept whom it erases, and its request is blanked since:
+        # nothing can tell whom to erase. Left running, for an officer (it is logged).
+        logger.error("Erasure %s cannot resume: it does not say whom it erases", schedule.pk)
+        return False
     with transaction.atomic():
         recipient_notifications_create(request=request)
     for notification in request.recipient_notifications.exclude(adapter="").filter(
         state__in=[RecipientNotification.State.PENDING, RecipientNotification.State.FAILED]
     ):
         recipient_notification_send(notification_id=notification.pk)
-    service_data_only = request.kind == RequestKind.SERVICE_DATA_DELETION
     if schedule.final_mail_sent_at is None:
-        _send_final_confirmation(request)
+        # Before any registry step, so every held row is still the person's to count.
+        schedule.kept = erasure_holds(subjects=subjects, categories=_categories(request))
+        ErasureSchedule.objects.filter(pk=schedule.pk).update(kept=schedule.kept)
+        _send_final_confirmation(request, schedule)
         ErasureSchedule.objects.filter(pk=schedule.pk).update(final_mail_sent_at=timezone.now())
-    counts = erasure_erase_subject(
-        subject=subject, categories=[SERVICE_DATA_CATEGORY] if service_data_only else None
-    )
+    counts = erasure_erase_subjects(subjects=subjects, categories=_categories(request))
     with transaction.atomic():
-        schedule.refresh_from_db()
+        schedule = ErasureSchedule.objects.select_for_update().get(pk=schedule.pk)
+        if schedule.state != ErasureSchedule.State.RUNNING:
+            return False
         schedule.state = ErasureSchedule.State.DONE
         schedule.finished_at = timezone.now()
-        schedule.counts = counts
-        schedule.save(update_fields=["state", "finished_at", "counts"])
+        # A resumed run counts only what was left: add to what the first runs did.
+        schedule.counts = {
+            label: (schedule.counts or {}).get(label, 0) + rows for label, rows in counts.items()
+        }
+        schedule.erase_user_id, schedule.erase_email, schedule.erase_extra_email = None, "", ""
+        schedule.save(
+            update_fields=[
+                "state",
+                "finished_at",
+                "counts",
+                "erase_user_id",
+                "erase_email",
+                "erase_extra_email",
+            ]
+        )
         audit_record(
             action="erasure_done",
-            subject=subject,
+            subject=subjects[0],
             obj=schedule,
             detail={"rows": sum(counts.values())},
         )
@@ -149,13 +229,20 @@ def erasure_run(*, schedule_id: int, now=None) -> bool:
     return True
 
 
-def _send_final_confirmation(request: DataSubjectRequest) -> None:
+def _send_final_confirmation(request: DataSubjectRequest, schedule: ErasureSchedule) -> None:
     """Sent before the erasure itself (the run is outside a transaction, so the mail leaves at
-    once): afterwards we no longer have the address."""
+    once): afterwards we no longer have the address. It says what the legal holds keep, and
+    links the request page by its signed link (the account is about to go)."""
     if request.kind == RequestKind.SERVICE_DATA_DELETION:
-        request_mail_send(request=request, template="service_data_deletion_final")
+        template = "service_data_deletion_final"
     else:
-        request_mail_send(request=request, template="erasure_final")
+        template = "erasure_final"
+    link = absolute_url(
+        reverse("dsar:request_detail", args=[request.public_id]) + "?t=" + view_token(request)
+    )
+    request_mail_send(
+        request=request, template=template, context={"kept": schedule.kept, "request_link": link}
+    )
 
 
 def _complete_if_possible(request: DataSubjectRequest) -> None:

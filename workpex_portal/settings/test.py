@@ -34,3 +34,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "test-media")
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 WHITENOISE_AUTOREFRESH = True
+# The erasure tests interrupt real workers between registry steps (dsar.app_settings).
+DSAR_ERASURE_TEST_KILL_AFTER = env("DSAR_ERASURE_TEST_KILL_AFTER", default="")
+DSAR_ERASURE_RESUME_AFTER_SECONDS = env.int("DSAR_ERASURE_RESUME_AFTER_SECONDS", default=15 * 60)
