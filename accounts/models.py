@@ -250,14 +250,17 @@ class Workspace(models.Model):
 
 
 class WorkspaceMember(models.Model):
-    """A collaborator in a workspace (the owner is one too). Collaborators see each other's name
-    and photo only."""
+    """A collaborator in a workspace (the owner is one too), or an invitation to become one:
+    until the invitee accepts (`accepted_at`), nobody in the workspace sees their name or photo
+    and they see nothing of the workspace but its name and who invited them. Collaborators see
+    each other's name and photo only."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workspace_memberships"
     )
     added_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("workspace collaborator")

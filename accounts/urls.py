@@ -21,6 +21,11 @@ urlpatterns = [
     path("workspaces/", views.workspace_list, name="workspace_list"),
     path("workspaces/<int:workspace_id>/", views.workspace_detail, name="workspace_detail"),
     path(
+        "workspaces/invitations/<int:member_id>/<str:answer>/",
+        views.workspace_invitation_answer,
+        name="workspace_invitation_answer",
+    ),
+    path(
         "workspaces/<int:workspace_id>/records/<int:record_id>/delete/",
         views.workspace_record_delete,
         name="workspace_record_delete",

@@ -281,7 +281,11 @@ def workspace_list(request):
     return render(
         request,
         "accounts/workspaces.html",
-        {"form": form, "workspaces": workspaces.workspaces_of(user=request.user)},
+        {
+            "form": form,
+            "workspaces": workspaces.workspaces_of(user=request.user),
+            "invitations": workspaces.workspace_invitations_of(user=request.user),
+        },
     )
 
 
@@ -302,17 +306,17 @@ def workspace_detail(request, workspace_id: int):
         messages.success(request, _("The record has been added."))
         return redirect("accounts:workspace_detail", workspace.pk)
     if action == "member" and member_form.is_valid():
-        try:
-            workspaces.workspace_member_add(
-                workspace=workspace,
-                actor=request.user,
-                username=member_form.cleaned_data["username"],
-            )
-        except ValidationError as error:
-            member_form.add_error("username", error)
-        else:
-            messages.success(request, _("The collaborator has been added."))
-            return redirect("accounts:workspace_detail", workspace.pk)
+        workspaces.workspace_member_invite(
+            workspace=workspace, actor=request.user, username=member_form.cleaned_data["username"]
+        )
+        messages.success(
+            request,
+            _(
+                "If an account with this username exists, we have sent it an invitation. The "
+                "person appears here once they accept."
+            ),
+        )
+        return redirect("accounts:workspace_detail", workspace.pk)
     if action and request.method == "POST":
         status = 400
     return render(
@@ -341,6 +345,24 @@ def workspace_record_delete(request, workspace_id: int, record_id: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("accounts:workspace_detail", workspace.pk)
+
+
+@login_required
+@require_POST
+def workspace_invitation_answer(request, member_id: int, answer: str):
+    """Accept or decline an invitation to a workspace."""
+    if answer not in ("accept", "decline"):
+        raise Http404
+    try:
+        if answer == "accept":
+            member = workspaces.workspace_invitation_accept(user=request.user, member_id=member_id)
+            messages.success(request, _("You now work in this workspace."))
+            return redirect("accounts:workspace_detail", member.workspace_id)
+        workspaces.workspace_invitation_decline(user=request.user, member_id=member_id)
+        messages.success(request, _("You declined the invitation. Nobody saw your name."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("accounts:workspace_list")
 
 
 @login_required

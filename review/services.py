@@ -20,8 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import User, Workspace, WorkspaceMember
+from accounts.models import User, Workspace
 from accounts.services import photo_reencode, photo_validate
+from accounts.workspaces import workspace_is_member
 from dsar.registry import Subject
 from dsar.services import audit_record
 
@@ -70,7 +71,7 @@ def review_item_subject(item: ReviewItem) -> Subject:
 
 
 def _check_member(*, workspace: Workspace, user: User) -> None:
-    if not WorkspaceMember.objects.filter(workspace=workspace, user=user).exists():
+    if not workspace_is_member(workspace=workspace, user=user):
         raise PermissionDenied(_("You do not work in this workspace."))
 
 

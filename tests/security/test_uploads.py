@@ -14,9 +14,10 @@ from django.test import Client
 from PIL import Image
 
 from accounts.models import User
-from accounts.workspaces import workspace_create, workspace_member_add
+from accounts.workspaces import workspace_create
 from tests.accounts.test_profile import profile_data
 from tests.accounts.test_services import make_image
+from tests.accounts.workspace_helpers import workspace_join
 from tests.factories import UserFactory
 from tests.forms_walk import project_form_classes
 
@@ -192,7 +193,7 @@ def test_photos_are_served_as_jpeg_with_nosniff_and_a_disposition(user_client, u
 
     colleague = UserFactory()
     workspace = workspace_create(owner=user, name="Team")
-    workspace_member_add(workspace=workspace, actor=user, username=colleague.username)
+    workspace_join(workspace, user, colleague)
     other = Client()
     other.force_login(colleague)
     shared = other.get(f"/accounts/people/{user.pk}/photo/")

@@ -23,6 +23,7 @@ from consent.models import ConsentEvent, FormSubmission, PolicyVersion
 from dsar import services
 from dsar.models import AuditEvent, DataSubjectRequest, RequestKind
 from dsar.registry import Subject
+from tests.accounts.workspace_helpers import workspace_join
 from tests.conftest import login_with_totp
 from tests.dsar.people import jpeg_upload
 from tests.factories import UserFactory
@@ -135,7 +136,7 @@ def check_workspace_member_remove(make_staff):
     a = owner()
     colleague = UserFactory()
     workspace = workspaces.workspace_create(owner=a, name="A's")
-    workspaces.workspace_member_add(workspace=workspace, actor=a, username=colleague.username)
+    workspace_join(workspace, a, colleague)
     url = f"/accounts/workspaces/{workspace.pk}/members/{colleague.pk}/remove/"
     assert_refused(signed_in(UserFactory()).post(url), allowed=(403,))
     assert_login_redirect(anonymous().post(url))
@@ -145,6 +146,28 @@ def check_workspace_member_remove(make_staff):
     ).status_code in (302, 403)
     assert WorkspaceMember.objects.filter(workspace=workspace, user=colleague).exists()
     assert WorkspaceMember.objects.filter(workspace=workspace, user=a).exists()
+
+
+def check_workspace_invitation_answer(make_staff):
+    a = owner()
+    invitee = UserFactory()
+    workspace = workspaces.workspace_create(owner=a, name="A's")
+    workspaces.workspace_member_invite(workspace=workspace, actor=a, username=invitee.username)
+    invitation = WorkspaceMember.objects.get(workspace=workspace, user=invitee)
+    for answer in ("accept", "decline"):
+        url = f"/accounts/workspaces/invitations/{invitation.pk}/{answer}/"
+        # Someone else's invitation, even the owner's own workspace: nothing changes.
+        for other in (UserFactory(), a):
+            signed_in(other).post(url)
+        assert_login_redirect(anonymous().post(url))
+    assert (
+        signed_in(invitee)
+        .post(f"/accounts/workspaces/invitations/{invitation.pk}/anything/")
+        .status_code
+        == 404
+    )
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
 
 
 def check_collaborator_photo(make_staff):
@@ -737,6 +760,7 @@ CHECKS = {
     "admin:review_scanreview_decide": check_admin_review_scan_decide,
     "admin:review_spamreview_release": check_admin_review_spam_release,
     "admin:review_scanreview_release": check_admin_review_scan_release,
+    "accounts:workspace_invitation_answer": check_workspace_invitation_answer,
 }
 
 
