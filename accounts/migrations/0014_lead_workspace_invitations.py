@@ -18,7 +18,7 @@ def owners_accepted(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0012_user_date_of_birth_index'),
+        ('accounts', '0013_h_erasure_invoice_hold_until'),
     ]
 
     operations = [
