@@ -90,3 +90,14 @@ class FlakyBackend(BaseEmailBackend):
                 raise pending.pop(0)
             FlakyBackend.sent.append(message)
         return len(email_messages)
+
+
+def mailed_path(body: str, marker: str) -> str:
+    """The path (and query) of the first link in a mail's text that contains `marker`, whatever
+    host and port the link is on (mail links are built on SITE_URL)."""
+    import re
+    from urllib.parse import urlsplit
+
+    link = next(url for url in re.findall(r"https?://\S+", body) if marker in url)
+    parts = urlsplit(link)
+    return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -1,15 +1,13 @@
-import re
-
 import pytest
 from django.core import mail
 
 from accounts import services
+from tests.mail_backends import mailed_path
 
 
 def reset_link(client, email):
     client.post("/accounts/password/reset/", {"email": email})
-    url = re.search(r"https?://testserver(/accounts/password/reset/key/\S+)", mail.outbox[-1].body)
-    response = client.get(url.group(1))
+    response = client.get(mailed_path(mail.outbox[-1].body, "/accounts/password/reset/key/"))
     assert response.status_code == 302  # allauth moves the key into the session
     return response["Location"]
 

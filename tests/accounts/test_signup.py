@@ -7,6 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
+from tests.mail_backends import mailed_path
 
 
 def years_ago(years: int, days: int = 0) -> date:
@@ -130,9 +131,7 @@ def test_signup_without_csrf_token_is_refused_plainly():
 def test_confirming_the_email_logs_the_user_in(client):
     client.post("/accounts/signup/", signup_data())
     body = mail.outbox[0].body
-    confirm_url = next(word for word in body.split() if "/accounts/confirm-email/" in word)
-    path = confirm_url.split("testserver", 1)[1]
-    response = client.post(path)
+    response = client.post(mailed_path(body, "/accounts/confirm-email/"))
     assert response.status_code == 302
     assert EmailAddress.objects.get(email="aoife@example.com").verified
     assert client.get("/accounts/profile/").status_code == 200
