@@ -119,6 +119,7 @@ def request_detail(request, public_id):
             "events": dsar_request.events.filter(internal=False),
             "authority": authority,
             "exports": dsar_request.exports.filter(state="released"),
+            "export_delay": selectors.request_export_delay(dsar_request),
             "erasure": getattr(dsar_request, "erasure", None),
             "transfers": dsar_request.transfers.all(),
             "transfer_refusal": services.transfer_naming_refusal(request=dsar_request),
