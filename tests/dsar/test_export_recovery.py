@@ -77,9 +77,7 @@ def report_of(export):
         return json.loads(handle.read())
 
 
-def test_a_failed_build_is_retried_by_the_sweep_with_backoff_then_left_for_an_officer(
-    user, broken
-):
+def test_a_failed_build_is_retried_by_the_sweep_with_backoff_then_left_for_an_officer(user, broken):
     request = in_progress(user)
     services.dsar_request_apply(request=request, actor=None)
     export = request.exports.get()
@@ -230,9 +228,7 @@ def test_redaction_takes_only_what_the_package_exports(officer_client, person):
     assert export.redactions == {"accounts.User": {user_pk: ["full_name", "phone"]}}
     assert services.export_build(export_id=export.pk)
     report = report_of(export)
-    [me] = [
-        r for c in report["categories"] for r in c["records"] if r["model"] == "accounts.User"
-    ]
+    [me] = [r for c in report["categories"] for r in c["records"] if r["model"] == "accounts.User"]
     assert me["fields"]["phone"] == me["fields"]["full_name"] == "[redacted]"
     assert me["fields"]["email"] == person.user.email
 
