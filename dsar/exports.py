@@ -329,8 +329,12 @@ def _walk(
     return counts
 
 
+# One encoder for every value: json.dumps with options builds a new encoder on each call.
+_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _JSON_ENCODER.encode(value)
 
 
 class JsonSink:
@@ -422,6 +426,19 @@ _HTML_STYLE = (
 )
 
 
+_CELL_BREAK = "\x00"  # never changed by html.escape; PostgreSQL text cannot hold it
+
+
+def _escaped(texts: list[str]) -> list[str]:
+    """The texts, each escaped by html.escape (what django.utils.html.escape does for a str,
+    without its lazy wrapper). It runs once over the texts joined, not once per text; texts
+    holding the separator are escaped one by one."""
+    joined = _CELL_BREAK.join(texts)
+    if joined.count(_CELL_BREAK) != len(texts) - 1:
+        return [html_escape(text) for text in texts]
+    return html_escape(joined).split(_CELL_BREAK)
+
+
 class HtmlSink:
     """Writes the access report as one self-contained, accessible HTML page: no scripts, no
     external resources, a heading per category, a description list of its source, purpose,
@@ -432,6 +449,7 @@ class HtmlSink:
         self.subject = subject
         self.generated_at = generated_at
         self.columns: list[tuple[str, models.Field]] = []
+        self.names: list[str] = []
         self.rows_written = 0
 
     def start(self, categories: Sequence[Category]) -> None:
@@ -478,6 +496,7 @@ class HtmlSink:
 
     def model_start(self, entry: PersonalData) -> None:
         self.columns = export_columns(entry)
+        self.names = [name for name, _f in self.columns]
         self.rows_written = 0
         self.out.write(f"<h3>{escape(capfirst(entry.model._meta.verbose_name_plural))}</h3>\n")
 
@@ -490,10 +509,10 @@ class HtmlSink:
                 f'<table>\n<thead><tr><th scope="col">{escape(_("ID"))}</th>{headers}</tr></thead>'
                 "\n<tbody>\n"
             )
-        # html.escape is what django.utils.html.escape does for a str, without its lazy wrapper.
         fields = record.fields
-        cells = "".join(f"<td>{html_escape(_cell(fields[n]))}</td>" for n, _f in self.columns)
-        self.out.write(f'<tr><th scope="row">{html_escape(_cell(record.id))}</th>{cells}</tr>\n')
+        row_id, *cells = _escaped([_cell(record.id), *(_cell(fields[n]) for n in self.names)])
+        tds = f"<td>{'</td><td>'.join(cells)}</td>" if cells else ""
+        self.out.write(f'<tr><th scope="row">{row_id}</th>{tds}</tr>\n')
         self.rows_written += 1
 
     def model_end(self, entry: PersonalData, count: int) -> None:
