@@ -126,9 +126,8 @@ def _claim(export_id: int) -> ExportFile | None:
         if export is None or export.attempts >= MAX_ATTEMPTS:
             return None
         now = timezone.now()
-        if export.state == ExportFile.State.FAILED and not (
-            export.next_attempt_at and export.next_attempt_at <= now
-        ):
+        retry_at = export.next_attempt_at
+        if export.state == ExportFile.State.FAILED and retry_at and retry_at > now:
             return None  # a stray message before the retry is due
         export.state = ExportFile.State.BUILDING
         export.started_at = now
@@ -381,7 +380,8 @@ def export_download_record(*, export: ExportFile, actor, part: str) -> None:
 
 def exports_sweep(*, now=None) -> dict[str, int]:
     """Delete expired files (keeping the row as a record), and hand out again exports whose
-    worker died (stuck) or whose message was lost (pending too long)."""
+    worker died (stuck), whose message was lost (pending too long) or whose retry after a
+    failed build is due (`retry_delay`, up to MAX_ATTEMPTS)."""
     now = now or timezone.now()
     deleted = 0
     expired = ExportFile.objects.filter(
@@ -411,8 +411,8 @@ def exports_sweep(*, now=None) -> dict[str, int]:
         Q(next_attempt_at__lte=now)
         | Q(next_attempt_at__isnull=True, created_at__lt=now - LOST_AFTER),
         state__in=[ExportFile.State.PENDING, ExportFile.State.FAILED],
-        attempts__lt=MAX_ATTEMPTS,
-    ).exclude(state=ExportFile.State.FAILED, next_attempt_at__isnull=True)
+        attempts__lt=MAX_ATTEMPTS,  # a failed package past the cap waits for an officer
+    )
     for pk in list(due.values_list("pk", flat=True)[:500]):
         from ..tasks import export_build_task
 
