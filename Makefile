@@ -58,9 +58,14 @@ loadtest: install
 loadtest-short: install
 	$(PY) scripts/with_services.py -- $(PY) -m loadtest.run --duration 25 --users 6
 
-# The same suite on the embedded default: SQLite and the filesystem broker.
+# The same suite on the embedded default: SQLite and the filesystem broker. From a fresh clone
+# too: var/ is made, and what a killed run left (journal files, queued messages) is cleared.
+SQLITE_TEST_DB := $(CURDIR)/var/test-embedded-db.sqlite3
 test-sqlite: install
+	@mkdir -p var
+	@rm -rf $(SQLITE_TEST_DB)-wal $(SQLITE_TEST_DB)-shm $(SQLITE_TEST_DB)-journal var/test-broker
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test-embedded.sqlite3 CELERY_BROKER_URL=filesystem:// \
+	TEST_SQLITE_NAME=$(notdir $(SQLITE_TEST_DB)) CELERY_BROKER_FOLDER=$(CURDIR)/var/test-broker \
 		$(PY) -m pytest --create-db $(PYTEST_ARGS)
 
 lint: install

@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import REDIRECT_FIELD_NAME as REDIRECT_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections, router
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
@@ -37,15 +38,33 @@ def _selection_checked(view, model):
     """Refuse a changelist action whose selected ids are not ids of `model`: Django's admin would
     pass them to the database and fail with a server error."""
 
+    pk = model._meta.pk
+
     @wraps(view)
     def checked(request, *args, **kwargs):
         if request.method == "POST" and ACTION_CHECKBOX_NAME in request.POST:
             try:
-                for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
-                    model._meta.pk.get_prep_value(model._meta.pk.to_python(value))
+                values = [
+                    pk.get_prep_value(pk.to_python(value))
+                    for value in request.POST.getlist(ACTION_CHECKBOX_NAME)
+                ]
             except (ValidationError, ValueError, TypeError):
                 messages.error(request, _("Choose the items from the list."))
                 return HttpResponseRedirect(request.get_full_path())
+            # A number past the database's integer range is no row's id; SQLite would fail on
+            # it (PostgreSQL finds nothing), so it is dropped before the query.
+            low, high = connections[router.db_for_read(model)].ops.integer_field_range(
+                pk.get_internal_type()
+            )
+            in_range = [
+                value
+                for value in values
+                if not isinstance(value, int)
+                or ((low is None or value >= low) and (high is None or value <= high))
+            ]
+            if len(in_range) != len(values):
+                request.POST = request.POST.copy()
+                request.POST.setlist(ACTION_CHECKBOX_NAME, [str(v) for v in in_range])
         return view(request, *args, **kwargs)
 
     return checked

@@ -8,6 +8,7 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -37,11 +38,20 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+LOGIN_MAX_LENGTH = 254  # an email address at most (RFC 5321); usernames are shorter
+
+
 class LoginForm(CardNumberGuardMixin, AllauthLoginForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["login"].label = _("Username or email")
-        self.fields["login"].widget.attrs["autocomplete"] = "username"
+        login = self.fields["login"]
+        login.label = _("Username or email")
+        login.widget.attrs["autocomplete"] = "username"
+        # No username or address is longer; SQLite refuses a longer case-insensitive lookup
+        # ("LIKE or GLOB pattern too complex") with a server error.
+        login.max_length = LOGIN_MAX_LENGTH
+        login.validators.append(MaxLengthValidator(LOGIN_MAX_LENGTH))
+        login.widget.attrs["maxlength"] = str(LOGIN_MAX_LENGTH)
 
     def user_credentials(self) -> dict:
         """allauth also tries an email-looking login as a username, and its backend then checks

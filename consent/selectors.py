@@ -422,26 +422,24 @@ def recipient_identities(
     )
 
 
-class _LatestOf(Subquery):
-    """`field` of the latest row (by time, then id) among a UNION of candidate rows."""
-
-    template = "(SELECT c.%(field)s FROM (%(subquery)s) c ORDER BY c.at DESC, c.id DESC LIMIT 1)"
-
-
 def _recipient_latest(ledger: QuerySet, field: str) -> Subquery:
-    """`field` of the recipient's latest row among `ledger` (ledger rows, e.g. of one purpose):
-    the latest of their account's rows (`consent_uid`) and the latest of their address's
-    email-only rows (`consent_email`), each one probe of an index ending in (at, id)
-    (consent_event_user_idx, consent_event_email_idx); the later of the two decides. One
-    subquery with `user_id = … OR (email = … AND user_id IS NULL)` can use neither index for
-    its ORDER BY … LIMIT 1 and sorts every recipient's rows (bench/NOTES.md, consent gate)."""
-    newest = (field, "at", "id")
-    by_user = ledger.filter(user_id=OuterRef("consent_uid")).order_by("-at", "-id")
-    by_email = ledger.filter(user__isnull=True, email=OuterRef("consent_email"))
-    by_email = by_email.order_by("-at", "-id")
-    return _LatestOf(
-        by_user.values(*newest)[:1].union(by_email.values(*newest)[:1], all=True),
-        field=field,
+    """`field` of the recipient's latest row among `ledger` (ledger rows, e.g. of one purpose).
+
+    The candidates are the latest of their account's rows (`consent_uid`) and the latest of their
+    address's email-only rows (`consent_email`), each one probe of an index ending in (at, id)
+    (consent_event_user_idx, consent_event_email_idx); the later of the two, found by primary
+    key, decides. One subquery with `user_id = … OR (email = … AND user_id IS NULL)` can use
+    neither index for its ORDER BY … LIMIT 1 and sorts every recipient's rows (bench/NOTES.md,
+    consent gate). Correlated subqueries, not a UNION of sliced ones, which SQLite refuses."""
+    newest = ("-at", "-id")
+    by_user = ledger.filter(user_id=OuterRef(OuterRef("consent_uid"))).order_by(*newest)
+    by_email = ledger.filter(user__isnull=True, email=OuterRef(OuterRef("consent_email")))
+    candidates = ConsentEvent.objects.filter(
+        Q(pk=Subquery(by_user.values("pk")[:1]))
+        | Q(pk=Subquery(by_email.order_by(*newest).values("pk")[:1]))
+    )
+    return Subquery(
+        candidates.order_by(*newest).values(field)[:1],
         output_field=CharField(),
     )
 

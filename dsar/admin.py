@@ -27,6 +27,7 @@ from .models import (
     ThirdPartyTransfer,
 )
 from .registry import Subject
+from .services.exports import EXPORT_KINDS
 from .staff import staff_assignable, staff_can_work_requests, staff_sees_only_assigned
 from .textinput import id_from_text
 from .views import export_file_response
@@ -366,7 +367,15 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
             )
             context["apply_label"] = APPLY_LABELS.get(obj.kind, "")
             context["exports"] = [
-                (export, self._export_links(export)) for export in obj.exports.all()
+                {
+                    "export": export,
+                    "links": self._export_links(export),
+                    "status": selectors.export_status(export),
+                    "redaction_choices": services.export_redaction_choices(export=export)
+                    if export.state == ExportFile.State.READY
+                    else [],
+                }
+                for export in obj.exports.all()
             ]
             context["pending_rectifications"] = self._pending_rectifications(request, obj)
             context["manual_notifications"] = obj.recipient_notifications.filter(
@@ -434,6 +443,7 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
             messages.error(request, _("You are not allowed to work on requests."))
             return HttpResponseRedirect(change_url)
         action = request.POST.get("action", "")
+        done = _("Done.")
         try:
             if action == "transition" and _needs_confirmation(request, dsar_request):
                 return self._confirm_move_view(request, dsar_request)
@@ -464,6 +474,12 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
                 )
             elif action == "apply":
                 services.dsar_request_apply(request=dsar_request, actor=request.user)
+                if dsar_request.kind in EXPORT_KINDS:
+                    done = _("The package is queued: it is built in the background.")
+            elif action == "retry_export":
+                export = _posted_row(dsar_request.exports, request, "export")
+                services.export_retry(export=export, actor=request.user)
+                done = _("The package is queued again: it is built in the background.")
             elif action == "notified_by_hand":
                 notification = _posted_row(
                     dsar_request.recipient_notifications, request, "notification"
@@ -489,10 +505,15 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
                 services.export_release(export=export, actor=request.user)
             elif action == "redact":
                 export = _posted_row(dsar_request.exports, request, "export")
-                fields = [f.strip() for f in request.POST.get("fields", "").split(",") if f.strip()]
-                label, row_id = request.POST.get("model", ""), request.POST.get("row", "")
+                fields = [
+                    f.strip()
+                    for value in request.POST.getlist("fields")
+                    for f in value.split(",")
+                    if f.strip()
+                ]
+                label, row_id = request.POST.get("model", ""), request.POST.get("row", "").strip()
                 if not (label and row_id and fields):
-                    raise services.RequestError(_("Name the model, the row id and the fields."))
+                    raise services.RequestError(_("Choose the data, the row and the fields."))
                 services.export_redact(
                     export=export,
                     redactions={label: {row_id: fields}},
@@ -508,7 +529,7 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
         except services.RequestError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("Done."))
+            messages.success(request, done)
         return HttpResponseRedirect(change_url)
 
 
@@ -548,3 +569,65 @@ class ProcessingBlockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("kind", "purpose", "user", "created_at", "lifted_at")
     list_filter = ("kind", "purpose", ("lifted_at", admin.EmptyFieldListFilter))
     readonly_fields = ("kind", "user", "email", "purpose", "reason", "created_at", "lifted_at")
+
+
+@admin.register(ExportFile)
+class ExportFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Packages across requests, to find failed builds and retry them. The files themselves are
+    reviewed from the request's page (only by its assigned officer)."""
+
+    list_display = ("request", "kind", "state", "attempts", "status_display", "created_at")
+    list_filter = ("state", "kind")
+    list_select_related = ("request",)
+    search_fields = ("request__public_id",)
+    fields = (
+        "request",
+        "kind",
+        "state",
+        "attempts",
+        "status_display",
+        "created_at",
+        "started_at",
+        "ready_at",
+        "released_at",
+        "expires_at",
+        "deleted_at",
+    )
+    readonly_fields = fields
+    actions = ["retry_failed"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if not request.user.has_perm(OFFICER_PERMISSION):
+            queryset = queryset.filter(request__assignee=request.user)
+        return queryset
+
+    @admin.display(description=_("status"))
+    def status_display(self, obj):
+        status = selectors.export_status(obj)
+        if not status["detail"]:
+            return status["text"]
+        return format_html(
+            "{}<details><summary>{}</summary><pre>{}</pre></details>",
+            status["text"],
+            _("Technical detail (for the technical team)"),
+            status["detail"],
+        )
+
+    @admin.action(description=_("Retry the selected failed builds"))
+    def retry_failed(self, request, queryset):
+        if not request.user.has_perm(OFFICER_PERMISSION):
+            self.message_user(request, _("You are not allowed to work on requests."), "error")
+            return
+        retried = 0
+        for export in queryset.filter(state=ExportFile.State.FAILED):
+            services.export_retry(export=export, actor=request.user)
+            retried += 1
+        self.message_user(
+            request, _("%(count)s package(s) queued again.") % {"count": retried}, "success"
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(OFFICER_PERMISSION) or super().has_view_permission(
+            request, obj
+        )

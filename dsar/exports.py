@@ -2,11 +2,11 @@
 
 Both exporters are generic over the personal-data registry and share one walk over the data
 (`_walk`): categories in order, the models of each category, and each model's rows for the subject,
-read in chunks. Every row goes straight to the writers ("sinks") that were given to the walk, so
-memory stays flat however many rows a person has, and the number of queries grows with the number
-of models and chunks, never with the number of rows. Where every sink can say its row in SQL (the
-access report's JSON and HTML), PostgreSQL writes the rows' texts (`dsar.export_sql`) and Python
-only joins them; other sinks, and values only Python writes exactly, get records.
+streamed from the database in chunks (`QuerySet.iterator(chunk_size=...)`). Every row goes straight
+to the writers ("sinks") that were given to the walk, which render it in Python (the json module,
+`html.escape`), so memory stays flat however many rows a person has, and the number of queries grows
+with the number of models and chunks, never with the number of rows. One code path, the same on
+every database Django supports.
 
 The engines only read and write files. Recording the export in the audit log, and deciding who may
 see it, is the job of the service that calls them (it knows the actor and the reason).
@@ -20,7 +20,6 @@ import datetime
 import decimal
 import hashlib
 import io
-import itertools
 import json
 import shutil
 import tempfile
@@ -31,20 +30,15 @@ from dataclasses import dataclass
 from html import escape as html_escape
 from typing import IO, Any, Protocol
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connections, models
-from django.db.models import TextField
-from django.db.models.functions import Cast
+from django.db import models
 from django.utils import timezone, translation
 from django.utils.duration import duration_iso_string
 from django.utils.html import escape
 from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
 from phonenumber_field.modelfields import PhoneNumberField
-from psycopg.pq import version as psycopg_pq_version
 
 from dsar import registry
-from dsar.export_sql import Slot, SqlValue, render_query, sql_value
 from dsar.registry import PersonalData, Source, Subject
 
 ACCESS_REPORT_SCHEMA = "workpex-access-report/1"
@@ -279,140 +273,17 @@ def _records(
         yield pk, Record(entry.label, row_id(pk), fields)
 
 
-def _rendered_rows_write(
-    *, entry: PersonalData, subject: Subject, sinks: Sequence[Sink], chunk_size: int
-) -> int | None:
-    """Write the subject's rows of one model with every row's text built by PostgreSQL: one
-    query whose rows hold, per sink, the text that sink writes for the row (its `sql_row`),
-    streamed a chunk at a time. Python only joins and writes the texts.
-
-    The rows are those of the registry's `rows_for(subject)`: its query, as the ORM builds it,
-    is the one the texts are made from. Returns the number of rows, or None where a column or a
-    sink has no SQL form (the caller then takes the Python path). A value whose text only
-    Python makes exactly (see `SqlValue.raw`) comes raw, and the sinks render it.
-    """
-    rows = entry.rows_for(subject)
-    using = rows.db
-    columns = export_columns(entry)
-    values = [sql_value(f, f"c{i}", using=using) for i, (_n, f) in enumerate(columns, start=1)]
-    pk_field = entry.model._meta.pk
-    row_id = sql_value(pk_field, "c0", using=using) if entry.export_row_id else _NO_ROW_ID
-    if row_id is None or None in values:
-        return None
-    named = list(zip((name for name, _f in columns), values, strict=True))
-    rendered = [sink.sql_row(entry, named, row_id) for sink in sinks]
-    if None in rendered:
-        return None
-    read = [
-        Cast(f.attname, TextField()) if value.read_as_text else f.attname
-        for (_n, f), value in zip(columns, values, strict=True)
-    ]
-    source = rows.order_by().values_list("pk", *read)
-    try:
-        source_sql, source_params = source.query.get_compiler(using=using).as_sql()
-    except EmptyResultSet:  # a condition that matches nothing
-        return 0
-    query = render_query(
-        source_sql, source_params, width=len(columns) + 1, values=values, rows=rendered
-    )
-    connection = connections[using]
-    fields = [f for _n, f in columns]
-    count = 0
-    for chunk in _result_chunks(connection, query.sql, query.params, chunk_size):
-        for sink, layout in zip(sinks, query.layouts, strict=True):
-            texts = [row[layout.whole] for row in chunk]
-            if layout.parts is not None and None in texts:
-                texts = [
-                    _joined(sink, layout.parts, row, fields, connection) if text is None else text
-                    for text, row in zip(texts, chunk, strict=True)
-                ]
-            sink.rows(texts)
-        count += len(chunk)
-    return count
-
-
-# A model whose primary key is not exported (a session key): null and an empty cell.
-_NO_ROW_ID = SqlValue(json="'null'", html="''")
-
-
-def _joined(sink: Sink, layout: list, row: tuple, fields: list, connection) -> str:
-    """A sink's text for a row whose text comes in parts: a `Checked` value's text is the
-    database's where exact, else what the sink makes of the raw value, read as the ORM reads
-    it (`from_db_value`)."""
-    texts = []
-    for part in layout:
-        if type(part) is int:
-            texts.append(row[part])
-        elif (text := row[part.text]) is not None:
-            texts.append(text)
-        else:
-            field = fields[part.column]
-            value = field.from_db_value(row[part.raw], None, connection)
-            texts.append(sink.render_value(export_value(field, value)))
-    return "".join(texts)
-
-
-def _result_chunks(connection, sql: str, params: list, size: int) -> Iterator[list[tuple]]:
-    """The query's rows, `size` at a time, without holding them all: streamed in one round trip
-    with psycopg 3 (the database builds the next rows while these are written), else through a
-    server-side cursor. The connection's execute wrappers see the query, as for any other."""
-    with connection.cursor() as cursor:
-        stream = getattr(cursor.cursor, "stream", None)
-        if stream is None or connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
-            yield from _fetched_chunks(connection, sql, params, size)
-            return
-        batch = size if psycopg_pq_version() >= 170000 else 1  # chunks need libpq 17
-
-        def start(sql, params, _many, _context):
-            rows = stream(sql, params, size=batch)
-            return next(rows, None), rows  # the query is sent, inside the wrappers
-
-        # Django's own path through the wrappers (private, but it has no public one for this).
-        first, rows = cursor._execute_with_wrappers(sql, params, False, start)
-        try:
-            chunk = [first, *itertools.islice(rows, size - 1)] if first is not None else []
-            while chunk:
-                yield chunk
-                chunk = list(itertools.islice(rows, size))
-        finally:
-            rows.close()  # a stream left unread is cancelled before the cursor closes
-
-
-def _fetched_chunks(connection, sql: str, params: list, size: int) -> Iterator[list[tuple]]:
-    if connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
-        cursor = connection.cursor()
-    else:
-        cursor = connection.chunked_cursor()
-    with cursor:
-        cursor.execute(sql, params)
-        while chunk := cursor.fetchmany(size):
-            yield chunk
-
-
 # --- The walk and its sinks ----------------------------------------------------------------------
 
 
 class Sink(Protocol):
-    """A writer the walk feeds, in order: every category, its models, and their records.
-
-    A sink that can say in SQL what it writes for a row (`sql_row`) is fed the texts PostgreSQL
-    built (`rows`); `render` is its text for one record, which `record` writes."""
+    """A writer the walk feeds, in order: every category, its models, and their records."""
 
     def category_start(self, category: Category) -> None: ...
 
     def model_start(self, entry: PersonalData) -> None: ...
 
     def record(self, record: Record) -> None: ...
-
-    def sql_row(
-        self, entry: PersonalData, values: Sequence[tuple[str, SqlValue]], row_id: SqlValue
-    ) -> list[str | Slot] | None: ...
-
-    def render(self, record: Record) -> str: ...
-
-    def render_value(self, value: Any) -> str: ...
-
-    def rows(self, texts: list[str]) -> None: ...
 
     def model_end(self, entry: PersonalData, count: int) -> None: ...
 
@@ -430,9 +301,7 @@ def _walk(
     """Read each model's rows for the subject once and hand every record to every sink.
 
     Models holding nothing about the subject are found first, with one statement, and not read.
-    A model without redactions whose columns and sinks all have an SQL form is rendered by the
-    database (`_rendered_rows_write`); the others go through Python records. Returns the number
-    of records per model label.
+    Returns the number of records per model label.
     """
     redactions = _redactions_check(redactions or {})
     entries = [entry for category in categories for entry in category.entries]
@@ -444,15 +313,8 @@ def _walk(
         for entry in category.entries:
             for sink in sinks:
                 sink.model_start(entry)
-            count = None
-            if entry.label not in held:
-                count = 0
-            elif entry.label not in redactions:
-                count = _rendered_rows_write(
-                    entry=entry, subject=subject, sinks=sinks, chunk_size=chunk_size
-                )
-            if count is None:
-                count = 0
+            count = 0
+            if entry.label in held:
                 for record in export_records(
                     entry=entry, subject=subject, redactions=redactions, chunk_size=chunk_size
                 ):
@@ -467,8 +329,12 @@ def _walk(
     return counts
 
 
+# One encoder for every value: json.dumps with options builds a new encoder on each call.
+_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _JSON_ENCODER.encode(value)
 
 
 class JsonSink:
@@ -502,29 +368,8 @@ class JsonSink:
         pass
 
     def record(self, record: Record) -> None:
-        self.rows([self.render(record)])
-
-    def render(self, record: Record) -> str:
-        return _json(record.as_json())
-
-    def sql_row(
-        self, entry: PersonalData, values: Sequence[tuple[str, SqlValue]], row_id: SqlValue
-    ) -> list[str | Slot]:
-        parts: list[str | Slot] = [
-            f'{{"model":{_json(entry.label)},"id":',
-            Slot(row_id, row_id.json),
-        ]
-        parts.append(',"fields":{')
-        for number, (name, value) in enumerate(values):
-            parts += [("," if number else "") + _json(name) + ":", Slot(value, value.json)]
-        return [*parts, "}}"]
-
-    def render_value(self, value: Any) -> str:
-        return _json(value)
-
-    def rows(self, texts: list[str]) -> None:
-        self.out.write(("," if self.records_written else "") + ",".join(texts))
-        self.records_written += len(texts)
+        self.out.write(("," if self.records_written else "") + _json(record.as_json()))
+        self.records_written += 1
 
     def model_end(self, entry: PersonalData, count: int) -> None:
         pass
@@ -565,18 +410,6 @@ class CsvSink:
         values = (_cell(record.fields.get(name)) for name in self.columns)
         self.writer.writerow([record.model, _cell(record.id), *values])
 
-    def sql_row(self, entry, values, row_id) -> None:
-        return None  # the portability package's CSV is written by Python
-
-    def render(self, record: Record) -> str:
-        raise NotImplementedError
-
-    def render_value(self, value: Any) -> str:
-        raise NotImplementedError
-
-    def rows(self, texts: list[str]) -> None:
-        raise NotImplementedError
-
     def model_end(self, entry: PersonalData, count: int) -> None:
         pass
 
@@ -593,6 +426,19 @@ _HTML_STYLE = (
 )
 
 
+_CELL_BREAK = "\x00"  # never changed by html.escape; PostgreSQL text cannot hold it
+
+
+def _escaped(texts: list[str]) -> list[str]:
+    """The texts, each escaped by html.escape (what django.utils.html.escape does for a str,
+    without its lazy wrapper). It runs once over the texts joined, not once per text; texts
+    holding the separator are escaped one by one."""
+    joined = _CELL_BREAK.join(texts)
+    if joined.count(_CELL_BREAK) != len(texts) - 1:
+        return [html_escape(text) for text in texts]
+    return html_escape(joined).split(_CELL_BREAK)
+
+
 class HtmlSink:
     """Writes the access report as one self-contained, accessible HTML page: no scripts, no
     external resources, a heading per category, a description list of its source, purpose,
@@ -603,6 +449,7 @@ class HtmlSink:
         self.subject = subject
         self.generated_at = generated_at
         self.columns: list[tuple[str, models.Field]] = []
+        self.names: list[str] = []
         self.rows_written = 0
 
     def start(self, categories: Sequence[Category]) -> None:
@@ -649,31 +496,11 @@ class HtmlSink:
 
     def model_start(self, entry: PersonalData) -> None:
         self.columns = export_columns(entry)
+        self.names = [name for name, _f in self.columns]
         self.rows_written = 0
         self.out.write(f"<h3>{escape(capfirst(entry.model._meta.verbose_name_plural))}</h3>\n")
 
     def record(self, record: Record) -> None:
-        self.rows([self.render(record)])
-
-    def render(self, record: Record) -> str:
-        # html.escape is what django.utils.html.escape does for a str, without its lazy wrapper.
-        cells = "".join(
-            f"<td>{html_escape(_cell(record.fields[n]))}</td>" for n, _f in self.columns
-        )
-        return f'<tr><th scope="row">{html_escape(_cell(record.id))}</th>{cells}</tr>\n'
-
-    def sql_row(
-        self, entry: PersonalData, values: Sequence[tuple[str, SqlValue]], row_id: SqlValue
-    ) -> list[str | Slot]:
-        parts: list[str | Slot] = ['<tr><th scope="row">', Slot(row_id, row_id.html), "</th>"]
-        for _name, value in values:
-            parts += ["<td>", Slot(value, value.html), "</td>"]
-        return [*parts, "</tr>\n"]
-
-    def render_value(self, value: Any) -> str:
-        return html_escape(_cell(value))
-
-    def rows(self, texts: list[str]) -> None:
         if not self.rows_written:  # the table starts with its first row: none for no data
             headers = "".join(
                 f'<th scope="col">{escape(capfirst(f.verbose_name))}</th>' for _n, f in self.columns
@@ -682,8 +509,11 @@ class HtmlSink:
                 f'<table>\n<thead><tr><th scope="col">{escape(_("ID"))}</th>{headers}</tr></thead>'
                 "\n<tbody>\n"
             )
-        self.out.write("".join(texts))
-        self.rows_written += len(texts)
+        fields = record.fields
+        row_id, *cells = _escaped([_cell(record.id), *(_cell(fields[n]) for n in self.names)])
+        tds = f"<td>{'</td><td>'.join(cells)}</td>" if cells else ""
+        self.out.write(f'<tr><th scope="row">{row_id}</th>{tds}</tr>\n')
+        self.rows_written += 1
 
     def model_end(self, entry: PersonalData, count: int) -> None:
         if count:

@@ -444,6 +444,9 @@ class ExportFile(models.Model):
     redaction_reason = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # When the beat sweep sends the build (again): a lost message, or a retry after a failure.
+    # Empty on a failed package past its attempts: it waits for an officer's Retry.
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)

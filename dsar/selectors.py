@@ -149,6 +149,65 @@ def export_for_subject(*, public_id, part: str, user=None, token: str = ""):
     return export if getattr(export, EXPORT_PARTS[part][0]) else None
 
 
+def export_status(export) -> dict[str, str]:
+    """A package's state for an officer, in plain words (`text`), with the technical cause of
+    its last failure apart (`detail`, folded away on the page)."""
+    from django.utils.formats import date_format
+    from django.utils.timezone import localtime
+    from django.utils.translation import gettext as _
+
+    from .models import ExportFile
+    from .services.exports import MAX_ATTEMPTS
+
+    State = ExportFile.State
+    detail = export.error if export.state in (State.FAILED, State.PENDING, State.BUILDING) else ""
+    text = str(export.get_state_display())
+    if export.state == State.FAILED and export.next_attempt_at and export.attempts < MAX_ATTEMPTS:
+        text = _(
+            "The build failed (attempt %(attempt)s of %(max)s). It is tried again "
+            "automatically at %(when)s; you may also press Retry."
+        ) % {
+            "attempt": export.attempts,
+            "max": MAX_ATTEMPTS,
+            "when": date_format(localtime(export.next_attempt_at), "DATETIME_FORMAT"),
+        }
+    elif export.state == State.FAILED:
+        text = _(
+            "The build failed %(attempts)s times and is no longer tried automatically. Press "
+            "Retry once the cause is fixed (the technical team can read the detail below)."
+        ) % {"attempts": export.attempts}
+    elif export.state in (State.PENDING, State.BUILDING) and export.error:
+        text = _("%(state)s, again after a failed build (attempt %(attempt)s of %(max)s).") % {
+            "state": text,
+            "attempt": export.attempts + (1 if export.state == State.PENDING else 0),
+            "max": MAX_ATTEMPTS,
+        }
+    return {"text": text, "detail": detail}
+
+
+def request_export_delay(request) -> str:
+    """What to tell the person when their package is late: empty when it is not."""
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from .models import ExportFile, RequestState
+    from .services.exports import STUCK_AFTER
+
+    if request.state != RequestState.IN_PROGRESS:
+        return ""
+    State = ExportFile.State
+    waiting = request.exports.filter(state__in=[State.PENDING, State.BUILDING, State.FAILED])
+    late = waiting.filter(
+        Q(state=State.FAILED) | ~Q(error="") | Q(created_at__lt=timezone.now() - STUCK_AFTER)
+    )
+    if not late.exists():
+        return ""
+    return _(
+        "Your report is taking longer than usual to prepare. We are retrying, and our team "
+        "is keeping an eye on it; you will get an email as soon as it is ready."
+    )
+
+
 def staff_actions_on(*, subject: Subject, limit: int = 50):
     """ "Who looked at my data and why": staff actions on a person's data from the audit log,
     newest first, with the staff member and the stated reason."""

@@ -123,6 +123,7 @@ def request_detail(request, public_id):
             "events": dsar_request.events.filter(internal=False),
             "authority": authority,
             "exports": dsar_request.exports.filter(state="released"),
+            "export_delay": selectors.request_export_delay(dsar_request),
             "erasure": getattr(dsar_request, "erasure", None),
             "kept": services.erasure_kept(request=dsar_request)
             if hasattr(dsar_request, "erasure")

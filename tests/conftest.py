@@ -24,11 +24,21 @@ ROOT = Path(__file__).resolve().parent.parent
 def pytest_collection_modifyitems(items):
     """Tests with a worker or a browser need committed data that another process can see.
 
+    A test marked `postgresql_only(reason=...)` pins a behaviour only PostgreSQL has (two
+    transactions writing at the same moment, SKIP LOCKED): skipped on SQLite, with the reason.
+
     They run as transactional tests with serialized rollback, so each starts with what the
     migrations made (groups, schedules, site). Marked before pytest-django orders the items,
     so they run after every ordinary test.
     """
+    from django.conf import settings
+
+    on_sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
     for item in items:
+        only_postgresql = item.get_closest_marker("postgresql_only")
+        if on_sqlite and only_postgresql:
+            reason = only_postgresql.kwargs.get("reason") or " ".join(only_postgresql.args)
+            item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {reason}"))
         if "tests/e2e/" in item.nodeid:
             item.add_marker(pytest.mark.browser)
         if item.get_closest_marker("worker") or item.get_closest_marker("browser"):

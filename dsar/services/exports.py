@@ -1,21 +1,27 @@
 """Access reports and portability packages: built by a worker, reviewed by an officer, released
 to the person through an expiring link, deleted EXPORT_KEEP_DAYS after they are ready."""
 
+import logging
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import registry
 from ..app_settings import app_settings
 from ..exports import access_report_write, portability_package_write
 from ..mail import request_mail_send
 from ..models import DataSubjectRequest, ExportFile, RequestKind, RequestState
 from ..registry import SERVICE_DATA_CATEGORY
 from .base import RequestError, audit_record, request_subject
+
+logger = logging.getLogger(__name__)
 
 EXPORT_KINDS = {
     RequestKind.ACCESS: [ExportFile.Kind.ACCESS],
@@ -24,7 +30,11 @@ EXPORT_KINDS = {
 }
 STUCK_AFTER = timedelta(minutes=30)
 LOST_AFTER = timedelta(minutes=10)
+# A failed build is retried by the beat sweep after RETRY_AFTER, doubling each time up to
+# RETRY_AFTER_MAX, MAX_ATTEMPTS times in all; then it waits for an officer's Retry.
 MAX_ATTEMPTS = 5
+RETRY_AFTER = timedelta(minutes=5)
+RETRY_AFTER_MAX = timedelta(hours=6)
 
 
 def export_scope(request: DataSubjectRequest) -> list[str] | None:
@@ -47,16 +57,56 @@ def export_subject(request: DataSubjectRequest):
 
 
 def exports_create(*, request: DataSubjectRequest) -> list[ExportFile]:
-    """The export rows a request needs; a worker is woken for each after the commit."""
-    if request.exports.exclude(state=ExportFile.State.DELETED).exists():
-        return list(request.exports.all())  # asking twice changes nothing
+    """The export rows a request needs; a worker is woken for each after the commit.
+
+    Asking again changes nothing for a package that is waiting, being built or built; a failed
+    one is queued again (as the officer's Retry does), and a deleted one is replaced."""
+    current = list(request.exports.exclude(state=ExportFile.State.DELETED))
+    if current:
+        for export in current:
+            if export.state == ExportFile.State.FAILED:
+                _requeue(export)
+        return current
+    now = timezone.now()
     exports = [
-        ExportFile.objects.create(request=request, kind=kind)
+        ExportFile.objects.create(request=request, kind=kind, next_attempt_at=now + LOST_AFTER)
         for kind in EXPORT_KINDS.get(request.kind, [])
     ]
     for export in exports:
         _wake(export)
     return exports
+
+
+def _requeue(export: ExportFile) -> None:
+    """Back to the queue with a fresh set of attempts; the last error stays shown until a
+    build succeeds."""
+    export.state = ExportFile.State.PENDING
+    export.attempts = 0
+    export.next_attempt_at = timezone.now() + LOST_AFTER
+    export.save(update_fields=["state", "attempts", "next_attempt_at"])
+    _wake(export)
+
+
+@transaction.atomic
+def export_retry(*, export: ExportFile, actor) -> ExportFile:
+    """An officer's Retry: a failed package is queued again with a fresh set of attempts."""
+    export = ExportFile.objects.select_for_update().get(pk=export.pk)
+    if export.state != ExportFile.State.FAILED:
+        raise RequestError(_("Only a package whose build failed can be retried."))
+    _requeue(export)
+    audit_record(
+        action="export_retried",
+        actor=actor,
+        subject=request_subject(export.request),
+        obj=export,
+        detail={"error": export.error[:200]},
+    )
+    return export
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long the sweep waits before the next attempt, after `attempts` failed ones."""
+    return min(RETRY_AFTER * 2 ** max(attempts - 1, 0), RETRY_AFTER_MAX)
 
 
 def _wake(export: ExportFile) -> None:
@@ -75,10 +125,15 @@ def _claim(export_id: int) -> ExportFile | None:
         )
         if export is None or export.attempts >= MAX_ATTEMPTS:
             return None
+        now = timezone.now()
+        retry_at = export.next_attempt_at
+        if export.state == ExportFile.State.FAILED and retry_at and retry_at > now:
+            return None  # a stray message before the retry is due
         export.state = ExportFile.State.BUILDING
-        export.started_at = timezone.now()
+        export.started_at = now
         export.attempts += 1
-        export.save(update_fields=["state", "started_at", "attempts"])
+        export.next_attempt_at = None
+        export.save(update_fields=["state", "started_at", "attempts", "next_attempt_at"])
         return export
 
 
@@ -117,10 +172,9 @@ def export_build(*, export_id: int) -> bool:
                 files = {"file": folder / "package.zip"}
             _store(export, files)
     except Exception as error:  # recorded on the row; the sweep retries up to MAX_ATTEMPTS
-        ExportFile.objects.filter(pk=export.pk).update(
-            state=ExportFile.State.FAILED, error=f"{type(error).__name__}: {error}"[:2000]
-        )
-        raise
+        logger.exception("Export %s failed (attempt %s)", export.pk, export.attempts)
+        _fail(export.pk, attempts=export.attempts, error=f"{type(error).__name__}: {error}")
+        return False
     now = timezone.now()
     export.state = ExportFile.State.READY
     export.ready_at = now
@@ -139,6 +193,14 @@ def export_build(*, export_id: int) -> bool:
     return True
 
 
+def _fail(pk: int, *, attempts: int, error: str) -> None:
+    """Failed, with the time of the sweep's next attempt (none past the cap)."""
+    retry_at = timezone.now() + retry_delay(attempts) if attempts < MAX_ATTEMPTS else None
+    ExportFile.objects.filter(pk=pk).update(
+        state=ExportFile.State.FAILED, error=error[:2000], next_attempt_at=retry_at
+    )
+
+
 def _store(export: ExportFile, files: dict[str, Path]) -> None:
     for field_name, path in files.items():
         field = getattr(export, field_name)
@@ -150,23 +212,33 @@ def _store(export: ExportFile, files: dict[str, Path]) -> None:
 
 @transaction.atomic
 def export_redact(*, export: ExportFile, redactions: dict, reason: str, actor) -> ExportFile:
-    """Remove other people's data from a package before release; the package is rebuilt."""
-    export = ExportFile.objects.select_for_update().get(pk=export.pk)
+    """Remove other people's data from a package before release; the package is rebuilt.
+
+    `redactions` maps model label -> {row id: field names}. Each must be something the package
+    really exports (a model of its categories, a row of the person's, an exported field):
+    anything else is refused, with the reason, before anything is saved."""
+    export = ExportFile.objects.select_for_update().select_related("request").get(pk=export.pk)
     reason = reason.strip()
     if export.state != ExportFile.State.READY:
         raise RequestError(_("Only a package waiting for review can be redacted."))
     if not reason:
         raise RequestError(_("Say why you redact: the reason is kept."))
+    if not redactions:
+        raise RequestError(_("Choose the row and the fields to redact."))
+    checked = export_redactions_check(export=export, redactions=redactions)
     merged = {label: dict(rows) for label, rows in export.redactions.items()}
-    for label, rows in redactions.items():
+    for label, rows in checked.items():
         for row_id, fields in rows.items():
-            merged.setdefault(label, {}).setdefault(str(row_id), [])
-            merged[label][str(row_id)] = sorted(set(merged[label][str(row_id)]) | set(fields))
+            merged.setdefault(label, {}).setdefault(row_id, [])
+            merged[label][row_id] = sorted(set(merged[label][row_id]) | set(fields))
     export.redactions = merged
     export.redaction_reason = "\n".join(filter(None, [export.redaction_reason, reason]))
     export.state = ExportFile.State.PENDING
     export.attempts = 0
-    export.save(update_fields=["redactions", "redaction_reason", "state", "attempts"])
+    export.next_attempt_at = timezone.now() + LOST_AFTER
+    export.save(
+        update_fields=["redactions", "redaction_reason", "state", "attempts", "next_attempt_at"]
+    )
     audit_record(
         action="export_redacted",
         actor=actor,
@@ -176,6 +248,72 @@ def export_redact(*, export: ExportFile, redactions: dict, reason: str, actor) -
     )
     _wake(export)
     return export
+
+
+def export_redaction_choices(*, export: ExportFile) -> list[dict]:
+    """What an officer may redact in a package: each model it exports rows of (with an id),
+    its exported fields, and the ids of its rows (the first 200; any other row of the person's
+    may be typed)."""
+    subject = export_subject(export.request)
+    entries = _scope_entries(export)
+    choices = []
+    for entry in registry.entries_holding(entries, [subject]):
+        if not entry.export_row_id:
+            continue
+        rows = entry.rows_for(subject).order_by("pk").values_list("pk", flat=True)[:200]
+        choices.append(
+            {
+                "label": entry.label,
+                "name": str(entry.model._meta.verbose_name_plural),
+                "fields": list(entry.export_fields),
+                "rows": [str(pk) for pk in rows],
+            }
+        )
+    return sorted(choices, key=lambda c: c["label"])
+
+
+def _scope_entries(export: ExportFile) -> list:
+    scope = export_scope(export.request)
+    return [e for e in registry.entries() if scope is None or e.category in scope]
+
+
+def export_redactions_check(*, export: ExportFile, redactions: dict) -> dict[str, dict]:
+    """`redactions` with row ids as text, or a RequestError saying what is not in the package."""
+    subject = export_subject(export.request)
+    by_label = {e.label: e for e in _scope_entries(export)}
+    checked: dict[str, dict] = {}
+    for label, rows in redactions.items():
+        entry = by_label.get(label)
+        if entry is None:
+            raise RequestError(
+                _("This package holds no data of the kind “%(model)s”.") % {"model": label}
+            )
+        if not entry.export_row_id:
+            raise RequestError(
+                _("Rows of “%(model)s” have no id in the package, so they cannot be redacted.")
+                % {"model": label}
+            )
+        pk_field = entry.model._meta.pk
+        for row_id, fields in rows.items():
+            fields = [fields] if isinstance(fields, str) else list(fields)
+            unknown = sorted(set(fields) - set(entry.export_fields))
+            if not fields or unknown:
+                raise RequestError(
+                    _("Choose fields that the package exports for “%(model)s”: %(fields)s.")
+                    % {"model": label, "fields": ", ".join(entry.export_fields)}
+                )
+            try:
+                pk = pk_field.to_python(str(row_id).strip())
+                in_package = pk is not None and entry.rows_for(subject).filter(pk=pk).exists()
+            except (ValidationError, ValueError, TypeError):
+                in_package = False
+            if not in_package:
+                raise RequestError(
+                    _("Row %(row)s of “%(model)s” is not in this package.")
+                    % {"row": row_id, "model": label}
+                )
+            checked.setdefault(label, {})[str(pk)] = sorted(set(fields))
+    return checked
 
 
 @transaction.atomic
@@ -196,10 +334,7 @@ def export_release(*, export: ExportFile, actor) -> ExportFile:
     from .transfers import transfers_send_released
 
     transfers_send_released(export=export, actor=actor)
-    unreleased = request.exports.exclude(
-        state__in=[ExportFile.State.RELEASED, ExportFile.State.DELETED]
-    )
-    if request.state == RequestState.IN_PROGRESS and not unreleased.exists():
+    if request.state == RequestState.IN_PROGRESS and not export_completion_blockers(request):
         dsar_request_transition(
             request=request,
             to_state=RequestState.COMPLETED,
@@ -210,6 +345,26 @@ def export_release(*, export: ExportFile, actor) -> ExportFile:
     else:
         request_mail_send(request=request, template="export_ready", context={"export": export})
     return export
+
+
+def export_completion_blockers(request: DataSubjectRequest) -> list[str]:
+    """What the request's packages still need before it may be completed: a package of each
+    kind it asks for released to the person once. What happened to a package since (deleted
+    after it expired) or to another one (a failed or deleted rebuild) does not matter."""
+    kinds = EXPORT_KINDS.get(request.kind)
+    if not kinds:
+        return []
+    released = set(request.exports.filter(released_at__isnull=False).values_list("kind", flat=True))
+    if released.issuperset(kinds):
+        return []
+    if request.exports.filter(state=ExportFile.State.FAILED).exists():
+        return [
+            _(
+                "The package could not be built: press Retry, or reject the request and tell "
+                "the person why."
+            )
+        ]
+    return [_("Build, review and release the package first.")]
 
 
 def export_download_record(*, export: ExportFile, actor, part: str) -> None:
@@ -225,7 +380,8 @@ def export_download_record(*, export: ExportFile, actor, part: str) -> None:
 
 def exports_sweep(*, now=None) -> dict[str, int]:
     """Delete expired files (keeping the row as a record), and hand out again exports whose
-    worker died (stuck) or whose message was lost (pending too long)."""
+    worker died (stuck), whose message was lost (pending too long) or whose retry after a
+    failed build is due (`retry_delay`, up to MAX_ATTEMPTS)."""
     now = now or timezone.now()
     deleted = 0
     expired = ExportFile.objects.filter(
@@ -243,19 +399,29 @@ def exports_sweep(*, now=None) -> dict[str, int]:
             export.deleted_at = now
             export.save(update_fields=["state", "deleted_at", "file", "data_file"])
             deleted += 1
-    stuck = ExportFile.objects.filter(
+    # The worker died: retried at once (the attempt counts), unless past the cap.
+    building = ExportFile.objects.filter(
         state=ExportFile.State.BUILDING, started_at__lt=now - STUCK_AFTER
-    ).update(state=ExportFile.State.FAILED, error="The worker stopped before it finished.")
+    )
+    stopped = {"state": ExportFile.State.FAILED, "error": "The worker stopped before it finished."}
+    stuck = building.filter(attempts__lt=MAX_ATTEMPTS).update(**stopped, next_attempt_at=now)
+    stuck += building.update(**stopped, next_attempt_at=None)
     woken = 0
-    for export in ExportFile.objects.filter(
+    due = ExportFile.objects.filter(
+        Q(next_attempt_at__lte=now)
+        | Q(next_attempt_at__isnull=True, created_at__lt=now - LOST_AFTER),
         state__in=[ExportFile.State.PENDING, ExportFile.State.FAILED],
-        created_at__lt=now - LOST_AFTER,
-        attempts__lt=MAX_ATTEMPTS,
-    )[:500]:
+        attempts__lt=MAX_ATTEMPTS,  # a failed package past the cap waits for an officer
+    )
+    for pk in list(due.values_list("pk", flat=True)[:500]):
         from ..tasks import export_build_task
 
-        export_build_task.delay(export.pk)
+        export_build_task.delay(pk)
         woken += 1
+    # A message lost again is sent again one LOST_AFTER later (a repeat is a no-op: the claim).
+    ExportFile.objects.filter(
+        pk__in=due.filter(state=ExportFile.State.PENDING).values("pk")
+    ).update(next_attempt_at=now + LOST_AFTER)
     from .transfers import transfers_sweep
 
     transfers = transfers_sweep(now=now)

@@ -20,7 +20,6 @@ from ..models import (
     OPEN_STATES,
     DataSubjectRequest,
     ErasureSchedule,
-    ExportFile,
     ProcessingBlock,
     RecipientNotification,
     RectificationProposal,
@@ -43,7 +42,7 @@ from ..textinput import text_refuse_unstorable
 from .base import RequestError, _event, audit_record, request_subject
 from .blocks import processing_block_add
 from .erasure import erasure_schedule
-from .exports import EXPORT_KINDS, exports_create
+from .exports import EXPORT_KINDS, export_completion_blockers, exports_create
 from .recipients import recipient_notifications_create
 from .rectification import rectification_propose, rectification_value_check
 from .transfers import transfer_create
@@ -465,11 +464,7 @@ def request_completion_blockers(request: DataSubjectRequest) -> list[str]:
         blockers.append(_("Apply the restriction or objection first (or reject the request)."))
     if request.rectifications.filter(decision=RectificationProposal.Decision.PENDING).exists():
         blockers.append(_("Decide every proposed correction first."))
-    if (
-        request.kind in EXPORT_KINDS
-        and not request.exports.filter(state=ExportFile.State.RELEASED).exists()
-    ):
-        blockers.append(_("Build, review and release the package first."))
+    blockers += export_completion_blockers(request)
     if request.kind in (RequestKind.ERASURE, RequestKind.SERVICE_DATA_DELETION) and not (
         ErasureSchedule.objects.filter(request=request, state=ErasureSchedule.State.DONE).exists()
     ):

@@ -372,3 +372,90 @@ def test_each_row_is_exactly_what_the_generic_formatting_gives(person):
         ]
         checked += len(expected)
     assert checked == sum(counts.values()) > 0
+
+
+# --- Awkward values, and nobody else's rows -------------------------------------------------------
+
+NASTY_TEXT = [
+    "",
+    "plain",
+    "<script>alert('x')</script> & \"quoted\" > less",
+    "&amp; already escaped &lt;",
+    "back\\slash and / slash",
+    "new\nline\ttab\rreturn\x08backspace\x0cfeed\x01\x1f\x7f",
+    "unicode: Grüße, 日本語, emoji 🙂, RTL \u202e, line sep \u2028 \u2029",
+    'a, b: c "d, e": f',
+    "null",
+]
+NASTY_JSON = [
+    {},
+    [],
+    {"a": None, "b": [None, 1, "x"], "c": {"d": None}},
+    {"html": "<b>&'\"</b>", "esc": 'tab\tnl\nquote"back\\', "u": "ü🙂\u2028", "ctl": "\x01"},
+    {"price": 1.50, "ratio": 0.1, "dot in key.x": 1},
+    "a bare string, with: separators",
+    42,
+    True,
+]
+
+
+def add_nasty_submissions(person, marker=""):
+    from consent.models import FormSubmission
+
+    now = timezone.now()
+    FormSubmission.objects.bulk_create(
+        FormSubmission(
+            kind=FormSubmission.Kind.choices[0][0],
+            user=person.user,
+            email=person.user.email,
+            name=marker + text,
+            company_name=NASTY_TEXT[(i + 3) % len(NASTY_TEXT)],
+            message=text * 2,
+            details=NASTY_JSON[i % len(NASTY_JSON)],
+            purpose="p",
+            source="/forms/<x>",
+            created_at=now.replace(microsecond=0) if i % 2 else now,
+            retain_until=now + timezone.timedelta(days=i + 1),
+            from_child=bool(i % 3),
+        )
+        for i, text in enumerate(NASTY_TEXT * 3)
+    )
+
+
+def test_awkward_values_come_back_exactly_in_json_and_escaped_in_html(person):
+    """Whatever a person typed (HTML, quotes, control characters, unicode, JSON of any shape)
+    is in the JSON document as stored, and in the HTML page escaped, in small chunks too."""
+    from consent.models import FormSubmission
+
+    add_nasty_submissions(person)
+    counts, report, html = write_report(person.subject, chunk_size=7)
+    assert counts["consent.FormSubmission"] == len(NASTY_TEXT) * 3
+    stored = {
+        pk: (name, message, details)
+        for pk, name, message, details in FormSubmission.objects.filter(
+            user=person.user
+        ).values_list("pk", "name", "message", "details")
+    }
+    found = records_by_model(report)["consent.FormSubmission"]
+    assert [r["id"] for r in found] == sorted(stored)
+    for record in found:
+        name, message, details = stored[record["id"]]
+        assert (record["fields"]["name"], record["fields"]["message"]) == (name, message)
+        assert record["fields"]["details"] == details
+    assert "<script>alert('x')" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;quoted&quot;" in html
+    page = _Structure()
+    page.feed(html)
+    page.close()
+    assert page.open == []
+
+
+def test_another_persons_rows_never_appear(person, other):
+    from consent.models import FormSubmission
+
+    add_nasty_submissions(other, marker="GRACE-ONLY ")
+    assert FormSubmission.objects.filter(user=other.user).exists()
+    _counts, report, html = write_report(person.subject)
+    text = json.dumps(report, ensure_ascii=False)
+    assert "GRACE-ONLY" not in text and "GRACE-ONLY" not in html
+    assert other.user.email not in text and other.user.email not in html

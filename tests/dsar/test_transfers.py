@@ -376,6 +376,11 @@ def test_the_recipient_address_is_exported_erased_and_kept_one_year(
     assert not ThirdPartyTransfer.objects.filter(request=request2).exists()
 
 
+@pytest.mark.postgresql_only(
+    reason="SQLite runs one write transaction at a time (BEGIN IMMEDIATE), so two downloads "
+    "cannot both be inside one at the same moment, as this test's barrier needs; there the "
+    "second simply waits and finds the link used (test_the_link_works_once_then_refuses)."
+)
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_of_two_downloads_at_the_same_moment_only_one_wins(
     user, mailoutbox, monkeypatch, django_capture_on_commit_callbacks

@@ -411,6 +411,7 @@ RAW_TARGETS: dict[str, Target] = {
                 "rectify_reject",
                 "release",
                 "redact",
+                "retry_export",
             ],
             "to_state": ["rejected", "completed", "withdrawn", "verified"],
         },

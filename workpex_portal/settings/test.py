@@ -14,8 +14,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # TEST_DATABASE_NAME lets two suites run side by side on one server.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file, not memory, so that a worker process started by a test sees the same database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-embedded-db.sqlite3")}
+    # A file, not memory, so that a worker process started by a test sees the same database;
+    # TEST_SQLITE_NAME lets two SQLite suites of one checkout run side by side.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(VAR_DIR / env("TEST_SQLITE_NAME", default="test-embedded-db.sqlite3"))
+    }
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
