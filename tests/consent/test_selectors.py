@@ -5,7 +5,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import User
-from consent import selectors
+from consent import selectors, services
 from consent.models import ConsentEvent, PolicyVersion, Purpose
 from dsar.registry import Subject
 from dsar.services import processing_block_add
@@ -298,3 +298,88 @@ def test_the_later_of_the_account_rows_and_the_address_rows_decides(user):
     assert both_gates(account, "newsletter") is True
     row("withdrawn", now - timedelta(hours=1), user=user)
     assert both_gates(account, "newsletter") is False
+
+
+# --- What a wrong rule in the gate would let through (docs/mutation.md) ----------------------
+
+
+def test_another_persons_grant_does_not_let_this_person_be_contacted(user_subject):
+    other = UserFactory(username="other", email="other@example.org")
+    grant(Subject(user_id=other.pk), "newsletter")
+    grant(Subject(email="someone.else@example.org"), "events", method="form_submission")
+    for purpose in ("newsletter", "events"):
+        assert selectors.consent_is_granted(subject=user_subject, purpose=purpose) is False
+        assert (
+            selectors.consent_is_granted(subject=user_subject, purpose=purpose, channel="email")
+            is False
+        )
+        assert selectors.can_contact(user_subject, purpose) is False
+    assert selectors.can_contact(Subject(user_id=other.pk), "newsletter") is True
+
+
+def test_the_ledger_answer_for_an_address_includes_its_account_s_rows(user):
+    """consent_is_granted resolves the subject itself unless told it already did."""
+    grant(Subject(user_id=user.pk), "newsletter")
+    by_address = Subject(email=user.email.upper())
+    assert selectors.consent_is_granted(subject=by_address, purpose="newsletter") is True
+    assert (
+        selectors.consent_is_granted(subject=by_address, purpose="newsletter", channel="email")
+        is True
+    )
+    resolved = selectors.subject_resolve(subject=by_address)
+    assert resolved == Subject(user_id=user.pk, email=user.email.lower())
+    assert (
+        selectors.consent_is_granted(subject=resolved, purpose="newsletter", resolved=True) is True
+    )
+
+
+def test_essential_purposes_stand_in_the_ledger_without_any_row(user_subject):
+    for code in ("account_security", "policy_changes"):
+        assert selectors.consent_is_granted(subject=user_subject, purpose=code) is True
+
+
+def test_without_a_channel_the_ledger_answers_for_the_purpose_as_a_whole(user_subject):
+    grant(user_subject, "newsletter")
+    services.consent_record(
+        subject=user_subject,
+        purpose="newsletter",
+        action="withdrawn",
+        method="preference_centre",
+        channel="email",
+    )
+    assert selectors.consent_is_granted(subject=user_subject, purpose="newsletter") is True
+    assert (
+        selectors.consent_is_granted(subject=user_subject, purpose="newsletter", channel="email")
+        is False
+    )
+
+
+def test_the_latest_row_by_time_decides_even_when_recorded_later(user_subject):
+    """A withdrawal that happened before a grant but reached the ledger after it (an import, a
+    partner's list) does not undo the grant; among rows of the same moment the later row wins."""
+    now = timezone.now()
+    grant_row = services.consent_record(
+        subject=user_subject,
+        purpose="newsletter",
+        action="granted",
+        method="preference_centre",
+        at=now,
+    )
+    services.consent_record(
+        subject=user_subject,
+        purpose="newsletter",
+        action="withdrawn",
+        method="preference_centre",
+        at=now - timedelta(days=1),
+    )
+    assert selectors.consent_is_granted(subject=user_subject, purpose="newsletter") is True
+    assert selectors.can_contact(user_subject, "newsletter") is True
+    services.consent_record(
+        subject=user_subject,
+        purpose="newsletter",
+        action="withdrawn",
+        method="preference_centre",
+        at=grant_row.at,
+    )
+    assert selectors.consent_is_granted(subject=user_subject, purpose="newsletter") is False
+    assert selectors.can_contact(user_subject, "newsletter") is False
