@@ -68,7 +68,12 @@ RULES = [
         "restriction",
         "Restriction and objection selectors",
         ("dsar/selectors.py",),
-        ("dsar.selectors.*",),
+        (
+            "dsar.selectors.processing_blocks_active",
+            "dsar.selectors.blocked_user_ids",
+            "dsar.selectors.blocked_emails",
+            "dsar.selectors.subject_processing_blocked",
+        ),
         ("tests/dsar/test_restriction.py",),
     ),
     Rule(
@@ -111,8 +116,16 @@ RULES = [
     Rule(
         "erasure_plan",
         "The erasure planner (plan order)",
-        ("dsar/erasure.py",),
-        ("dsar.erasure.*",),
+        ("dsar/erasure.py", "dsar/registry.py"),
+        (
+            "dsar.erasure.erasure_erase_subject",
+            "dsar.erasure.erasure_erase_subjects",
+            "dsar.erasure._erase_entry",
+            "dsar.erasure._rows_update",
+            "dsar.erasure._holds",
+            "dsar.registry.entries",
+            "dsar.registry.entries_holding",
+        ),
         ("tests/dsar/test_erasure.py",),
     ),
 ]
