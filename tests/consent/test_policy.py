@@ -502,8 +502,9 @@ def test_each_missing_piece_has_its_own_reason():
 @pytest.mark.django_db
 def test_a_version_must_apply_after_the_latest_published_one_not_at_the_same_time():
     now = timezone.now()
-    first = draft("2.1", material=False, days=2)
+    # Drafted in the other order: the latest to apply is not the latest row.
     latest = draft("2.2", material=False, days=5)
+    first = draft("2.1", material=False, days=2)
     services.policy_version_publish(policy=first, now=now)
     services.policy_version_publish(policy=latest, now=now)
     between = unsaved(now=now, material=False, days=3)

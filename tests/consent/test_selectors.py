@@ -154,12 +154,16 @@ def test_lifted_block_lets_mail_through_again(user_subject):
 
 
 def test_cookie_purposes_are_not_a_mail_gate(user_subject):
-    with pytest.raises(ValueError):
+    with pytest.raises(
+        ValueError, match=r"^Cookie choices belong to a browser, not to a subject\.$"
+    ):
         selectors.can_contact(user_subject, "analytics_cookies")
 
 
 def test_unknown_purpose_is_a_clear_error(user_subject):
-    with pytest.raises(selectors.UnknownPurpose):
+    with pytest.raises(
+        selectors.UnknownPurpose, match="There is no purpose with the code 'carrier_pigeons'."
+    ):
         selectors.can_contact(user_subject, "carrier_pigeons")
 
 
