@@ -387,3 +387,46 @@ def test_the_latest_row_by_time_decides_even_when_recorded_later(user_subject):
     )
     assert selectors.consent_is_granted(subject=user_subject, purpose="newsletter") is False
     assert selectors.can_contact(user_subject, "newsletter") is False
+
+
+def test_only_the_account_s_own_address_verified_by_the_account_counts(user, user_subject):
+    grant(user_subject, "newsletter")
+    EmailAddress.objects.filter(user=user).update(verified=False)
+    # Another address of the same account is verified: not the one we would mail.
+    EmailAddress.objects.create(user=user, email="second@example.org", verified=True)
+    assert selectors.can_contact(user_subject, "newsletter") is False
+    # Someone else verified this account's address (it was typed by mistake): not this account.
+    other = UserFactory(username="owner", email="owner@example.org")
+    EmailAddress.objects.create(user=other, email=user.email.upper(), verified=True)
+    assert selectors.can_contact(user_subject, "newsletter") is False
+    EmailAddress.objects.filter(user=user, email__iexact=user.email).update(verified=True)
+    assert selectors.can_contact(user_subject, "newsletter") is True
+
+
+def test_the_gate_says_what_is_wrong_with_a_channel_or_a_partner(user_subject, partners):
+    cases = [
+        ({"purpose": "newsletter", "channel": "fax"}, "Unknown channel 'fax'."),
+        (
+            {"purpose": "partner_notifications", "partner": partners[0], "channel": "push"},
+            "Purpose 'partner_notifications' is not sent by push.",
+        ),
+        (
+            {"purpose": "partner_notifications"},
+            "Purpose 'partner_notifications' is given per partner: say which partner.",
+        ),
+        (
+            {"purpose": "newsletter", "partner": partners[0]},
+            "Purpose 'newsletter' is not given per partner.",
+        ),
+    ]
+    for kwargs, message in cases:
+        purpose = kwargs.pop("purpose")
+        with pytest.raises(ValueError) as refused:
+            selectors.can_contact(user_subject, purpose, **kwargs)
+        assert str(refused.value) == message
+
+
+def test_a_data_use_purpose_is_asked_without_a_channel_check(user_subject):
+    assert selectors.can_contact(user_subject, "testimonial") is False
+    grant(user_subject, "testimonial")
+    assert selectors.can_contact(user_subject, "testimonial") is True
