@@ -430,3 +430,17 @@ def test_a_data_use_purpose_is_asked_without_a_channel_check(user_subject):
     assert selectors.can_contact(user_subject, "testimonial") is False
     grant(user_subject, "testimonial")
     assert selectors.can_contact(user_subject, "testimonial") is True
+
+
+def test_resolving_with_a_lock_finds_the_account_or_says_it_is_gone(user):
+    found = selectors.subject_resolve(subject=Subject(user_id=user.pk), lock=True)
+    assert found == Subject(user_id=user.pk, email=user.email.lower())
+    gone = user.pk + 1000
+    stale = Subject(user_id=gone, email="Gone@Example.org")
+    # Without the lock, a missing account is simply the address the caller knew.
+    assert selectors.subject_resolve(subject=stale) == Subject(
+        user_id=gone, email="gone@example.org"
+    )
+    with pytest.raises(selectors.SubjectGone) as refused:
+        selectors.subject_resolve(subject=stale, lock=True)
+    assert refused.value.args == (gone,)
