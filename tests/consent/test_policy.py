@@ -514,8 +514,10 @@ def test_a_version_must_apply_after_the_latest_published_one_not_at_the_same_tim
     between = unsaved(now=now, material=False, days=3)
     same_time = unsaved(now=now, material=False, days=0)
     same_time.effective_at = PolicyVersion.objects.get(pk=latest.pk).effective_at
+    applies = date_format(timezone.localtime(same_time.effective_at), "DATETIME_FORMAT")
     for policy in (between, same_time):
-        (error,) = policy_version_publish_errors(policy=policy, now=now)
-        assert error.startswith("It must apply after version 2.2, which applies from ")
+        assert policy_version_publish_errors(policy=policy, now=now) == [
+            f"It must apply after version 2.2, which applies from {applies}."
+        ]
     after = unsaved(now=now, material=False, days=6)
     assert policy_version_publish_errors(policy=after, now=now) == []
