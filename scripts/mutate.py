@@ -221,13 +221,14 @@ def run_rule(rule: Rule, *, survivors_only: bool) -> dict:
     if survivors_only:
         # Keep the earlier results; run again only what survived them (new tests are found by
         # mutmut's incremental stats).
-        names = [n for n, c in results(where, patterns).items() if c not in KILLED]
+        earlier = results(where, patterns)
+        names = [n for n, c in earlier.items() if c not in KILLED]
         if not names:
             print(f"\n== {rule.name}: no survivors to run again")
             return outcome(rule, results(where, patterns))
     else:
         shutil.rmtree(where / "mutants", ignore_errors=True)
-        names = patterns
+        earlier, names = {}, patterns
     print(f"\n== {rule.name}: {rule.title}", flush=True)
     if not survivors_only:
         # A clean run of the rule's tests on a new database: the baseline must pass.
@@ -243,7 +244,8 @@ def run_rule(rule: Rule, *, survivors_only: bool) -> dict:
         env=env,
         check=False,
     )
-    return outcome(rule, results(where, patterns))
+    # mutmut may forget results it did not run again this time: the earlier ones still stand.
+    return outcome(rule, {**earlier, **results(where, patterns)})
 
 
 def outcome(rule: Rule, codes: dict[str, int]) -> dict:
