@@ -407,3 +407,30 @@ def test_the_sweep_takes_each_flagged_sender_once_whatever_the_batch_size():
         ("holder@example.org", holder.pk, "flagged_form"),
     ]
     assert child_removal.child_data_detect(batch_size=2) == {"accounts": 0, "forms": 0}
+
+
+@pytest.mark.django_db
+def test_a_report_waiting_for_review_does_not_hold_back_the_sweep():
+    today = timezone.localdate()
+    kid = child_account("waiting", years=13)
+    report = report_about(kid)
+    assert report.state == "received"
+    assert child_removal.child_data_detect(today=today) == {"accounts": 1, "forms": 0}
+    assert ChildDataReport.objects.filter(
+        erase_user_id=kid.pk, source="date_of_birth", state="confirmed"
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_an_open_removal_known_only_by_address_does_not_hide_the_minors():
+    officer = UserFactory(is_staff=True)
+    submission = consent_services.form_submission_create(
+        kind="contest_entry", email="no.account@example.com", name="Young Contestant"
+    )
+    consent_services.form_submission_flag_child(
+        submission=submission, actor=officer, reason="Said she is 12 in the entry."
+    )
+    assert child_removal.child_data_detect() == {"accounts": 0, "forms": 1}
+    kid = child_account("later", years=12)
+    assert child_removal.child_data_detect() == {"accounts": 1, "forms": 0}
+    assert ChildDataReport.objects.filter(erase_user_id=kid.pk, state="confirmed").exists()
