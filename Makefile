@@ -10,7 +10,7 @@ DEMO_USERS ?= 200
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
 .PHONY: install run test test-sqlite lint audit format check-deploy clean bench bench-smoke \
-	loadtest loadtest-short wrk
+	loadtest loadtest-short wrk mutate
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,15 @@ loadtest: install
 
 loadtest-short: install
 	$(PY) scripts/with_services.py -- $(PY) -m loadtest.run --duration 25 --users 6
+
+# Mutation testing of the core rules (docs/mutation.md): mutmut per rule, with only that rule's
+# tests, one mutant at a time, on PostgreSQL (a test database per rule). Slow: not part of
+# `make test` or CI. RULES=consent_gate age ... picks rules; MUTATE_ARGS=--survivors reruns
+# only the last run's survivors.
+RULES ?=
+MUTATE_ARGS ?=
+mutate: install
+	$(PY) scripts/with_services.py -- $(PY) scripts/mutate.py $(MUTATE_ARGS) $(RULES)
 
 # The same suite on the embedded default: SQLite and the filesystem broker. From a fresh clone
 # too: var/ is made, and what a killed run left (journal files, queued messages) is cleared.

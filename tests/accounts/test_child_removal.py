@@ -333,3 +333,104 @@ def _sweep_statements(prefix: str, minors: int) -> int:
 def test_the_sweep_s_statements_do_not_grow_with_the_number_of_minors():
     few = _sweep_statements("few", 2)
     assert _sweep_statements("many", 12) <= few
+
+
+# --- The under-16 boundary (docs/mutation.md) ---------------------------------------------------
+
+
+def born(*, years_before: date, years: int, days: int = 0) -> date:
+    return years_before.replace(year=years_before.year - years) + timedelta(days=days)
+
+
+@pytest.mark.django_db
+def test_the_sweep_takes_whoever_turns_16_tomorrow_and_leaves_whoever_turned_16_today():
+    today = date(2026, 3, 10)
+    tomorrow_16 = UserFactory(
+        username="almost",
+        email="almost@example.org",
+        date_of_birth=born(years_before=today, years=16, days=1),
+    )
+    today_16 = UserFactory(
+        username="today16",
+        email="today16@example.org",
+        date_of_birth=born(years_before=today, years=16),
+    )
+    assert child_removal.child_data_detect(today=today) == {"accounts": 1, "forms": 0}
+    assert list(ChildDataReport.objects.values_list("erase_user_id", "erase_email", "source")) == [
+        (tomorrow_16.pk, "almost@example.org", "date_of_birth")
+    ]
+    assert not ChildDataReport.objects.filter(erase_user_id=today_16.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_sweep_finds_every_minor_whatever_the_batch_size():
+    today = date(2026, 3, 10)
+    kids = [
+        UserFactory(
+            username=f"kid{i}",
+            email=f"Kid{i}@Example.org",
+            date_of_birth=born(years_before=today, years=10 + i),
+        )
+        for i in range(5)
+    ]
+    UserFactory(username="grown", email="grown@example.org", date_of_birth=date(1990, 1, 1))
+    assert child_removal.child_data_detect(today=today, batch_size=2) == {"accounts": 5, "forms": 0}
+    assert sorted(ChildDataReport.objects.values_list("erase_user_id", "erase_email")) == sorted(
+        (kid.pk, kid.email.lower()) for kid in kids
+    )
+    # A second run adds nothing: each minor has one open removal.
+    assert child_removal.child_data_detect(today=today, batch_size=2) == {"accounts": 0, "forms": 0}
+
+
+@pytest.mark.django_db
+def test_the_sweep_takes_each_flagged_sender_once_whatever_the_batch_size():
+    officer = UserFactory(is_staff=True)
+    holder = UserFactory(
+        username="holder", email="holder@example.org", date_of_birth=date(1990, 1, 1)
+    )
+    for email in ("a@example.com", "a@example.com", "b@example.com", "holder@example.org"):
+        submission = consent_services.form_submission_create(
+            kind="contest_entry", email=email, name="Young Contestant"
+        )
+        consent_services.form_submission_flag_child(
+            submission=submission, actor=officer, reason="Said she is 12 in the entry."
+        )
+    consent_services.form_submission_create(
+        kind="contest_entry", email="c@example.com", name="Not Flagged"
+    )
+    assert child_removal.child_data_detect(batch_size=2) == {"accounts": 0, "forms": 3}
+    assert sorted(
+        ChildDataReport.objects.values_list("erase_email", "erase_user_id", "source")
+    ) == [
+        ("a@example.com", None, "flagged_form"),
+        ("b@example.com", None, "flagged_form"),
+        ("holder@example.org", holder.pk, "flagged_form"),
+    ]
+    assert child_removal.child_data_detect(batch_size=2) == {"accounts": 0, "forms": 0}
+
+
+@pytest.mark.django_db
+def test_a_report_waiting_for_review_does_not_hold_back_the_sweep():
+    today = timezone.localdate()
+    kid = child_account("waiting", years=13)
+    report = report_about(kid)
+    assert report.state == "received"
+    assert child_removal.child_data_detect(today=today) == {"accounts": 1, "forms": 0}
+    assert ChildDataReport.objects.filter(
+        erase_user_id=kid.pk, source="date_of_birth", state="confirmed"
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_an_open_removal_known_only_by_address_does_not_hide_the_minors():
+    officer = UserFactory(is_staff=True)
+    submission = consent_services.form_submission_create(
+        kind="contest_entry", email="no.account@example.com", name="Young Contestant"
+    )
+    consent_services.form_submission_flag_child(
+        submission=submission, actor=officer, reason="Said she is 12 in the entry."
+    )
+    assert child_removal.child_data_detect() == {"accounts": 0, "forms": 1}
+    kid = child_account("later", years=12)
+    assert child_removal.child_data_detect() == {"accounts": 1, "forms": 0}
+    assert ChildDataReport.objects.filter(erase_user_id=kid.pk, state="confirmed").exists()

@@ -115,3 +115,28 @@ def test_security_question_needs_an_answer(user):
         services.user_security_question_set(user=user, question="first_pet", answer="   ")
     user.refresh_from_db()
     assert not user.has_security_question
+
+
+@pytest.mark.parametrize(
+    ("born", "old_enough"),
+    [
+        (date(2010, 3, 11), False),  # turns 16 tomorrow: still a child today
+        (date(2010, 3, 10), True),  # 16 today
+        (date(2010, 3, 9), True),
+    ],
+)
+def test_old_enough_from_the_16th_birthday_on(born, old_enough):
+    assert services.user_is_old_enough(date_of_birth=born, on=date(2026, 3, 10)) is old_enough
+
+
+def test_old_enough_is_judged_today_by_default():
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    sixteen_today = (
+        today.replace(year=today.year - 16)
+        if (today.month, today.day) != (2, 29)
+        else date(today.year - 16, 2, 28)
+    )
+    assert services.user_is_old_enough(date_of_birth=sixteen_today) is True
+    assert services.user_is_old_enough(date_of_birth=today.replace(year=today.year - 15)) is False

@@ -8,9 +8,11 @@ from django.core import mail
 from django.db import DatabaseError, transaction
 from django.test import Client
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from consent import services
 from consent.models import PolicyAcknowledgement, PolicyNotice, PolicyVersion
+from consent.policies import policy_version_publish_errors
 from consent.policy_text import policy_diff, policy_markdown_render
 from dsar.models import AuditEvent
 from tests.accounts.test_signup import signup_data
@@ -369,3 +371,153 @@ def test_signup_between_publication_and_effective_date_shows_the_upcoming_versio
 @pytest.mark.django_db
 def test_signup_without_an_upcoming_version_shows_nothing_about_it(client):
     assert "Our privacy policy is changing" not in client.get("/accounts/signup/").content.decode()
+
+
+# --- The boundaries of the publishing rules (docs/mutation.md) ----------------------------------
+
+
+def unsaved(*, now, material=True, days=31, text="Text", summary="Changes", effective=True):
+    return PolicyVersion(
+        version="9.0",
+        text=text,
+        summary_of_changes=summary,
+        is_material=material,
+        effective_at=now + timedelta(days=days) if effective else None,
+    )
+
+
+@pytest.mark.django_db
+def test_a_material_version_a_minute_short_of_30_days_is_refused_and_changes_nothing(user):
+    now = timezone.now()
+    policy = services.policy_version_draft(
+        version="2.0",
+        text="Text",
+        summary_of_changes="Changes",
+        is_material=True,
+        effective_at=now + timedelta(days=30) - timedelta(minutes=1),
+    )
+    with pytest.raises(services.PolicyError, match="at least 30 days"):
+        services.policy_version_publish(policy=policy, now=now)
+    policy.refresh_from_db()
+    assert policy.published_at is None and policy.notices_started_at is None
+    assert not PolicyNotice.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_notices_start_when_published_and_the_date_applied_stays(user):
+    now = timezone.now()
+    effective = now + timedelta(days=30)
+    policy = services.policy_version_draft(
+        version="2.0",
+        text="Text",
+        summary_of_changes="Changes",
+        is_material=True,
+        effective_at=effective,
+    )
+    services.policy_version_publish(policy=policy, now=now)
+    policy.refresh_from_db()
+    assert (policy.published_at, policy.notices_started_at, policy.effective_at) == (
+        now,
+        now,
+        effective,
+    )
+    assert list(PolicyNotice.objects.values_list("user_id", "state")) == [(user.pk, "pending")]
+    event = AuditEvent.objects.get(action="policy_version_published")
+    assert event.detail == {
+        "version": "2.0",
+        "material": True,
+        "effective_at": effective.isoformat(),
+        "notices": 1,
+    }
+
+
+@pytest.mark.django_db
+def test_a_minor_version_chosen_a_moment_ago_applies_from_now_and_sends_no_notice(
+    user, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    policy = services.policy_version_draft(
+        version="1.1",
+        text="Text",
+        summary_of_changes="",
+        is_material=False,
+        effective_at=now - timedelta(seconds=30),
+    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.policy_version_publish(policy=policy, now=now)
+    policy.refresh_from_db()
+    assert (policy.published_at, policy.effective_at, policy.notices_started_at) == (now, now, None)
+    assert callbacks == [] and not PolicyNotice.objects.exists()
+    detail = AuditEvent.objects.get(action="policy_version_published").detail
+    assert detail["notices"] == 0 and detail["material"] is False
+
+
+@pytest.mark.django_db
+def test_a_minor_version_keeps_a_later_date_it_was_given():
+    now = timezone.now()
+    later = now + timedelta(days=3)
+    policy = services.policy_version_draft(
+        version="1.1", text="Text", summary_of_changes="", is_material=False, effective_at=later
+    )
+    services.policy_version_publish(policy=policy, now=now)
+    policy.refresh_from_db()
+    assert policy.effective_at == later
+
+
+@pytest.mark.django_db
+def test_the_minute_of_grace_for_a_minor_version_is_one_minute():
+    now = timezone.now()
+    for seconds in (59, 60):
+        just_now = unsaved(now=now, material=False, days=0)
+        just_now.effective_at = now - timedelta(seconds=seconds)
+        assert policy_version_publish_errors(policy=just_now, now=now) == []
+    too_old = unsaved(now=now, material=False, days=0)
+    too_old.effective_at = now - timedelta(seconds=61)
+    assert policy_version_publish_errors(policy=too_old, now=now) == [
+        "A version cannot apply in the past."
+    ]
+
+
+@pytest.mark.django_db
+def test_each_missing_piece_has_its_own_reason():
+    now = timezone.now()
+    assert policy_version_publish_errors(policy=unsaved(now=now), now=now) == []
+    assert policy_version_publish_errors(policy=unsaved(now=now, text="  \n"), now=now) == [
+        "The policy text is empty."
+    ]
+    assert policy_version_publish_errors(policy=unsaved(now=now, summary=" "), now=now) == [
+        "A material change needs a summary of changes: the notice shows it."
+    ]
+    assert policy_version_publish_errors(
+        policy=unsaved(now=now, effective=False, text=""), now=now
+    ) == ["The policy text is empty.", "Say from when the version applies."]
+    earliest = date_format(timezone.localtime(now + timedelta(days=30)), "DATETIME_FORMAT")
+    assert policy_version_publish_errors(policy=unsaved(now=now, days=29), now=now) == [
+        "A material change applies at least 30 days after its notices go out: "
+        f"choose {earliest} or later."
+    ]
+    published = unsaved(now=now)
+    published.published_at = now
+    assert policy_version_publish_errors(policy=published, now=now) == [
+        "Version 9.0 is already published."
+    ]
+
+
+@pytest.mark.django_db
+def test_a_version_must_apply_after_the_latest_published_one_not_at_the_same_time():
+    now = timezone.now()
+    # Drafted in the other order: the latest to apply is not the latest row.
+    latest = draft("2.2", material=False, days=5)
+    first = draft("2.1", material=False, days=2)
+    services.policy_version_publish(policy=first, now=now)
+    services.policy_version_publish(policy=latest, now=now)
+    between = unsaved(now=now, material=False, days=3)
+    same_time = unsaved(now=now, material=False, days=0)
+    same_time.effective_at = PolicyVersion.objects.get(pk=latest.pk).effective_at
+    applies = date_format(timezone.localtime(same_time.effective_at), "DATETIME_FORMAT")
+    for policy in (between, same_time):
+        assert policy_version_publish_errors(policy=policy, now=now) == [
+            f"It must apply after version 2.2, which applies from {applies}."
+        ]
+    after = unsaved(now=now, material=False, days=6)
+    assert policy_version_publish_errors(policy=after, now=now) == []

@@ -5,7 +5,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import User
-from consent import selectors
+from consent import selectors, services
 from consent.models import ConsentEvent, PolicyVersion, Purpose
 from dsar.registry import Subject
 from dsar.services import processing_block_add
@@ -154,12 +154,16 @@ def test_lifted_block_lets_mail_through_again(user_subject):
 
 
 def test_cookie_purposes_are_not_a_mail_gate(user_subject):
-    with pytest.raises(ValueError):
+    with pytest.raises(
+        ValueError, match=r"^Cookie choices belong to a browser, not to a subject\.$"
+    ):
         selectors.can_contact(user_subject, "analytics_cookies")
 
 
 def test_unknown_purpose_is_a_clear_error(user_subject):
-    with pytest.raises(selectors.UnknownPurpose):
+    with pytest.raises(
+        selectors.UnknownPurpose, match="There is no purpose with the code 'carrier_pigeons'."
+    ):
         selectors.can_contact(user_subject, "carrier_pigeons")
 
 
@@ -298,3 +302,145 @@ def test_the_later_of_the_account_rows_and_the_address_rows_decides(user):
     assert both_gates(account, "newsletter") is True
     row("withdrawn", now - timedelta(hours=1), user=user)
     assert both_gates(account, "newsletter") is False
+
+
+# --- What a wrong rule in the gate would let through (docs/mutation.md) ----------------------
+
+
+def test_another_persons_grant_does_not_let_this_person_be_contacted(user_subject):
+    other = UserFactory(username="other", email="other@example.org")
+    grant(Subject(user_id=other.pk), "newsletter")
+    grant(Subject(email="someone.else@example.org"), "events", method="form_submission")
+    for purpose in ("newsletter", "events"):
+        assert selectors.consent_is_granted(subject=user_subject, purpose=purpose) is False
+        assert (
+            selectors.consent_is_granted(subject=user_subject, purpose=purpose, channel="email")
+            is False
+        )
+        assert selectors.can_contact(user_subject, purpose) is False
+    assert selectors.can_contact(Subject(user_id=other.pk), "newsletter") is True
+
+
+def test_the_ledger_answer_for_an_address_includes_its_account_s_rows(user):
+    """consent_is_granted resolves the subject itself unless told it already did."""
+    grant(Subject(user_id=user.pk), "newsletter")
+    by_address = Subject(email=user.email.upper())
+    assert selectors.consent_is_granted(subject=by_address, purpose="newsletter") is True
+    assert (
+        selectors.consent_is_granted(subject=by_address, purpose="newsletter", channel="email")
+        is True
+    )
+    resolved = selectors.subject_resolve(subject=by_address)
+    assert resolved == Subject(user_id=user.pk, email=user.email.lower())
+    assert (
+        selectors.consent_is_granted(subject=resolved, purpose="newsletter", resolved=True) is True
+    )
+
+
+def test_essential_purposes_stand_in_the_ledger_without_any_row(user_subject):
+    for code in ("account_security", "policy_changes"):
+        assert selectors.consent_is_granted(subject=user_subject, purpose=code) is True
+
+
+def test_without_a_channel_the_ledger_answers_for_the_purpose_as_a_whole(user_subject):
+    grant(user_subject, "newsletter")
+    services.consent_record(
+        subject=user_subject,
+        purpose="newsletter",
+        action="withdrawn",
+        method="preference_centre",
+        channel="email",
+    )
+    assert selectors.consent_is_granted(subject=user_subject, purpose="newsletter") is True
+    assert (
+        selectors.consent_is_granted(subject=user_subject, purpose="newsletter", channel="email")
+        is False
+    )
+
+
+def test_the_latest_row_by_time_decides_even_when_recorded_later(user_subject):
+    """A withdrawal that happened before a grant but reached the ledger after it (an import, a
+    partner's list) does not undo the grant; among rows of the same moment the later row wins."""
+    now = timezone.now()
+    grant_row = services.consent_record(
+        subject=user_subject,
+        purpose="newsletter",
+        action="granted",
+        method="preference_centre",
+        at=now,
+    )
+    services.consent_record(
+        subject=user_subject,
+        purpose="newsletter",
+        action="withdrawn",
+        method="preference_centre",
+        at=now - timedelta(days=1),
+    )
+    assert selectors.consent_is_granted(subject=user_subject, purpose="newsletter") is True
+    assert selectors.can_contact(user_subject, "newsletter") is True
+    services.consent_record(
+        subject=user_subject,
+        purpose="newsletter",
+        action="withdrawn",
+        method="preference_centre",
+        at=grant_row.at,
+    )
+    assert selectors.consent_is_granted(subject=user_subject, purpose="newsletter") is False
+    assert selectors.can_contact(user_subject, "newsletter") is False
+
+
+def test_only_the_account_s_own_address_verified_by_the_account_counts(user, user_subject):
+    grant(user_subject, "newsletter")
+    EmailAddress.objects.filter(user=user).update(verified=False)
+    # Another address of the same account is verified: not the one we would mail.
+    EmailAddress.objects.create(user=user, email="second@example.org", verified=True)
+    assert selectors.can_contact(user_subject, "newsletter") is False
+    # Someone else verified this account's address (it was typed by mistake): not this account.
+    other = UserFactory(username="owner", email="owner@example.org")
+    EmailAddress.objects.create(user=other, email=user.email.upper(), verified=True)
+    assert selectors.can_contact(user_subject, "newsletter") is False
+    EmailAddress.objects.filter(user=user, email__iexact=user.email).update(verified=True)
+    assert selectors.can_contact(user_subject, "newsletter") is True
+
+
+def test_the_gate_says_what_is_wrong_with_a_channel_or_a_partner(user_subject, partners):
+    cases = [
+        ({"purpose": "newsletter", "channel": "fax"}, "Unknown channel 'fax'."),
+        (
+            {"purpose": "partner_notifications", "partner": partners[0], "channel": "push"},
+            "Purpose 'partner_notifications' is not sent by push.",
+        ),
+        (
+            {"purpose": "partner_notifications"},
+            "Purpose 'partner_notifications' is given per partner: say which partner.",
+        ),
+        (
+            {"purpose": "newsletter", "partner": partners[0]},
+            "Purpose 'newsletter' is not given per partner.",
+        ),
+    ]
+    for kwargs, message in cases:
+        purpose = kwargs.pop("purpose")
+        with pytest.raises(ValueError) as refused:
+            selectors.can_contact(user_subject, purpose, **kwargs)
+        assert str(refused.value) == message
+
+
+def test_a_data_use_purpose_is_asked_without_a_channel_check(user_subject):
+    assert selectors.can_contact(user_subject, "testimonial") is False
+    grant(user_subject, "testimonial")
+    assert selectors.can_contact(user_subject, "testimonial") is True
+
+
+def test_resolving_with_a_lock_finds_the_account_or_says_it_is_gone(user):
+    found = selectors.subject_resolve(subject=Subject(user_id=user.pk), lock=True)
+    assert found == Subject(user_id=user.pk, email=user.email.lower())
+    gone = user.pk + 1000
+    stale = Subject(user_id=gone, email="Gone@Example.org")
+    # Without the lock, a missing account is simply the address the caller knew.
+    assert selectors.subject_resolve(subject=stale) == Subject(
+        user_id=gone, email="gone@example.org"
+    )
+    with pytest.raises(selectors.SubjectGone) as refused:
+        selectors.subject_resolve(subject=stale, lock=True)
+    assert refused.value.args == (gone,)

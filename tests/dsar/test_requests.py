@@ -1,5 +1,6 @@
 import re
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -330,3 +331,86 @@ def test_officers_are_told_about_unassigned_requests(
         assert services.dsar_unassigned_nag() == 1
     assert officer.email in mail.outbox[-1].to
     assert request.reference in mail.outbox[-1].body
+
+
+# --- The extension, at its edges (docs/mutation.md) ---------------------------------------------
+
+
+def assert_not_extended(request, due_at):
+    request.refresh_from_db()
+    assert request.extended_at is None and request.extension_reason == ""
+    assert request.due_at == due_at
+    assert not request.events.filter(kind="extension").exists()
+    assert not AuditEvent.objects.filter(action="request_extended").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("months", [0, -1])
+def test_a_zero_or_negative_month_extension_is_refused_and_leaves_the_extension_unused(
+    user, months
+):
+    request, _ = file_as(user)
+    due_at = request.due_at
+    with pytest.raises(services.RequestError, match="one or two months"):
+        services.dsar_request_extend(request=request, months=months, reason="Busy.", actor=None)
+    assert_not_extended(request, due_at)
+    # The one extension is still there to use.
+    services.dsar_request_extend(request=request, months=1, reason="Complex.", actor=None)
+    request.refresh_from_db()
+    assert request.due_at == add_months(request.original_due_at, 1)
+
+
+@pytest.mark.django_db
+def test_a_one_month_extension_moves_the_deadline_one_month_from_the_original_one(
+    user, django_capture_on_commit_callbacks
+):
+    request, _ = file_as(user)
+    original = request.original_due_at
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        extended = services.dsar_request_extend(
+            request=request, months=1, reason="  Many systems.  ", actor=None
+        )
+    assert extended.due_at == add_months(original, 1)
+    request.refresh_from_db()
+    assert request.original_due_at == original
+    assert request.due_at == add_months(original, 1)
+    assert request.extended_at is not None and request.extension_reason == "Many systems."
+    (event,) = request.events.filter(kind="extension")
+    assert event.text == "Many systems."
+    audit = AuditEvent.objects.get(action="request_extended")
+    assert audit.detail == {"months": 1} and audit.reason == "Many systems."
+    assert len(mail.outbox) == 1 and "Many systems." in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_an_extension_is_decided_before_the_original_deadline_not_at_it(user):
+    request, _ = file_as(user)
+    deadline = request.original_due_at
+    with (
+        mock.patch("django.utils.timezone.now", return_value=deadline),
+        pytest.raises(services.RequestError, match="first month"),
+    ):
+        services.dsar_request_extend(request=request, months=1, reason="Late.", actor=None)
+    assert_not_extended(request, deadline)
+    just_before = deadline - timedelta(microseconds=1)
+    with mock.patch("django.utils.timezone.now", return_value=just_before):
+        services.dsar_request_extend(request=request, months=2, reason="In time.", actor=None)
+    request.refresh_from_db()
+    assert request.due_at == add_months(deadline, 2)
+    assert request.extended_at == just_before
+
+
+@pytest.mark.django_db
+def test_a_closed_request_or_one_whose_clock_has_not_started_is_not_extended(user):
+    request, _ = file_as(user)
+    services.dsar_request_withdraw(request=request, user=user)
+    due_at = DataSubjectRequest.objects.get(pk=request.pk).due_at
+    with pytest.raises(services.RequestError, match="Only an open request"):
+        services.dsar_request_extend(request=request, months=1, reason="Busy.", actor=None)
+    assert_not_extended(request, due_at)
+    waiting, _ = file_as(UserFactory(username="waiting", email="waiting@example.org"))
+    DataSubjectRequest.objects.filter(pk=waiting.pk).update(original_due_at=None, due_at=None)
+    with pytest.raises(services.RequestError, match="not started"):
+        services.dsar_request_extend(request=waiting, months=1, reason="Busy.", actor=None)
+    assert_not_extended(waiting, None)

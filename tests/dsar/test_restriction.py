@@ -7,6 +7,7 @@ from django.utils import timezone
 from dsar import selectors, services
 from dsar.models import ProcessingBlock, RecipientNotification, RequestKind, RequestState
 from dsar.registry import Subject
+from tests.factories import UserFactory
 
 from . import adapters
 
@@ -122,3 +123,72 @@ def test_an_objection_an_officer_upholds_blocks_that_purpose(user):
     services.dsar_request_apply(request=request, actor=None)
     assert blocked(user, "behaviour_analytics")
     services.dsar_request_transition(request=request, to_state="completed", actor=None)
+
+
+# --- Who and what a block stops (docs/mutation.md) ----------------------------------------------
+
+
+def is_blocked(subject, purpose, direct_marketing=False):
+    return selectors.subject_processing_blocked(
+        subject=subject, purpose=purpose, direct_marketing=direct_marketing
+    )
+
+
+def bulk_blocked(purpose, direct_marketing=False):
+    users = selectors.blocked_user_ids(purpose=purpose, direct_marketing=direct_marketing)
+    emails = selectors.blocked_emails(purpose=purpose, direct_marketing=direct_marketing)
+    return (
+        set(users.values_list("user_id", flat=True)),
+        set(emails.values_list("email_lower", flat=True)),
+    )
+
+
+@pytest.mark.django_db
+def test_a_block_stops_exactly_the_purpose_it_names_for_the_person_it_names(user):
+    other = UserFactory(username="other", email="other@example.org")
+    me, them = Subject(user_id=user.pk), Subject(user_id=other.pk)
+    services.processing_block_add(kind="restriction", subject=me, purpose="analytics")
+    assert is_blocked(me, "analytics") is True
+    assert is_blocked(me, "newsletter") is False
+    assert is_blocked(me, "newsletter", direct_marketing=True) is False
+    assert is_blocked(them, "analytics") is False
+    assert bulk_blocked("analytics") == ({user.pk}, set())
+    assert bulk_blocked("newsletter", direct_marketing=True) == (set(), set())
+
+
+@pytest.mark.django_db
+def test_a_block_of_every_purpose_stops_every_purpose(user):
+    me = Subject(user_id=user.pk)
+    services.processing_block_add(kind="restriction", subject=me, purpose="")
+    for purpose, dm in (("analytics", False), ("newsletter", True), ("events", True)):
+        assert is_blocked(me, purpose, dm) is True
+        assert bulk_blocked(purpose, dm) == ({user.pk}, set())
+
+
+@pytest.mark.django_db
+def test_an_objection_to_direct_marketing_stops_only_direct_marketing(user):
+    me = Subject(user_id=user.pk)
+    services.processing_block_add(kind="objection", subject=me, purpose="direct_marketing")
+    assert is_blocked(me, "newsletter", direct_marketing=True) is True
+    assert bulk_blocked("newsletter", direct_marketing=True) == ({user.pk}, set())
+    assert is_blocked(me, "analytics", direct_marketing=False) is False
+    assert bulk_blocked("analytics", direct_marketing=False) == (set(), set())
+
+
+@pytest.mark.django_db
+def test_a_block_by_address_is_found_by_the_address_in_any_case_and_not_by_account_ids():
+    by_address = Subject(email="Pat.Person@Example.org")
+    services.processing_block_add(kind="restriction", subject=by_address, purpose="")
+    assert is_blocked(Subject(email="pat.person@example.org"), "newsletter", True) is True
+    assert is_blocked(Subject(user_id=10**6, email="PAT.PERSON@example.org"), "events") is True
+    assert is_blocked(Subject(email="someone@example.org"), "newsletter", True) is False
+    assert bulk_blocked("newsletter", True) == (set(), {"pat.person@example.org"})
+
+
+@pytest.mark.django_db
+def test_a_lifted_block_stops_nothing(user):
+    me = Subject(user_id=user.pk)
+    block = services.processing_block_add(kind="restriction", subject=me, purpose="")
+    ProcessingBlock.objects.filter(pk=block.pk).update(lifted_at=timezone.now())
+    assert is_blocked(me, "analytics") is False
+    assert bulk_blocked("analytics") == (set(), set())
