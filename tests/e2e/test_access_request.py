@@ -1,19 +1,19 @@
 import json
 
-from django.contrib.auth.models import Group
-
-from dsar import services
 from dsar.models import DataSubjectRequest, ExportFile
 from tests.conftest import wait_for
+from tests.e2e.conftest import log_in
 from tests.factories import PASSWORD, UserFactory
 
 
 def test_file_an_access_request_then_download_and_open_the_report(
-    page, screenshot, celery_worker_process, tmp_path
+    page, open_page, screenshot, celery_worker_process, make_staff, tmp_path
 ):
+    """The whole right of access in Chromium: the person files it; a privacy officer, in the
+    admin, takes it on, has a real worker build the package, downloads it to review it and
+    releases it; the person downloads the report and opens it. On both databases."""
     person = UserFactory(full_name="Hedy Lamarr <b>Markey</b>")
-    officer = UserFactory(is_staff=True)
-    officer.groups.add(Group.objects.get(name="Privacy officer"))  # may work requests
+    officer, secret = make_staff("Privacy officer")
 
     page.goto("/accounts/login/")
     page.get_by_label("Username or email").fill(person.username)
@@ -29,16 +29,23 @@ def test_file_an_access_request_then_download_and_open_the_report(
     screenshot("access-request-filed")
     request = DataSubjectRequest.objects.get(user=person)
 
-    # The privacy officer takes it on; a real worker builds the package; the officer releases it.
-    services.dsar_request_assign(request=request, assignee=officer, actor=officer)
-    request = services.dsar_request_transition(
-        request=request, to_state="in_progress", actor=officer
-    )
-    services.dsar_request_apply(request=request, actor=officer)
-    export = wait_for(
-        lambda: ExportFile.objects.filter(request=request, state="ready").first(), timeout=60
-    )
-    services.export_release(export=export, actor=officer)
+    # The privacy officer works it in the admin: take it on, start it, build, review, release.
+    desk = open_page()
+    change_url = f"/admin/dsar/datasubjectrequest/{request.pk}/change/"
+    log_in(desk, officer, totp_secret=secret, next_url=change_url)
+    desk.get_by_role("button", name="Assign to me").click()
+    desk.get_by_label("Move to").select_option(label="In progress")
+    desk.get_by_role("button", name="Apply", exact=True).click()
+    desk.locator("form:has(input[name=action][value=apply]) button").click()
+    wait_for(lambda: ExportFile.objects.filter(request=request, state="ready").exists(), timeout=90)
+    desk.goto(change_url)
+    with desk.expect_download() as review_download:
+        desk.get_by_role("link", name="download report.html to review").click()
+    reviewed = tmp_path / "reviewed.html"
+    review_download.value.save_as(reviewed)
+    assert "Hedy Lamarr" in reviewed.read_text()
+    desk.get_by_role("button", name="Release to the person").click()
+    assert ExportFile.objects.get(request=request).state == "released"
 
     page.reload()
     screenshot("report-ready")
