@@ -5,7 +5,13 @@ from django.core import mail
 from django.utils import timezone
 
 from dsar import selectors, services
-from dsar.models import ProcessingBlock, RecipientNotification, RequestKind, RequestState
+from dsar.models import (
+    DIRECT_MARKETING,
+    ProcessingBlock,
+    RecipientNotification,
+    RequestKind,
+    RequestState,
+)
 from dsar.registry import Subject
 from tests.factories import UserFactory
 
@@ -128,15 +134,20 @@ def test_an_objection_an_officer_upholds_blocks_that_purpose(user):
 # --- Who and what a block stops (docs/mutation.md) ----------------------------------------------
 
 
+def uses_of(purpose, direct_marketing=False):
+    """What processing for `purpose` falls under (a direct-marketing purpose is marketing)."""
+    return [purpose, DIRECT_MARKETING] if direct_marketing else [purpose]
+
+
 def is_blocked(subject, purpose, direct_marketing=False):
     return selectors.subject_processing_blocked(
-        subject=subject, purpose=purpose, direct_marketing=direct_marketing
+        subject=subject, uses=uses_of(purpose, direct_marketing)
     )
 
 
 def bulk_blocked(purpose, direct_marketing=False):
-    users = selectors.blocked_user_ids(purpose=purpose, direct_marketing=direct_marketing)
-    emails = selectors.blocked_emails(purpose=purpose, direct_marketing=direct_marketing)
+    users = selectors.blocked_user_ids(uses=uses_of(purpose, direct_marketing))
+    emails = selectors.blocked_emails(uses=uses_of(purpose, direct_marketing))
     return (
         set(users.values_list("user_id", flat=True)),
         set(emails.values_list("email_lower", flat=True)),
@@ -147,12 +158,12 @@ def bulk_blocked(purpose, direct_marketing=False):
 def test_a_block_stops_exactly_the_purpose_it_names_for_the_person_it_names(user):
     other = UserFactory(username="other", email="other@example.org")
     me, them = Subject(user_id=user.pk), Subject(user_id=other.pk)
-    services.processing_block_add(kind="restriction", subject=me, purpose="analytics")
-    assert is_blocked(me, "analytics") is True
+    services.processing_block_add(kind="restriction", subject=me, purpose="behaviour_analytics")
+    assert is_blocked(me, "behaviour_analytics") is True
     assert is_blocked(me, "newsletter") is False
     assert is_blocked(me, "newsletter", direct_marketing=True) is False
-    assert is_blocked(them, "analytics") is False
-    assert bulk_blocked("analytics") == ({user.pk}, set())
+    assert is_blocked(them, "behaviour_analytics") is False
+    assert bulk_blocked("behaviour_analytics") == ({user.pk}, set())
     assert bulk_blocked("newsletter", direct_marketing=True) == (set(), set())
 
 
@@ -160,7 +171,7 @@ def test_a_block_stops_exactly_the_purpose_it_names_for_the_person_it_names(user
 def test_a_block_of_every_purpose_stops_every_purpose(user):
     me = Subject(user_id=user.pk)
     services.processing_block_add(kind="restriction", subject=me, purpose="")
-    for purpose, dm in (("analytics", False), ("newsletter", True), ("events", True)):
+    for purpose, dm in (("behaviour_analytics", False), ("newsletter", True), ("events", True)):
         assert is_blocked(me, purpose, dm) is True
         assert bulk_blocked(purpose, dm) == ({user.pk}, set())
 
@@ -171,8 +182,8 @@ def test_an_objection_to_direct_marketing_stops_only_direct_marketing(user):
     services.processing_block_add(kind="objection", subject=me, purpose="direct_marketing")
     assert is_blocked(me, "newsletter", direct_marketing=True) is True
     assert bulk_blocked("newsletter", direct_marketing=True) == ({user.pk}, set())
-    assert is_blocked(me, "analytics", direct_marketing=False) is False
-    assert bulk_blocked("analytics", direct_marketing=False) == (set(), set())
+    assert is_blocked(me, "behaviour_analytics", direct_marketing=False) is False
+    assert bulk_blocked("behaviour_analytics", direct_marketing=False) == (set(), set())
 
 
 @pytest.mark.django_db
@@ -190,5 +201,5 @@ def test_a_lifted_block_stops_nothing(user):
     me = Subject(user_id=user.pk)
     block = services.processing_block_add(kind="restriction", subject=me, purpose="")
     ProcessingBlock.objects.filter(pk=block.pk).update(lifted_at=timezone.now())
-    assert is_blocked(me, "analytics") is False
-    assert bulk_blocked("analytics") == (set(), set())
+    assert is_blocked(me, "behaviour_analytics") is False
+    assert bulk_blocked("behaviour_analytics") == (set(), set())
