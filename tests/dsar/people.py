@@ -81,6 +81,8 @@ def make_person(*, username: str, full_name: str, phone: str, staff: User) -> Pe
         # Not the person's name: the service copies the reason into the audit log (see
         # test_erasure.test_a_reason_naming_the_person_does_not_survive_erasure).
         reason="Disputes the accuracy of the phone number we hold.",
+        # One use, not all: the person still pays with their stored card (tests/dsar/erasees.py).
+        purpose="behaviour_analytics",
     )
     email_block = processing_block_add(
         kind=ProcessingBlock.Kind.OBJECTION,
