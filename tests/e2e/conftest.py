@@ -60,6 +60,12 @@ def open_page(browser, live_server):
         context.close()
 
 
+@pytest.fixture(autouse=True)
+def _site_url_is_the_live_server(settings, live_server):
+    """Links in mail are built on SITE_URL: in a browser test, that is the live server."""
+    settings.SITE_URL = live_server.url
+
+
 @pytest.fixture
 def page(open_page):
     return open_page("en-GB")

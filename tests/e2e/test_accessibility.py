@@ -229,6 +229,7 @@ NOT_PAGES = {
     "accounts:testimonial_withdraw": "POST only, no page",
     "accounts:workspace_record_delete": "POST only, no page",
     "accounts:workspace_member_remove": "POST only, no page",
+    "accounts:workspace_invitation_answer": "POST only, no page",
     "accounts:integration_revoke": "POST only, no page",
     "accounts:payment_method_delete": "POST only, no page",
     "dsar:request_withdraw": "POST only, no page",

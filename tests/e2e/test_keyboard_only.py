@@ -131,6 +131,7 @@ def request_form_order() -> list[str]:
         "rectification_target",
         "rectification_value",
         "country",
+        "region",
         "recipient_email",
         "Send my request",
     ]
