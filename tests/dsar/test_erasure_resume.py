@@ -35,7 +35,7 @@ from dsar.erasure import personal_data_leftovers
 from dsar.models import DataSubjectRequest, ErasureSchedule
 from dsar.registry import ErasureStrategy
 from dsar.services.erasure import resume_after
-from dsar.tasks import erasure_run_task, erasures_run_due_task
+from dsar.tasks import erasures_run_due_task
 from tests.conftest import ROOT, _database_url, broker_reset, wait_for
 from tests.mail_backends import read_deliveries
 
@@ -107,6 +107,38 @@ def start_worker(transactional_db, settings, mail_dir):
     broker_reset()
 
 
+@pytest.fixture
+def start_erasure(transactional_db, settings, mail_dir):
+    """Start the erasure of a schedule in a separate plain OS process
+    (`python -m tests.dsar.erasure_process`, the task's function without a Celery worker) on the
+    test database, with extra environment; any still running are killed when the test ends."""
+    processes: list[subprocess.Popen] = []
+
+    def start(schedule_id: int, **extra) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "workpex_portal.settings.test",
+            "DATABASE_URL": _database_url(connection.settings_dict),
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "TEST_EMAIL_BACKEND": "tests.mail_backends.RecordingBackend",
+            "TEST_MAIL_DIR": str(mail_dir),
+            **{key: str(value) for key, value in extra.items()},
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.dsar.erasure_process", str(schedule_id)],
+            cwd=ROOT,
+            env=env,
+        )
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
 def final_mails(mail_dir) -> list[dict]:
     return [d for d in read_deliveries(mail_dir) if d["subject"] == "We are erasing your data now"]
 
@@ -158,11 +190,10 @@ def assert_nothing_left_but_the_holds(who: Erasee) -> None:
 
 @pytest.mark.parametrize("label", LABELS)
 def test_a_worker_killed_after_any_registry_step_is_resumed_and_nothing_is_left(
-    label, start_worker, mail_dir, mailoutbox
+    label, start_erasure, mail_dir, mailoutbox
 ):
     who = erasee()
-    worker = start_worker(DSAR_ERASURE_TEST_KILL_AFTER=label)
-    erasure_run_task.delay(who.schedule.pk)
+    worker = start_erasure(who.schedule.pk, DSAR_ERASURE_TEST_KILL_AFTER=label)
     wait_for(lambda: worker.poll() is not None, timeout=120)
     assert worker.returncode == -signal.SIGKILL  # killed itself after the step, as asked
 
@@ -223,7 +254,7 @@ class RowLock:
 
 @pytest.mark.parametrize("label", LABELS)
 def test_a_worker_blocked_on_a_row_lock_in_any_registry_step_killed_and_resumed(
-    label, start_worker, mail_dir
+    label, start_erasure, mail_dir
 ):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has no row locks; the kill hook interrupts its workers instead")
@@ -233,8 +264,7 @@ def test_a_worker_blocked_on_a_row_lock_in_any_registry_step_killed_and_resumed(
     if not pks:
         pytest.skip(f"the person has no {label} rows to lock (the kill-hook test covers it)")
     with RowLock(entry.model, pks):
-        worker = start_worker()
-        erasure_run_task.delay(who.schedule.pk)
+        worker = start_erasure(who.schedule.pk)
         backend = wait_for(_waiting_backend, timeout=120)
         # The worker waits inside this step: the steps before it are done (the account, last,
         # still exists; the person's rows in this table are untouched).
