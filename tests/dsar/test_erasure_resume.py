@@ -1,15 +1,17 @@
 """An erasure resumes from any interruption, and leaves nothing of the person but what a named
 legal hold keeps, with its hold-until date (issue 14, points 2 and 3).
 
-A real Celery worker runs the erasure and is stopped between two registry steps, for every
-boundary between two entries of the registry (and after the last one, before the erasure is
-closed), then the erasure is resumed. Two ways to stop it:
+A separate OS process runs the erasure (`tests/dsar/erasure_process.py`: Django set up once, then
+the Celery task's own function, so no worker boots per label) and is stopped between two
+registry steps, for every boundary between two entries of the registry (and after the last one,
+before the erasure is closed), then the erasure is resumed. The issue's own case (the request row
+already blanked) runs with two real Celery workers. Two ways to stop the process:
 
-- everywhere (PostgreSQL and SQLite): the worker is started with DSAR_ERASURE_TEST_KILL_AFTER
+- everywhere (PostgreSQL and SQLite): the process is started with DSAR_ERASURE_TEST_KILL_AFTER
   set to a registry label (read by the test settings only), and the erasure engine SIGKILLs its
   own process once that entry's step has committed (`dsar.erasure._test_interruption`);
 - PostgreSQL only: the test holds a row lock on the person's rows in the next step's table, so
-  the worker blocks in that step's statement; the test sees it waiting (pg_stat_activity),
+  the process blocks in that step's statement; the test sees it waiting (pg_stat_activity),
   SIGKILLs it and ends its orphaned backend. SQLite has no row locks, so only the hook runs
   there.
 
