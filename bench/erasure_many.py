@@ -94,7 +94,7 @@ def baseline_erase(db, *, lo: int, hi: int) -> None:
 
 
 def _audit_cleanup(db, lo: int, hi: int) -> None:
-    db.execute(
+    db.execute_past_triggers(
         "DELETE FROM dsar_auditevent WHERE subject_ref = ANY(%s)",
         [[f"user:{i}" for i in range(lo, hi + 1)]],
     )

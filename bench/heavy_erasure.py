@@ -94,7 +94,7 @@ def run(size: int) -> list[Measurement]:
         return [django, baseline]
     finally:
         bench_users_delete(db, where="u.username = %s", params=[f"bench_{SUBJECT_NUMBER:07d}"])
-        db.execute(
+        db.execute_past_triggers(
             "DELETE FROM dsar_auditevent WHERE subject_ref = ANY(%s)", [[f"user:{u}" for u in made]]
         )
         db.close()

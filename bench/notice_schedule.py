@@ -35,7 +35,7 @@ def version_draft(db, tag: str) -> int:
 
 def version_drop(db, version_id: int) -> None:
     db.execute("DELETE FROM consent_policynotice WHERE version_id = %s", [version_id])
-    db.execute(
+    db.execute_past_triggers(
         "DELETE FROM dsar_auditevent WHERE object_type = 'consent.policyversion' "
         "AND object_id = %s",
         [str(version_id)],

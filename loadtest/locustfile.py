@@ -131,6 +131,8 @@ class AccountHolder(HttpUser):
             data={
                 "kind": random.choice(REQUEST_KINDS),
                 "details": marker,
+                # A restriction or an objection names the uses it stops (ignored for the others).
+                "purposes": "all",
                 "csrfmiddlewaretoken": _csrf(form),
             },
             allow_redirects=False,
