@@ -51,12 +51,14 @@ def _data_add(db, ledger_rows: int) -> None:
     requests = max(ledger_rows // 10, 1)
     kinds = "ARRAY[" + ", ".join(f"'{k}'" for k in KINDS) + "]"
     db.execute(
-        "INSERT INTO dsar_datasubjectrequest (public_id, kind, state, email, details, purpose, "
+        "INSERT INTO dsar_datasubjectrequest (public_id, kind, state, email, details, purposes, "
+        "channel, region, "
         "country, filed_at, received_at, verified_at, original_due_at, due_at, "
         "extension_reason, extended_at, closed_at, outcome) "
         f"SELECT gen_random_uuid(), ({kinds})[1 + n %% {len(KINDS)}], "
         "CASE n %% 4 WHEN 2 THEN 'rejected' WHEN 3 THEN 'in_progress' ELSE 'completed' END, "
-        "'bench' || n || '@bench.invalid', '', '', '', r, r, r, r + interval '1 month', "
+        "'bench' || n || '@bench.invalid', '', '[]', 'web', '', '', r, r, r, "
+        "r + interval '1 month', "
         "r + CASE WHEN n %% 20 = 0 THEN interval '3 months' ELSE interval '1 month' END, "
         "CASE WHEN n %% 20 = 0 THEN 'Bench extension.' ELSE '' END, "
         "CASE WHEN n %% 20 = 0 THEN r + interval '3 days' END, "
