@@ -46,7 +46,7 @@ PORTABILITY_SCHEMA_VERSION = "1"
 REDACTED = "[redacted]"
 # Rows fetched per round trip. Large enough to keep round trips few, small enough that a chunk of
 # rows is a negligible amount of memory.
-EXPORT_CHUNK_SIZE = 500
+EXPORT_CHUNK_SIZE = 2000
 
 Redactions = Mapping[str, Mapping[str, Iterable[str]]]
 
@@ -263,11 +263,12 @@ def _records(
         .values_list("pk", *(f.attname for _name, f in columns))
         .iterator(chunk_size=chunk_size)
     )
+    # Only the columns whose values need converting are touched per row; the rest pass as read.
+    convert = [(i, c) for i, c in enumerate(converters) if c is not _as_is]
     for pk, *values in rows:
-        fields = {
-            name: convert(value)
-            for name, convert, value in zip(names, converters, values, strict=True)
-        }
+        for i, converter in convert:
+            values[i] = converter(values[i])
+        fields = dict(zip(names, values, strict=True))
         if redacted and (hidden := redacted.get(str(pk))):
             fields.update(dict.fromkeys(hidden & fields.keys(), REDACTED))
         yield pk, Record(entry.label, row_id(pk), fields)
@@ -510,7 +511,8 @@ class HtmlSink:
                 "\n<tbody>\n"
             )
         fields = record.fields
-        row_id, *cells = _escaped([_cell(record.id), *(_cell(fields[n]) for n in self.names)])
+        texts = [v if type(v) is str else _cell(v) for v in map(fields.__getitem__, self.names)]
+        row_id, *cells = _escaped([_cell(record.id), *texts])
         tds = f"<td>{'</td><td>'.join(cells)}</td>" if cells else ""
         self.out.write(f'<tr><th scope="row">{row_id}</th>{tds}</tr>\n')
         self.rows_written += 1
@@ -540,20 +542,20 @@ class CountingWriter:
         self.raw = raw
         self.sha256 = hashlib.sha256() if checksum else None
         self.bytes = 0
-        self._pending: list[bytes] = []
+        self._pending: list[str] = []
         self._pending_size = 0
 
     def write(self, text: str) -> int:
-        data = text.encode("utf-8")
-        self._pending.append(data)
-        self._pending_size += len(data)
+        # Gathered as text and encoded a block at a time; the block size counts characters.
+        self._pending.append(text)
+        self._pending_size += len(text)
         if self._pending_size >= self.BLOCK:
             self.flush()
         return len(text)
 
     def flush(self) -> None:
         if self._pending:
-            data = b"".join(self._pending)
+            data = "".join(self._pending).encode("utf-8")
             self._pending.clear()
             self._pending_size = 0
             if self.sha256 is not None:
