@@ -7,7 +7,6 @@ authenticated with MFA is asked for a code before the admin opens.
 
 from functools import wraps
 
-from allauth.account.internal.flows.login import get_authentication_records
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -21,10 +20,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+# Set when allauth reports a completed MFA step (its public `authentication_step_completed`
+# signal), to the id of the account that passed it; the session ends with logout.
+MFA_SESSION_KEY = "workpex_mfa_user"
+
+
+def mfa_step_completed(sender, *, request, user, method, **kwargs) -> None:
+    if method == "mfa" and request is not None and hasattr(request, "session"):
+        request.session[MFA_SESSION_KEY] = str(user.pk)
+
 
 def session_used_mfa(request) -> bool:
-    records = get_authentication_records(request, request.user)
-    return any(record.get("method") == "mfa" for record in records)
+    user = request.user
+    return user.is_authenticated and request.session.get(MFA_SESSION_KEY) == str(user.pk)
 
 
 def staff_mfa_satisfied(request) -> bool:

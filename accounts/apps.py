@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
+        from allauth.account.signals import authentication_step_completed
         from django.contrib.auth.signals import user_logged_in
 
         from consent.signals import consent_withdrawn
@@ -22,6 +23,7 @@ class AccountsConfig(AppConfig):
             personal_data,
             testimonials,
         )
+        from .admin_site import mfa_step_completed
         from .middleware import session_login_started
         from .staff_access import staff_needs_window
 
@@ -29,6 +31,9 @@ class AccountsConfig(AppConfig):
         staff_limited_to_assigned(staff_needs_window)
 
         user_logged_in.connect(session_login_started, dispatch_uid="accounts.session_login_started")
+        authentication_step_completed.connect(
+            mfa_step_completed, dispatch_uid="accounts.mfa_step_completed"
+        )
         consent_withdrawn.connect(payments.on_consent_withdrawn, dispatch_uid="accounts.payments")
         consent_withdrawn.connect(
             testimonials.on_consent_withdrawn, dispatch_uid="accounts.testimonials"

@@ -9,14 +9,13 @@ from datetime import date
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
-from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
-from allauth.mfa.utils import encrypt
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from faker import Faker
 
 from .models import TIME_ZONE_CHOICES, User
+from .totp import totp_authenticator_add
 
 DEMO_PASSWORD = "workpex-demo-2026"
 DEMO_USER = "demo"
@@ -134,11 +133,7 @@ def demo_accounts_seed() -> list[User]:
             staff.totp
             and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
         ):
-            Authenticator.objects.create(
-                user=user,
-                type=Authenticator.Type.TOTP,
-                data={"secret": encrypt(DEMO_TOTP_SECRET)},
-            )
-            RecoveryCodes.activate(user)
+            # Recovery codes: the staff member makes them on the two-factor page when wanted.
+            totp_authenticator_add(user, DEMO_TOTP_SECRET)
         accounts.append(user)
     return accounts

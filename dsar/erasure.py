@@ -34,8 +34,7 @@ from typing import Any
 from django.apps import apps
 from django.core.files.storage import Storage
 from django.db import models, transaction
-from django.db.models import Count, F, Max, Q, QuerySet, TextField
-from django.db.models.deletion import Collector
+from django.db.models import Count, F, Max, Q, QuerySet, TextField, signals
 from django.db.models.functions import Cast
 from django.db.models.lookups import IContains
 
@@ -196,34 +195,22 @@ def _batches(rows: QuerySet, *, batch_size: int, columns: Sequence[str]) -> Iter
         last_pk = batch[-1][0]
 
 
-class _KeyArrayCollector(Collector):
-    """Django's deletion collector (it follows every relation's `on_delete`), finding each
-    relation's rows with the collected keys as one array parameter (`fk = ANY(%s)`, `AnyOf`)
-    instead of an IN list: deleting a batch of accounts visits ~40 relations, and Django and
-    psycopg preparing every key for each of them was most of a bulk erasure's time
-    (bench/NOTES.md, erasure)."""
-
-    def related_objects(self, related_model, related_fields, objs):
-        condition = Q()
-        for field in related_fields:
-            targets = field.foreign_related_fields
-            if len(targets) != 1:
-                return super().related_objects(related_model, related_fields, objs)
-            keys = [getattr(obj, targets[0].attname) for obj in objs]
-            condition |= values_in(field.name, keys)
-        return related_model._base_manager.using(self.using).filter(condition)
-
-
-def _delete(rows: QuerySet) -> dict[str, int]:
-    """`rows.delete()` with `_KeyArrayCollector`; rows per model label. A queryset that guards
-    its own delete() (append-only models) keeps its guard."""
-    if type(rows).delete is not QuerySet.delete:
-        return rows.delete()[1]
-    rows = rows.order_by()
-    rows._for_write = True
-    collector = _KeyArrayCollector(using=rows.db, origin=rows)
-    collector.collect(rows)
-    return collector.delete()[1]
+def _deletes_in_one_statement(model: type[models.Model]) -> bool:
+    """Whether `QuerySet.delete()` of the model is one DELETE with nothing to load first: no
+    other model points at it, it has no many-to-many, generic relation or parent table of its
+    own, and nobody listens to its delete signals (what Django checks before a "fast delete")."""
+    meta = model._meta
+    pointing_here = [  # reverse relations, hidden ones ("+") included
+        f for f in meta.get_fields(include_hidden=True) if f.auto_created and not f.concrete
+    ]
+    return not (
+        pointing_here
+        or meta.many_to_many
+        or meta.private_fields
+        or meta.parents
+        or signals.pre_delete.has_listeners(model)
+        or signals.post_delete.has_listeners(model)
+    )
 
 
 def _rows_delete(*, entry: PersonalData, rows: QuerySet, batch_size: int) -> int:
@@ -234,12 +221,12 @@ def _rows_delete(*, entry: PersonalData, rows: QuerySet, batch_size: int) -> int
     nothing, and each batch re-read the rows the previous ones had deleted. Others go in keyed
     batches of `batch_size`: their files must be read, or Django loads the rows to cascade."""
     file_fields = _file_fields(entry.model)
-    if not file_fields and Collector(using=rows.db).can_fast_delete(rows):
+    if not file_fields and _deletes_in_one_statement(entry.model):
         return rows.delete()[1].get(entry.label, 0)
     manager = entry.model._default_manager
     deleted = 0
     for batch in _batches(rows, batch_size=batch_size, columns=[f.attname for f in file_fields]):
-        per_model = _delete(manager.filter(values_in("pk", [row[0] for row in batch])))
+        per_model = manager.filter(values_in("pk", [row[0] for row in batch])).delete()[1]
         deleted += per_model.get(entry.label, 0)
         _files_delete_on_commit(entry=entry, fields=file_fields, batch=batch)
     return deleted

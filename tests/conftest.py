@@ -7,13 +7,9 @@ from pathlib import Path
 
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import (
-    TOTP,
-    format_hotp_value,
-    generate_totp_secret,
-    hotp_value,
-)
 from django.contrib.auth.models import Group
+
+from accounts.totp import totp_authenticator_add, totp_code, totp_secret_new
 
 from .factories import PASSWORD, UserFactory
 
@@ -113,7 +109,7 @@ def user_client(client, user):
 
 
 def totp_now(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    return totp_code(secret)
 
 
 @pytest.fixture
@@ -125,8 +121,8 @@ def make_staff(db):
         staff.groups.add(Group.objects.get(name=role))
         secret = None
         if with_totp:
-            secret = generate_totp_secret()
-            TOTP.activate(staff, secret)
+            secret = totp_secret_new()
+            totp_authenticator_add(staff, secret)
         return staff, secret
 
     return make
