@@ -67,14 +67,19 @@ RULES = [
     Rule(
         "restriction",
         "Restriction and objection selectors",
-        ("dsar/selectors.py",),
+        ("dsar/selectors.py", "dsar/purposes.py"),
         (
             "dsar.selectors.processing_blocks_active",
             "dsar.selectors.blocked_user_ids",
             "dsar.selectors.blocked_emails",
+            "dsar.selectors._who",
             "dsar.selectors.subject_processing_blocked",
+            "dsar.selectors.processing_allowed",
+            "dsar.selectors.blocked_use_codes",
+            "dsar.purposes.processing_uses_clean",
+            "dsar.purposes.immediate_objection_uses",
         ),
-        ("tests/dsar/test_restriction.py",),
+        ("tests/dsar/test_restriction.py", "tests/dsar/test_purposes.py"),
     ),
     Rule(
         "deadlines",
@@ -84,7 +89,7 @@ RULES = [
             "dsar.deadlines.*",
             "dsar.services.requests.dsar_request_extend",
         ),
-        ("tests/dsar/test_requests.py",),
+        ("tests/dsar/test_requests.py", "tests/dsar/test_lifecycle.py"),
     ),
     Rule(
         "notice_30_days",
