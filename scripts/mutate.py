@@ -88,6 +88,7 @@ RULES = [
         (
             "dsar.deadlines.*",
             "dsar.services.requests.dsar_request_extend",
+            "dsar.services.requests._request_extend",
         ),
         ("tests/dsar/test_requests.py", "tests/dsar/test_lifecycle.py"),
     ),

@@ -48,6 +48,9 @@ def link_path(body: str, what: str) -> str:
         ("IE", "", GDPR),
         ("NO", "", GDPR),  # EEA
         ("GB", "", UK_GDPR),
+        ("GB", "SCT", UK_GDPR),  # a region without a rule of its own: the country's rule
+        ("gb", "sct", UK_GDPR),
+        ("DE", "BY", GDPR),
         ("US", "CA", CCPA),
         ("us", "ca", CCPA),
         ("US", "", GDPR),  # no state rule known: the shortest deadline applies
