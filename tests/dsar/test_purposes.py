@@ -22,7 +22,7 @@ from consent.models import ConsentEvent, PageViewCount, Partner
 from desk.consent_insights import consent_insights
 from dsar import services
 from dsar.models import DataSubjectRequest, ProcessingBlock
-from dsar.purposes import processing_uses
+from dsar.purposes import ALL_USES, processing_uses, processing_uses_clean
 from dsar.registry import Subject
 from notifications import push
 from tests.notifications.conftest import register
@@ -473,3 +473,11 @@ def check_migrated_rows(new, ids):
     assert note.internal and "Analytics of my behaviour" in note.text
     assert sorted(Block.objects.values_list("purpose", flat=True)) == ["", "", "direct_marketing"]
     assert "my behaviour" in Block.objects.get(reason__contains="typed").reason
+
+
+def test_cleaning_names_the_unknown_use_and_all_alone_covers_everything():
+    codes = [use.code for use in processing_uses()]
+    with pytest.raises(ValueError, match="^behaviour_tracking_typo$"):
+        processing_uses_clean([codes[0], "behaviour_tracking_typo"])
+    assert processing_uses_clean([codes[1], codes[0], codes[1]]) == [codes[1], codes[0]]
+    assert processing_uses_clean([codes[0], ALL_USES, codes[1]]) == [ALL_USES]
