@@ -1,5 +1,4 @@
 from allauth.account import views as allauth_views
-from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
+
+from dsar.ratelimits import limit_consume
 
 from . import (
     child_removal,
@@ -107,7 +108,7 @@ def child_report(request):
     form = ChildDataReportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         key = form.cleaned_data["reporter_email"].casefold()
-        if not ratelimit.consume(request, action="child_report", key=key):
+        if not limit_consume(request, action="child_report", key=key):
             form.add_error(
                 None, _("You have sent several reports in a short time. Please try again later.")
             )

@@ -1,4 +1,3 @@
-from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,6 +18,7 @@ from django.views.decorators.http import (
     require_safe,
 )
 
+from dsar.ratelimits import limit_consume, too_many_response
 from dsar.registry import Subject
 from dsar.selectors import processing_allowed, processing_blocks_shown
 from dsar.textinput import id_from_text, json_object_parse
@@ -105,7 +105,7 @@ def preferences_link_request(request):
     email = form.cleaned_data["email"].lower()
     # The same work for every address: a worker decides whether we know it and mails the link,
     # so neither the answer nor its timing tells who is on our lists. Over the limit, nothing.
-    if ratelimit.consume(request, action="preferences_link", key=email):
+    if limit_consume(request, action="preferences_link", key=email):
         transaction.on_commit(lambda: tasks.preferences_link_task.delay(email))
     # The same answer whether or not we know the address: nobody learns who is on our lists.
     messages.info(
@@ -187,7 +187,7 @@ def unsubscribe(request, token):
         return render(request, "consent/unsubscribe.html", context)
     # Per link, not per IP: RFC 8058 posts come from mailbox providers' servers, a few addresses
     # for millions of people. The link is signed, so only its own repeats are worth limiting.
-    if not ratelimit.consume(request, action="unsubscribe", key=claim.limit_key):
+    if not limit_consume(request, action="unsubscribe", key=claim.limit_key):
         return _too_many(request)
     everything = request.POST.get("scope") == "all"
     try:
@@ -301,7 +301,7 @@ def form_submit(request, kind):
     # Where the form was linked from: a label for the officers, so anything unstorable goes.
     source = (request.POST.get("source") or request.GET.get("source") or "").replace("\x00", "")
     source = source[:200]
-    if request.method == "POST" and not ratelimit.consume(request, action="consent_form"):
+    if request.method == "POST" and not limit_consume(request, action="consent_form"):
         return _too_many(request)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -475,5 +475,4 @@ def policy_acknowledge(request):
 
 
 def _too_many(request):
-    """The limiter's answer, the same page as allauth's for sign-in (templates/429.html)."""
-    return ratelimit.respond_429(request)
+    return too_many_response(request)

@@ -1,5 +1,5 @@
-"""How filing a privacy request is rate-limited (allauth's limiter, with the rates in
-ACCOUNT_RATE_LIMITS). A limit never stands between a person and a right:
+"""How filing a privacy request is rate-limited (dsar.ratelimits, with the rates in
+PORTAL_RATE_LIMITS). A limit never stands between a person and a right:
 
 - each person may always file one request of each kind: what is counted is the same person
   opening new requests of the same kind again and again (`dsar_request`, per key: the person
@@ -8,22 +8,19 @@ ACCOUNT_RATE_LIMITS). A limit never stands between a person and a right:
 - filings by email address only, from one IP address, are counted across addresses
   (`dsar_request_ip`): that is the flood of many addresses from one machine.
 
-A refusal says when to try again: by then every counted filing has left the limiter's window."""
+A refusal says when to try again: the moment the limiter has room again."""
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from allauth.core import ratelimit
-from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.translation import ngettext
 
+from .ratelimits import limit_count, limit_refused_until
 from .selectors import open_requests_of
 
 PER_PERSON_AND_KIND = "dsar_request"
 EMAIL_ONLY_PER_IP = "dsar_request_ip"
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def filing_refused_until(http_request, *, kind: str, user, email: str) -> datetime | None:
@@ -40,12 +37,16 @@ def filing_refused_until(http_request, *, kind: str, user, email: str) -> dateti
     checks = [(PER_PERSON_AND_KIND, f"{person}:{kind}")]
     if user is None:
         checks.append((EMAIL_ONLY_PER_IP, None))
-    for action, key in checks:
-        if not ratelimit.consume(http_request, action=action, key=key, dry_run=True):
-            return timezone.now() + _window(action)
+    refused = [
+        until
+        for action, key in checks
+        if (until := limit_refused_until(http_request, action=action, key=key)) is not None
+    ]
+    if refused:
+        return max(refused)
     if not joins:
         for action, key in checks:
-            ratelimit.consume(http_request, action=action, key=key)
+            limit_count(http_request, action=action, key=key)
     return None
 
 
@@ -63,16 +64,3 @@ def filing_refusal_message(until: datetime) -> str:
         "zone": timezone.get_current_timezone_name(),
         "minutes": minutes,
     }
-
-
-def _window(action: str) -> timedelta:
-    """The longest period among the action's rates ("3/h/key" is 3 per hour): allauth's limiter
-    forgets each counted hit one period after it, so by then the limit has room again. Read
-    from the same setting the limiter reads; its format is allauth's documented one."""
-    seconds = 0.0
-    for rate in (getattr(settings, "ACCOUNT_RATE_LIMITS", None) or {}).get(action, "").split(","):
-        parts = rate.strip().split("/")
-        if len(parts) >= 2 and parts[1] and parts[1][-1] in _UNITS:
-            amount = float(parts[1][:-1] or 1)
-            seconds = max(seconds, amount * _UNITS[parts[1][-1]])
-    return timedelta(seconds=seconds or 3600)

@@ -82,8 +82,11 @@ def _isolated(settings, tmp_path):
     """Each test gets its own media folder and an empty cache (rate limits live there)."""
     from django.core.cache import cache
 
+    from dsar.ratelimits import limits_reset
+
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
+    limits_reset()
     yield
     # A request in another language leaves it active in this thread (LocaleMiddleware does not
     # reset it); the next test starts in the default language.

@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
@@ -10,10 +11,13 @@ from consent.cookies import cookie_choices
 def home(request):
     """The home page. Its share section loads the social networks' widgets once the person
     accepted them, so only then does this one response's Content-Security-Policy allow them."""
-    response = TemplateResponse(request, "home.html")
     if cookie_choices(request).social:
-        response._csp_update = consent_settings.SOCIAL_WIDGET_CSP
-    return response
+        return csp_update(consent_settings.SOCIAL_WIDGET_CSP)(_home)(request)
+    return _home(request)
+
+
+def _home(request):
+    return TemplateResponse(request, "home.html")
 
 
 def csrf_failure(request, reason=""):

@@ -99,7 +99,7 @@ def test_bad_reports_get_a_clear_error_and_store_nothing(client, mailoutbox, dat
 
 @pytest.mark.django_db
 def test_reports_are_rate_limited(client, settings):
-    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "child_report": "2/h/ip"}
+    settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS, "child_report": "2/h/ip"}
     data = {"reporter_email": "p@example.net", "child_name": "Kim"}
     assert client.post(FORM, data).status_code == 302
     assert client.post(FORM, data).status_code == 302

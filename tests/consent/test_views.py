@@ -519,7 +519,7 @@ def test_unsubscribe_posts_are_rate_limited_per_link_and_change_nothing_when_lim
     from consent.services import consent_grant
     from dsar.registry import Subject
 
-    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "unsubscribe": "2/m/key"}
+    settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS, "unsubscribe": "2/m/key"}
     subject = Subject(user_id=user.pk)
     consent_grant(subject=subject, purpose="newsletter", method="signup")
     consent_grant(subject=subject, purpose="events", method="signup")
@@ -545,7 +545,7 @@ def test_unsubscribe_posts_are_rate_limited_per_link_and_change_nothing_when_lim
 def test_public_forms_are_rate_limited_per_ip(client, settings):
     from consent.models import FormSubmission
 
-    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "consent_form": "1/h/ip"}
+    settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS, "consent_form": "1/h/ip"}
     data = {"email": "a@example.org", "name": "Ann", "message": "Hello there"}
     client.post("/forms/contact_request/", data)
     count = FormSubmission.objects.count()
@@ -563,7 +563,7 @@ def test_preferences_link_mails_are_rate_limited_per_address(
     from consent.services import consent_grant
     from dsar.registry import Subject
 
-    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "preferences_link": "1/h/key"}
+    settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS, "preferences_link": "1/h/key"}
     consent_grant(
         subject=Subject(email="walkin@example.org"), purpose="newsletter", method="form_submission"
     )

@@ -34,8 +34,8 @@ EVERY_KIND = [
 
 @pytest.fixture
 def limits(settings):
-    settings.ACCOUNT_RATE_LIMITS = {
-        **settings.ACCOUNT_RATE_LIMITS,
+    settings.PORTAL_RATE_LIMITS = {
+        **settings.PORTAL_RATE_LIMITS,
         "dsar_request": "2/h/key",
         "dsar_request_ip": "4/h/ip",
     }

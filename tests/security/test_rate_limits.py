@@ -1,23 +1,27 @@
-"""Rate limits on sign-in, sign-up, password reset and privacy requests (allauth's limiter, with
-the rates configured in ACCOUNT_RATE_LIMITS): the attempt past the limit is refused, and it
-changes nothing and sends nothing."""
+"""Rate limits on sign-in, sign-up, password reset (allauth's limiter, ACCOUNT_RATE_LIMITS) and
+privacy requests (the portal's, dsar/ratelimits.py, PORTAL_RATE_LIMITS; the same notation): the
+attempt past the limit is refused, and it changes nothing and sends nothing."""
 
 import pytest
 from allauth.account.models import EmailAddress
-from allauth.core.internal.ratelimit import parse_rates
 from django.conf import settings
 from django.core import mail
 
 from accounts.models import User
 from dsar.models import AuditEvent, DataSubjectRequest, RequestEvent
+from dsar.ratelimits import rates_parse
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
+def rule(action: str) -> str:
+    return {**settings.ACCOUNT_RATE_LIMITS, **settings.PORTAL_RATE_LIMITS}[action]
+
+
 def configured(action: str, per: str) -> int:
     """How many attempts the configuration allows for `action`, counted `per` ip/key/user."""
-    (rate,) = [r for r in parse_rates(settings.ACCOUNT_RATE_LIMITS[action]) if r.per == per]
+    (rate,) = [r for r in rates_parse(rule(action)) if r.per == per]
     return rate.amount
 
 
@@ -32,7 +36,7 @@ def signed_in(client) -> bool:
 def test_the_limits_are_on_in_the_test_settings():
     assert settings.ACCOUNT_RATE_LIMITS, "the suite must run with the limiter on"
     for action in ("login_failed", "signup", "reset_password", "dsar_request", "dsar_request_ip"):
-        assert parse_rates(settings.ACCOUNT_RATE_LIMITS[action]), action
+        assert rates_parse(rule(action)), action
 
 
 def test_failed_logins_are_limited_per_account_and_then_even_the_right_password_is_refused(

@@ -264,7 +264,11 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
-    # Not allauth's own: the same limiter guards filing a privacy request (dsar/filing_limits.py).
+}
+# The portal's own limits (dsar/ratelimits.py, over the `limits` library), in allauth's notation.
+PORTAL_RATE_LIMIT_STORAGE = env("RATE_LIMIT_STORAGE_URL", default="memory://")
+PORTAL_RATE_LIMITS = {
+    # Filing a privacy request (dsar/filing_limits.py).
     # Floods only: one person opening the same kind of request again and again (the key is the
     # person and the kind), and email-only filings from one IP for many addresses. A person's
     # first request of each kind, and filing again what is open (joined), are never refused.

@@ -22,6 +22,7 @@ import re
 from .base import env
 from .production import *  # noqa: F403
 from .production import ACCOUNT_RATE_LIMITS as _PRODUCTION_RATE_LIMITS
+from .production import PORTAL_RATE_LIMITS as _PRODUCTION_PORTAL_LIMITS
 
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
@@ -37,8 +38,15 @@ ROOT_URLCONF = "loadtest.urls"
 # allauth's own defaults for the flows under load (it merges ACCOUNT_RATE_LIMITS over them).
 _ALLAUTH_DEFAULTS = {"login": "30/m/ip", "confirm_email": "1/180s/key"}
 _AMOUNT = env.int("LOADTEST_RATE_LIMIT", default=10_000)
-ACCOUNT_RATE_LIMITS = {
-    action: re.sub(r"(^|,)\d+/\w+", rf"\g<1>{_AMOUNT}/1s", rule)
-    for action, rule in {**_ALLAUTH_DEFAULTS, **_PRODUCTION_RATE_LIMITS}.items()
-    if rule
-}
+
+
+def _raised(rules: dict[str, str]) -> dict[str, str]:
+    return {
+        action: re.sub(r"(^|,)\d+/\w+", rf"\g<1>{_AMOUNT}/1s", rule)
+        for action, rule in rules.items()
+        if rule
+    }
+
+
+ACCOUNT_RATE_LIMITS = _raised({**_ALLAUTH_DEFAULTS, **_PRODUCTION_RATE_LIMITS})
+PORTAL_RATE_LIMITS = _raised(_PRODUCTION_PORTAL_LIMITS)

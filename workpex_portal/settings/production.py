@@ -31,3 +31,7 @@ LANGUAGE_COOKIE_SECURE = True
 SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+
+# The portal's own rate limits count in Redis, shared by every web process and machine
+# (dsar/ratelimits.py); allauth's count in the cache above.
+PORTAL_RATE_LIMIT_STORAGE = env("RATE_LIMIT_STORAGE_URL", default=CELERY_BROKER_URL)
