@@ -32,7 +32,7 @@ export TEST_DATABASE_NAME ?= test_workpex_$(shell printf '%s' "$(CURDIR)" | md5s
 test: install
 	$(PY) scripts/with_services.py -- $(PY) -m pytest --create-db $(PYTEST_ARGS)
 
-# Benchmarks (bench/, see README "Benchmarks"): a dedicated PostgreSQL database, BENCH_DATABASE_URL.
+# Benchmarks (bench/, see docs/benchmarks.md): a dedicated PostgreSQL database, BENCH_DATABASE_URL.
 # The unsubscribe throughput benchmark drives gunicorn with wrk (Debian's), installed when missing
 # (without it, a slower Python load generator stands in).
 BENCH_ARGS ?=
@@ -47,7 +47,7 @@ wrk:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
 		|| echo "could not install wrk: the Python load generator stands in"; }
 
-# Load test (loadtest/, see README "Load test"): gunicorn, a Celery worker and beat with the
+# Load test (loadtest/, see docs/benchmarks.md, "Load test"): gunicorn, a Celery worker and beat with the
 # load-test settings on LOADTEST_DATABASE_URL, Locust from a second process; fails on a 5xx, a
 # lost write or growing memory. The short form also runs in `make test` (tests/test_loadtest.py).
 DURATION ?= 300
