@@ -77,9 +77,11 @@ test-sqlite: install
 	TEST_SQLITE_NAME=$(notdir $(SQLITE_TEST_DB)) CELERY_BROKER_FOLDER=$(CURDIR)/var/test-broker \
 		$(PY) -m pytest --create-db $(PYTEST_ARGS)
 
+# ruff, and the import-linter contracts of pyproject.toml (the design's dependency rules).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # pip-audit on the locked dependencies: fails on a known vulnerability; says which packages it
 # could not audit (DEPENDENCY_AUDIT_REQUIRED=1 makes that fail too). See SECURITY.md.

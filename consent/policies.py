@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from dsar.registry import Subject
 from dsar.services import audit_record
+from dsar.wake import job_wake
 
 from . import mail
 from .app_settings import app_settings
@@ -213,9 +214,7 @@ def _notices_create(policy: PolicyVersion, now: datetime) -> int:
 
 
 def _wake(version_id: int) -> None:
-    from .tasks import policy_notices_send_task
-
-    transaction.on_commit(lambda: policy_notices_send_task.delay(version_id))
+    job_wake(task="consent.tasks.policy_notices_send_task", args=[version_id])
 
 
 # --- The fan-out --------------------------------------------------------------------------------
@@ -387,8 +386,6 @@ def policy_notices_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Beat's safety net: rows left `sending` by a worker that died go back to `pending` (they
     are sent again with the same Message-ID), and every version with due notices gets a message,
     whether or not its own message was lost."""
-    from .tasks import policy_notices_send_task
-
     now = now or timezone.now()
     stuck = _notices_release(
         PolicyNotice.objects.filter(
@@ -403,7 +400,9 @@ def policy_notices_sweep(*, now: datetime | None = None) -> dict[str, int]:
         .distinct()
     )
     for version_id in versions:
-        policy_notices_send_task.delay(version_id)
+        job_wake(
+            task="consent.tasks.policy_notices_send_task", args=[version_id], after_commit=False
+        )
     return {"stuck": stuck, "woken": len(versions)}
 
 
