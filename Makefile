@@ -9,7 +9,7 @@ PORTAL_PORT ?= 8000
 DEMO_USERS ?= 200
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install run test test-sqlite lint audit format check-deploy clean bench bench-smoke \
+.PHONY: install run test test-fast test-sqlite lint audit format check-deploy clean bench bench-smoke \
 	loadtest loadtest-short wrk mutate
 
 $(VENV)/.installed: pyproject.toml uv.lock
@@ -31,6 +31,13 @@ run: install
 export TEST_DATABASE_NAME ?= test_workpex_$(shell printf '%s' "$(CURDIR)" | md5sum | cut -c1-8)
 test: install
 	$(PY) scripts/with_services.py -- $(PY) -m pytest --create-db $(PYTEST_ARGS)
+
+# The quick part, for the edit loop: the same suite without the tests that start processes
+# (markers in pyproject.toml: browser, worker, bench, load). Keeps the test database (--reuse-db,
+# pytest's default here): pass PYTEST_ARGS=--create-db after changing migrations.
+FAST_MARKERS := not browser and not worker and not bench and not load
+test-fast: install
+	$(PY) scripts/with_services.py -- $(PY) -m pytest -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 # Benchmarks (bench/, see docs/benchmarks.md): a dedicated PostgreSQL database, BENCH_DATABASE_URL.
 # The unsubscribe throughput benchmark drives gunicorn with wrk (Debian's), installed when missing
