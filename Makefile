@@ -9,7 +9,7 @@ PORTAL_PORT ?= 8000
 DEMO_USERS ?= 200
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install run test test-sqlite lint audit format check-deploy clean bench bench-smoke \
+.PHONY: install run test test-fast test-sqlite lint audit format check-deploy clean bench bench-smoke \
 	loadtest loadtest-short wrk mutate
 
 $(VENV)/.installed: pyproject.toml uv.lock
@@ -32,7 +32,14 @@ export TEST_DATABASE_NAME ?= test_workpex_$(shell printf '%s' "$(CURDIR)" | md5s
 test: install
 	$(PY) scripts/with_services.py -- $(PY) -m pytest --create-db $(PYTEST_ARGS)
 
-# Benchmarks (bench/, see README "Benchmarks"): a dedicated PostgreSQL database, BENCH_DATABASE_URL.
+# The quick part, for the edit loop: the same suite without the tests that start processes
+# (markers in pyproject.toml: browser, worker, bench, load). Keeps the test database (--reuse-db,
+# pytest's default here): pass PYTEST_ARGS=--create-db after changing migrations.
+FAST_MARKERS := not browser and not worker and not bench and not load
+test-fast: install
+	$(PY) scripts/with_services.py -- $(PY) -m pytest -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+
+# Benchmarks (bench/, see docs/benchmarks.md): a dedicated PostgreSQL database, BENCH_DATABASE_URL.
 # The unsubscribe throughput benchmark drives gunicorn with wrk (Debian's), installed when missing
 # (without it, a slower Python load generator stands in).
 BENCH_ARGS ?=
@@ -47,7 +54,7 @@ wrk:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
 		|| echo "could not install wrk: the Python load generator stands in"; }
 
-# Load test (loadtest/, see README "Load test"): gunicorn, a Celery worker and beat with the
+# Load test (loadtest/, see docs/benchmarks.md, "Load test"): gunicorn, a Celery worker and beat with the
 # load-test settings on LOADTEST_DATABASE_URL, Locust from a second process; fails on a 5xx, a
 # lost write or growing memory. The short form also runs in `make test` (tests/test_loadtest.py).
 DURATION ?= 300
@@ -77,9 +84,11 @@ test-sqlite: install
 	TEST_SQLITE_NAME=$(notdir $(SQLITE_TEST_DB)) CELERY_BROKER_FOLDER=$(CURDIR)/var/test-broker \
 		$(PY) -m pytest --create-db $(PYTEST_ARGS)
 
+# ruff, and the import-linter contracts of pyproject.toml (the design's dependency rules).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # pip-audit on the locked dependencies: fails on a known vulnerability; says which packages it
 # could not audit (DEPENDENCY_AUDIT_REQUIRED=1 makes that fail too). See SECURITY.md.

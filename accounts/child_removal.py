@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from dsar.erasure import erasure_erase_subject, erasure_erase_subjects
 from dsar.registry import Subject, values_in
 from dsar.services import audit_record
+from dsar.wake import job_wake
 
 from .app_settings import app_settings
 from .models import ChildDataReport, User
@@ -221,13 +222,12 @@ def child_report_reject(*, report: ChildDataReport, actor, reason: str) -> Child
 
 def _send(report_ids: list[int]) -> None:
     """One message for a single removal; one per batch of REMOVAL_BATCH for many."""
-    from .tasks import child_removal_task, child_removals_batch_task
-
     if len(report_ids) == 1:
-        child_removal_task.delay(report_ids[0])
+        job_wake(task="accounts.tasks.child_removal_task", args=report_ids, after_commit=False)
         return
     for start in range(0, len(report_ids), REMOVAL_BATCH):
-        child_removals_batch_task.delay(report_ids[start : start + REMOVAL_BATCH])
+        batch = report_ids[start : start + REMOVAL_BATCH]
+        job_wake(task="accounts.tasks.child_removals_batch_task", args=[batch], after_commit=False)
 
 
 def _wake(report_ids: list[int]) -> None:

@@ -11,7 +11,7 @@ wall is N s), which makes the ratio the trivial view's throughput over unsubscri
 target ≤ 2× is the issue's "≥ 50 % of a trivial view's throughput". Requests/s is each path's
 own throughput; p50/p99 latency are in the notes. Server settings:
 `workpex_portal.settings.loadtest` (production's over loopback HTTP, rate limits raised; see
-README "Load test"). Peak RSS is that of the gunicorn workers. Queries: per request (one
+docs/benchmarks.md). Peak RSS is that of the gunicorn workers. Queries: per request (one
 unsubscribe measured in-process with Django's test client) × requests served.
 """
 

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -514,6 +515,8 @@ def mail_send_batch_now(
                 else:
                     message = _email(title=title, body=body, html=html, to=item.to, headers=headers)
                     backend.send_messages([message])
+            except SoftTimeLimitExceeded:
+                raise  # the task's time is up: not a failure of this message (the caller's claim)
             except Exception as error:  # recorded per message; the caller retries or gives up
                 outcome, broken = _failure(error)
                 results.append(MailResult(item.key, outcome, f"{type(error).__name__}: {error}"))

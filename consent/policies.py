@@ -27,6 +27,7 @@ import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -38,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from dsar.registry import Subject
 from dsar.services import audit_record
+from dsar.wake import job_wake
 
 from . import mail
 from .app_settings import app_settings
@@ -212,9 +214,7 @@ def _notices_create(policy: PolicyVersion, now: datetime) -> int:
 
 
 def _wake(version_id: int) -> None:
-    from .tasks import policy_notices_send_task
-
-    transaction.on_commit(lambda: policy_notices_send_task.delay(version_id))
+    job_wake(task="consent.tasks.policy_notices_send_task", args=[version_id])
 
 
 # --- The fan-out --------------------------------------------------------------------------------
@@ -296,13 +296,20 @@ def policy_notices_send_batch(
                 message_id=notice_message_id(pk, domain=domain),
             )
         )
-    results = mail.mail_send_batch_now(
-        purpose=NOTICE_PURPOSE,
-        template=NOTICE_TEMPLATE,
-        context=_notice_context(policy),
-        items=items,
-        deadline=time.monotonic() + app_settings.NOTICE_BATCH_SECONDS,
-    )
+    try:
+        results = mail.mail_send_batch_now(
+            purpose=NOTICE_PURPOSE,
+            template=NOTICE_TEMPLATE,
+            context=_notice_context(policy),
+            items=items,
+            deadline=time.monotonic() + app_settings.NOTICE_BATCH_SECONDS,
+        )
+    except SoftTimeLimitExceeded:
+        # The task's soft time limit: hand the batch back now rather than after
+        # NOTICE_STUCK_AFTER; what the mail server already accepted is sent again with the same
+        # Message-ID, as after a dead worker.
+        _notices_release(PolicyNotice.objects.filter(claim_token=token), now=timezone.now())
+        raise
     _results_record(
         token=token, results=results, attempts=attempts, skipped=skipped, now=timezone.now()
     )
@@ -365,20 +372,26 @@ def policy_notices_send(
     return total, True
 
 
-def policy_notices_sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """Beat's safety net: rows left `sending` by a worker that died go back to `pending` (they
-    are sent again with the same Message-ID), and every version with due notices gets a message,
-    whether or not its own message was lost."""
-    from .tasks import policy_notices_send_task
-
-    now = now or timezone.now()
-    stuck = PolicyNotice.objects.filter(
-        state=State.SENDING, claimed_at__lt=now - app_settings.NOTICE_STUCK_AFTER
-    ).update(
+def _notices_release(claimed, *, now: datetime) -> int:
+    """Claimed rows whose worker stopped while sending go back to `pending`, due at once."""
+    return claimed.update(
         state=State.PENDING,
         claim_token=None,
         next_attempt_at=now,
         error="The worker stopped while sending; sent again with the same Message-ID.",
+    )
+
+
+def policy_notices_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Beat's safety net: rows left `sending` by a worker that died go back to `pending` (they
+    are sent again with the same Message-ID), and every version with due notices gets a message,
+    whether or not its own message was lost."""
+    now = now or timezone.now()
+    stuck = _notices_release(
+        PolicyNotice.objects.filter(
+            state=State.SENDING, claimed_at__lt=now - app_settings.NOTICE_STUCK_AFTER
+        ),
+        now=now,
     )
     versions = list(
         PolicyNotice.objects.filter(state=State.PENDING, next_attempt_at__lte=now)
@@ -387,7 +400,9 @@ def policy_notices_sweep(*, now: datetime | None = None) -> dict[str, int]:
         .distinct()
     )
     for version_id in versions:
-        policy_notices_send_task.delay(version_id)
+        job_wake(
+            task="consent.tasks.policy_notices_send_task", args=[version_id], after_commit=False
+        )
     return {"stuck": stuck, "woken": len(versions)}
 
 

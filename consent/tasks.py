@@ -5,7 +5,7 @@ from .mail import mail_campaign_send, preferences_link_send
 from .models import Partner, Purpose
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, soft_time_limit=21600, time_limit=21900)
 def mail_campaign_task(
     purpose_code: str, template: str, context: dict | None = None, partner_id: int | None = None
 ) -> int:
@@ -21,7 +21,7 @@ def mail_campaign_task(
     )
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, soft_time_limit=1800, time_limit=1860)
 def policy_notices_send_task(version_id: int) -> int:
     """Send a material version's due notices, a bounded number of batches per message; if it
     stopped at that bound, one new message carries on. Rows are claimed under SKIP LOCKED, so a
@@ -37,7 +37,7 @@ def policy_notices_send_task(version_id: int) -> int:
     return claimed
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, soft_time_limit=120, time_limit=180)
 def policy_notices_sweep_task() -> dict:
     """Every minute (beat): stuck batches go back to pending, due notices get a message."""
     from .policies import policy_notices_sweep
@@ -45,7 +45,7 @@ def policy_notices_sweep_task() -> dict:
     return policy_notices_sweep()
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90)
 def preferences_link_task(email: str) -> bool:
     """Mail a link to the preference centre if we hold the address (queued for every address
     asked for, so the web answer takes as long for a stranger as for a subscriber)."""

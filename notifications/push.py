@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -55,6 +56,8 @@ def _deliver_after_commit(notifications: list[PushNotification]) -> None:
             return
         try:
             result = push_provider().send(notifications)
+        except SoftTimeLimitExceeded:
+            raise  # the task's time is up: stop the campaign here, not one batch later
         except Exception:  # the provider failed the batch: logged, never raised into the caller
             logger.exception("push provider failed a batch of %d", len(notifications))
             return

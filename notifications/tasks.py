@@ -5,7 +5,7 @@ from consent.models import Purpose
 from .push import push_campaign_send
 
 
-@shared_task(ignore_result=True, acks_late=True)
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=21600, time_limit=21900)
 def push_campaign_task(
     purpose_code: str, template: str, context: dict | None = None, url: str = ""
 ) -> int:

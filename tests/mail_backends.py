@@ -96,8 +96,14 @@ def mailed_path(body: str, marker: str) -> str:
     """The path (and query) of the first link in a mail's text that contains `marker`, whatever
     host and port the link is on (mail links are built on SITE_URL)."""
     import re
+
+    return url_path(next(url for url in re.findall(r"https?://\S+", body) if marker in url))
+
+
+def url_path(url: str) -> str:
+    """The path (and query) of an absolute link, for the test client, whatever host and port
+    SITE_URL gives it."""
     from urllib.parse import urlsplit
 
-    link = next(url for url in re.findall(r"https?://\S+", body) if marker in url)
-    parts = urlsplit(link)
+    parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")

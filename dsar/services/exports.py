@@ -19,6 +19,7 @@ from ..exports import access_report_write, portability_package_write
 from ..mail import request_mail_send
 from ..models import DataSubjectRequest, ExportFile, RequestKind, RequestState
 from ..registry import SERVICE_DATA_CATEGORY
+from ..wake import job_wake
 from .base import RequestError, audit_record, request_subject
 
 logger = logging.getLogger(__name__)
@@ -110,9 +111,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def _wake(export: ExportFile) -> None:
-    from ..tasks import export_build_task
-
-    transaction.on_commit(lambda: export_build_task.delay(export.pk))
+    job_wake(task="dsar.tasks.export_build_task", args=[export.pk])
 
 
 def _claim(export_id: int) -> ExportFile | None:
@@ -414,9 +413,7 @@ def exports_sweep(*, now=None) -> dict[str, int]:
         attempts__lt=MAX_ATTEMPTS,  # a failed package past the cap waits for an officer
     )
     for pk in list(due.values_list("pk", flat=True)[:500]):
-        from ..tasks import export_build_task
-
-        export_build_task.delay(pk)
+        job_wake(task="dsar.tasks.export_build_task", args=[pk], after_commit=False)
         woken += 1
     # A message lost again is sent again one LOST_AFTER later (a repeat is a no-op: the claim).
     ExportFile.objects.filter(

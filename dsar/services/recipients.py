@@ -13,6 +13,7 @@ from ..models import (
 )
 from ..recipients import Correction, Recipient, adapter_for, recipients_for
 from ..registry import rectification_field
+from ..wake import job_wake
 from .base import audit_record, request_subject
 
 
@@ -46,15 +47,13 @@ def recipient_notifications_create(
 
 
 def _wake_recipient_notifications(request: DataSubjectRequest) -> None:
-    from ..tasks import recipient_notify_task
-
     ids = list(
         request.recipient_notifications.exclude(adapter="")
         .filter(state__in=[RecipientNotification.State.PENDING, RecipientNotification.State.FAILED])
         .values_list("pk", flat=True)
     )
     for pk in ids:
-        transaction.on_commit(lambda pk=pk: recipient_notify_task.delay(pk))
+        job_wake(task="dsar.tasks.recipient_notify_task", args=[pk])
 
 
 def recipient_notification_send(*, notification_id: int) -> bool:
@@ -134,8 +133,6 @@ def recipient_notification_mark_done(
 
 def recipient_notifications_sweep(*, older_than_minutes: int = 10, limit: int = 500) -> int:
     """Wake notifications whose message was lost or whose last try failed (a beat sweep)."""
-    from ..tasks import recipient_notify_task
-
     cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
     ids = list(
         RecipientNotification.objects.exclude(adapter="")
@@ -147,5 +144,5 @@ def recipient_notifications_sweep(*, older_than_minutes: int = 10, limit: int = 
         .values_list("pk", flat=True)[:limit]
     )
     for pk in ids:
-        recipient_notify_task.delay(pk)
+        job_wake(task="dsar.tasks.recipient_notify_task", args=[pk], after_commit=False)
     return len(ids)

@@ -25,6 +25,7 @@ from ..app_settings import app_settings
 from ..mail import absolute_url, transfer_mail_send
 from ..models import DataSubjectRequest, ExportFile, ThirdPartyTransfer
 from ..recipients import Recipient, adapter_for, portability_destinations
+from ..wake import job_wake
 from .base import RequestError, audit_record, request_subject
 from .exports import EXPORT_KINDS
 
@@ -189,9 +190,7 @@ def _send(transfer: ThirdPartyTransfer, export: ExportFile, *, actor) -> None:
 
 
 def _wake(transfer_id: int) -> None:
-    from ..tasks import transfer_deliver_task
-
-    transaction.on_commit(lambda: transfer_deliver_task.delay(transfer_id))
+    job_wake(task="dsar.tasks.transfer_deliver_task", args=[transfer_id])
 
 
 # --- The recipient's download link ---------------------------------------------------------------
@@ -364,8 +363,6 @@ def transfers_sweep(*, now=None, limit: int = 500) -> int:
             attempts__lt=MAX_DELIVERY_ATTEMPTS,
         ).values_list("pk", flat=True)[:limit]
     )
-    from ..tasks import transfer_deliver_task
-
     for pk in ids:
-        transfer_deliver_task.delay(pk)
+        job_wake(task="dsar.tasks.transfer_deliver_task", args=[pk], after_commit=False)
     return len(ids)

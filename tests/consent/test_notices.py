@@ -6,6 +6,7 @@ import tracemalloc
 from datetime import timedelta
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -310,3 +311,21 @@ def test_memory_stays_flat(settings):
     peak_2000 = peak_for("3.0", 2000)
     # Twenty times the people, about the same peak: only one batch is ever held.
     assert peak_2000 < peak_100 * 1.5 + 256 * 1024, (peak_100, peak_2000)
+
+
+@pytest.mark.django_db
+def test_a_soft_time_limit_hands_the_batch_back_at_once(flaky):
+    """The task's soft time limit fires during the hand-over: the message is not recorded as
+    failed, the batch goes back to pending (due now, not after NOTICE_STUCK_AFTER), and the task
+    stops instead of claiming another batch."""
+    people = UserFactory.create_batch(3)
+    policy = publish_material()
+    flaky.script = {people[1].email: [SoftTimeLimitExceeded()]}
+    with pytest.raises(SoftTimeLimitExceeded):
+        policies.policy_notices_send(version_id=policy.pk, batch_size=3)
+    notices = PolicyNotice.objects.filter(version=policy)
+    assert {n.state for n in notices} == {"pending"}
+    assert all(n.claim_token is None and n.next_attempt_at <= timezone.now() for n in notices)
+    # The next run sends them all; the one accepted before the limit again (same Message-ID).
+    policies.policy_notices_send(version_id=policy.pk, batch_size=3)
+    assert {n.state for n in notices.all()} == {"sent"}

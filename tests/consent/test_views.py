@@ -11,6 +11,7 @@ from consent import selectors, tokens
 from consent.models import ConsentEvent, FormSubmission, PageViewCount
 from dsar.registry import Subject
 from tests.accounts.test_signup import signup_data
+from tests.mail_backends import url_path
 
 from .conftest import grant
 
@@ -200,7 +201,7 @@ def test_email_only_subject_gets_a_signed_link(
     assert [m.to for m in mail.outbox] == [["reader@example.org"]]  # unknown: nothing sent
     assert "List-Unsubscribe" not in mail.outbox[0].extra_headers  # a reply to a request
     link = re.search(r"https?://\S+/preferences/link/\S+/", mail.outbox[0].body).group(0)
-    response = client.get(link.split("8000", 1)[-1] if "8000" in link else link, follow=True)
+    response = client.get(url_path(link), follow=True)
     assert 'name="purpose_newsletter"' in response.content.decode()
     assert "reader@example.org" in response.content.decode()
     client.post("/preferences/", {})
@@ -523,9 +524,9 @@ def test_unsubscribe_posts_are_rate_limited_per_link_and_change_nothing_when_lim
     subject = Subject(user_id=user.pk)
     consent_grant(subject=subject, purpose="newsletter", method="signup")
     consent_grant(subject=subject, purpose="events", method="signup")
-    path = lambda purpose, campaign="": unsubscribe_url(  # noqa: E731
-        subject=subject, purpose=purpose, campaign=campaign
-    ).split("8000", 1)[1]
+    path = lambda purpose, campaign="": url_path(  # noqa: E731
+        unsubscribe_url(subject=subject, purpose=purpose, campaign=campaign)
+    )
     assert client.post(path("newsletter")).status_code == 200
     assert client.post(path("newsletter")).status_code == 200  # idempotent
     # The same link again, even from another mailing of the list: refused, nothing changes.

@@ -15,6 +15,7 @@ from dsar.deadlines import CCPA, GDPR, UK_GDPR, deadline_rule_for
 from dsar.models import AuditEvent, DataSubjectRequest, RequestEvent, RequestKind, RequestState
 from tests.conftest import login_with_totp
 from tests.factories import UserFactory
+from tests.mail_backends import url_path
 
 CHANGE = "/admin/dsar/datasubjectrequest/{}/change/"
 ACT = "/admin/dsar/datasubjectrequest/{}/act/"
@@ -35,7 +36,7 @@ def file_for(user=None, kind=RequestKind.ACCESS, **kwargs):
 
 def link_path(body: str, what: str) -> str:
     url = re.search(rf"http://\S+{what}\S*", body).group(0)
-    return url.split("8000", 1)[1]
+    return url_path(url)
 
 
 # --- Deadlines per jurisdiction ---------------------------------------------------------------

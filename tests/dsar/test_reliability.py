@@ -7,7 +7,7 @@ deliveries are counted exactly, and which can hang "inside the SMTP call" at the
 "stuck" thresholds (2 s) keep each test within seconds. Beat is played by the test: it sends the
 sweep tasks, as the periodic tasks would.
 
-The exactly-once contract (README, "Operating the jobs"): a notice row is claimed (`sending`,
+The exactly-once contract (docs/jobs-and-operations.md): a notice row is claimed (`sending`,
 with a token) before the hand-over and marked `sent` after its batch; the only repeat possible
 is a message the mail server had already accepted in the batch of a worker that died before
 marking it, and that repeat carries the same Message-ID. The tests pin both sides of that window.

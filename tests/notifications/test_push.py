@@ -1,6 +1,3 @@
-import re
-from pathlib import Path
-
 import pytest
 from django.core import mail
 from django.db import connection
@@ -20,7 +17,6 @@ from tests.factories import UserFactory
 from .conftest import register, subject_of
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
 NEWS = {"title": "Spring news", "body": "What is new at Workpex this spring."}
 
 
@@ -284,17 +280,3 @@ def test_the_provider_is_chosen_by_the_setting(settings, django_capture_on_commi
         bulk(batch_size=2)
     assert CountingProvider.batches == [2, 1]
     assert not TestModePush.objects.exists()
-
-
-def test_no_other_module_sends_push():
-    """The gate cannot be bypassed: only the push module hands notifications to a provider."""
-    senders = re.compile(r"\b(push_provider|PushNotification)\b|\bTestModeProvider\(")
-    allowed = {"notifications/push.py", "notifications/providers.py"}
-    offenders = []
-    for path in ROOT.rglob("*.py"):
-        relative = path.relative_to(ROOT).as_posix()
-        if relative.startswith((".venv/", "tests/", "var/")) or relative in allowed:
-            continue
-        if senders.search(path.read_text(encoding="utf-8")):
-            offenders.append(relative)
-    assert offenders == []
