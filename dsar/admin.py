@@ -604,15 +604,7 @@ class ExportFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("status"))
     def status_display(self, obj):
-        status = selectors.export_status(obj)
-        if not status["detail"]:
-            return status["text"]
-        return format_html(
-            "{}<details><summary>{}</summary><pre>{}</pre></details>",
-            status["text"],
-            _("Technical detail (for the technical team)"),
-            status["detail"],
-        )
+        return selectors.export_status(obj)
 
     @admin.action(description=_("Retry the selected failed builds"))
     def retry_failed(self, request, queryset):

@@ -149,13 +149,12 @@ def export_for_subject(*, public_id, part: str, user=None, token: str = ""):
     return export if getattr(export, EXPORT_PARTS[part][0]) else None
 
 
-def export_status(export) -> dict[str, str]:
-    """A package's state for an officer, in plain words (`text`), with the technical cause of
-    its last failure apart (`detail`, folded away on the page)."""
-    from django.utils.formats import date_format
-    from django.utils.timezone import localtime
+def export_status(export):
+    """A package's state for an officer, in plain words, with the technical cause of its last
+    failure apart, folded away on the page (a `dsar.jobstatus.JobStatus`)."""
     from django.utils.translation import gettext as _
 
+    from .jobstatus import job_status, job_when
     from .models import ExportFile
     from .services.exports import MAX_ATTEMPTS
 
@@ -169,7 +168,7 @@ def export_status(export) -> dict[str, str]:
         ) % {
             "attempt": export.attempts,
             "max": MAX_ATTEMPTS,
-            "when": date_format(localtime(export.next_attempt_at), "DATETIME_FORMAT"),
+            "when": job_when(export.next_attempt_at),
         }
     elif export.state == State.FAILED:
         text = _(
@@ -182,7 +181,7 @@ def export_status(export) -> dict[str, str]:
             "attempt": export.attempts + (1 if export.state == State.PENDING else 0),
             "max": MAX_ATTEMPTS,
         }
-    return {"text": text, "detail": detail}
+    return job_status(text, detail=detail)
 
 
 def request_export_delay(request) -> str:
