@@ -7,8 +7,9 @@ job's selector decides the words; this module only puts them together and shows 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
@@ -54,3 +55,20 @@ def job_tries(*, attempts: int, next_at: datetime | None = None) -> str:
         "n": attempts,
         "when": job_when(next_at),
     }
+
+
+def job_running_status(
+    *, started_at: datetime, resume_after: timedelta, tries: int = 0
+) -> JobStatus:
+    """A job a worker runs and the beat sweep resumes if that worker stops (an erasure, a child
+    data removal): running, or stopped and about to be resumed."""
+    if timezone.now() < started_at + resume_after:
+        return job_status(_("Running since %(when)s.") % {"when": job_when(started_at)})
+    return job_status(
+        _("It stopped before it finished (its worker was interrupted or met an error)."),
+        job_tries(attempts=tries) if tries else "",
+        _(
+            "It is resumed automatically within minutes and repeats nothing already done. If "
+            "this stays for hours, ask the technical team to read the workers' log."
+        ),
+    )
