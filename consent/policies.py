@@ -11,9 +11,17 @@ number of workers share the work without overlap), marks them `sending` with a f
 and commits; then sends the batch over one connection outside any transaction; then records each
 message's outcome, for rows that still carry its token. The queries per batch are a constant.
 
+Outages. Only the mail server's answer about a message is an attempt on it (`consent.mail`'s
+`MailResult.answered`): a connection refused or broken before the server spoke about the message
+is not. Every try, answered or not, backs off from the notice's first try (1, 1, 2, 4 … minutes,
+at most NOTICE_BACKOFF_MAX), and a transient failure is retried for NOTICE_RETRY_FOR (72 hours)
+before the notice is recorded failed; an officer can send failed notices again in bulk
+(`policy_notices_retry`). A worker that loses its database connection after sending reconnects
+and writes what the server said before anything else (`_results_record`).
+
 Exactly once. A notice can be sent twice only if the worker dies after the mail server accepted
 some messages of its claimed batch and before the batch was marked sent (the "hand-over window",
-at most one batch). Those rows stay `sending`; after `NOTICE_STUCK_AFTER` the sweep returns them
+at most one batch), or its database stays away past NOTICE_STUCK_AFTER. Those rows stay `sending`; after `NOTICE_STUCK_AFTER` the sweep returns them
 to `pending` and they are sent again **with the same Message-ID** (`notice_message_id`), which
 mail stores and clients use to recognise the repeat as the same message. Everywhere else (a
 duplicated or lost Celery message, two workers, a broker restart, a crash before the hand-over

@@ -268,3 +268,11 @@ def test_a_caller_transaction_is_not_reopened(monkeypatch):
             write_until=timezone.now() + timedelta(minutes=10),
         )
     assert len(calls) == 1
+
+
+def test_a_retry_window_under_three_days_fails_at_start(settings):
+    from consent.checks import check_notices_retry_for_three_days
+
+    assert check_notices_retry_for_three_days() == []
+    settings.CONSENT_NOTICE_RETRY_FOR_HOURS = 48
+    assert [e.id for e in check_notices_retry_for_three_days()] == ["consent.E003"]
