@@ -484,7 +484,9 @@ def mail_send_batch_now(
 
     Only the gate's allowed recipients get mail (`refused` for the others). After a connection
     failure, or once `deadline` (a `time.monotonic()` value) has passed, the rest of the batch
-    is not tried and comes back as `transient`.
+    is not tried and comes back as `transient`. Each result says whether the mail server
+    answered about its message (`MailResult.answered`, decided by `_failure`): only such a
+    result is an attempt on the message.
     """
     if _in_transaction():
         raise RuntimeError("mail_send_batch_now sends at once: call it outside a transaction.")

@@ -21,9 +21,10 @@ and writes what the server said before anything else (`_results_record`).
 
 Exactly once. A notice can be sent twice only if the worker dies after the mail server accepted
 some messages of its claimed batch and before the batch was marked sent (the "hand-over window",
-at most one batch), or its database stays away past NOTICE_STUCK_AFTER. Those rows stay `sending`; after `NOTICE_STUCK_AFTER` the sweep returns them
-to `pending` and they are sent again **with the same Message-ID** (`notice_message_id`), which
-mail stores and clients use to recognise the repeat as the same message. Everywhere else (a
+at most one batch), or its database stays away for longer than `NOTICE_STUCK_AFTER`. Those rows
+stay `sending`; after `NOTICE_STUCK_AFTER` the sweep returns them to `pending` and they are sent
+again **with the same Message-ID** (`notice_message_id`), which mail stores and clients use to
+recognise the repeat as the same message. Everywhere else (a
 duplicated or lost Celery message, two workers, a broker restart, a crash before the hand-over
 or after the marking) the claim and the unique (version, user) constraint make a repeat a no-op.
 """
