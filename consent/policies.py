@@ -475,23 +475,26 @@ def policy_notices_retry(*, notices: QuerySet, actor) -> int:
     back to pending, due now, with a fresh retry window; its last error stays shown until it
     is sent. Notices in any other state are left alone. Audited per version; the fan-out is
     woken after the commit. Returns how many were sent back."""
-    rows = list(
-        PolicyNotice.objects.select_for_update()
-        .filter(pk__in=list(notices.values_list("pk", flat=True)), state=State.FAILED)
-        .values_list("pk", "version_id")
-    )
-    per_version: dict[int, int] = {}
-    for _pk, version_id in rows:
-        per_version[version_id] = per_version.get(version_id, 0) + 1
-    retried = PolicyNotice.objects.filter(pk__in=[pk for pk, _version in rows]).update(
-        state=State.PENDING, next_attempt_at=timezone.now(), first_tried_at=None, claim_token=None
-    )
-    for policy in PolicyVersion.objects.filter(pk__in=list(per_version)):
+    # A subquery, not a list of ids: "select all" in admin may pick thousands of rows. One UPDATE
+    # per version counts exactly what it sent back (the fan-out never touches failed rows).
+    failed = PolicyNotice.objects.filter(pk__in=notices.order_by().values("pk"), state=State.FAILED)
+    version_ids = list(failed.order_by().values_list("version_id", flat=True).distinct())
+    retried = 0
+    for policy in PolicyVersion.objects.filter(pk__in=version_ids):
+        count = failed.filter(version_id=policy.pk).update(
+            state=State.PENDING,
+            next_attempt_at=timezone.now(),
+            first_tried_at=None,
+            claim_token=None,
+        )
+        if not count:
+            continue
+        retried += count
         audit_record(
             action="policy_notices_retried",
             actor=actor,
             obj=policy,
-            detail={"version": policy.version, "notices": per_version[policy.pk]},
+            detail={"version": policy.version, "notices": count},
         )
         _wake(policy.pk)
     return retried
