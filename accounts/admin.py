@@ -290,6 +290,7 @@ class ChildDataReportAdmin(AuditedViewMixin, admin.ModelAdmin):
                     "reviewed_by",
                     "reviewed_at",
                     "decision_reason",
+                    "removal_status",
                     "attempts",
                     "started_at",
                     "reporter_told_at",
@@ -307,8 +308,12 @@ class ChildDataReportAdmin(AuditedViewMixin, admin.ModelAdmin):
             return Subject(email=obj.child_email)
         return None
 
+    @admin.display(description=_("removal"))
+    def removal_status(self, obj):
+        return child_removal.child_removal_status(obj)
+
     def get_readonly_fields(self, request, obj=None):
-        fields = [f.name for f in ChildDataReport._meta.fields]
+        fields = [f.name for f in ChildDataReport._meta.fields] + ["removal_status"]
         if obj is not None and obj.state == ChildDataReport.State.RECEIVED:
             fields.remove("user")  # the officer may correct the account the report is about
         return fields

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dsar.erasure import erasure_erase_subject, erasure_erase_subjects
+from dsar.jobstatus import JobStatus, job_running_status, job_status, job_when
 from dsar.registry import Subject, values_in
 from dsar.services import audit_record
 from dsar.wake import job_wake
@@ -236,6 +237,21 @@ def _wake(report_ids: list[int]) -> None:
 
 
 # --- The job ------------------------------------------------------------------------------------
+
+
+def child_removal_status(report: ChildDataReport) -> JobStatus:
+    """How the removal of a report's data goes, for an officer, in plain words."""
+    if report.state == State.CONFIRMED:
+        return job_status(_("Confirmed: the removal starts within minutes."))
+    if report.state == State.REMOVING:
+        return job_running_status(
+            started_at=report.started_at,
+            resume_after=app_settings.CHILD_REMOVAL_STUCK_AFTER,
+            tries=report.attempts,
+        )
+    if report.state == State.REMOVED:
+        return job_status(_("Removed at %(when)s.") % {"when": job_when(report.closed_at)})
+    return job_status(str(report.get_state_display()))
 
 
 def child_removals_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:

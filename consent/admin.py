@@ -16,7 +16,7 @@ from dsar.services import audit_record
 from dsar.spreadsheet import SpreadsheetWriter
 from dsar.textinput import id_from_text
 
-from . import policies, services
+from . import policies, selectors, services
 from .forms import PolicyVersionForm, ReasonForm, RecordOnRequestForm
 from .models import (
     ConsentEvent,
@@ -221,14 +221,50 @@ class PolicyVersionAdmin(admin.ModelAdmin):
 
 @admin.register(PolicyNotice)
 class PolicyNoticeAdmin(admin.ModelAdmin):
-    """The fan-out's rows, read-only: filter by version and state to see what failed and why."""
+    """The fan-out's rows, read-only: filter by version and state to see what failed and why, in
+    plain words; officers who publish versions can send failed notices again, in bulk."""
 
-    list_display = ("version", "user", "state", "attempts", "sent_at", "next_attempt_at", "error")
+    list_display = ("version", "user", "state", "attempts", "sent_at", "next_attempt_at", "status")
     list_filter = ("version", "state")
     list_select_related = ("version", "user")
     raw_id_fields = ("user",)
-    readonly_fields = [f.name for f in PolicyNotice._meta.fields]
+    fields = (
+        "version",
+        "user",
+        "status",
+        "state",
+        "attempts",
+        "first_tried_at",
+        "next_attempt_at",
+        "sent_at",
+        "created_at",
+    )
+    readonly_fields = fields
     show_full_result_count = False
+    actions = ["retry_failed"]
+
+    @admin.display(description=gettext_lazy("status"))
+    def status(self, obj):
+        return selectors.policy_notice_status(obj)
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("consent.publish_policyversion")
+
+    @admin.action(
+        description=gettext_lazy("Send the selected failed notices again"),
+        permissions=["retry"],
+    )
+    def retry_failed(self, request, queryset):
+        retried = policies.policy_notices_retry(notices=queryset, actor=request.user)
+        self.message_user(
+            request,
+            _(
+                "%(count)s failed notice(s) are queued again and go out within minutes; the "
+                "others were not failed and are left as they are."
+            )
+            % {"count": retried},
+            messages.SUCCESS,
+        )
 
     def has_add_permission(self, request):
         return False

@@ -114,9 +114,15 @@ class AppSettings:
         return _get("NOTICE_BATCH_SECONDS", 120)
 
     @property
-    def NOTICE_MAX_ATTEMPTS(self) -> int:  # noqa: N802
-        """Tries of one notice with transient failures before it is recorded as failed."""
-        return _get("NOTICE_MAX_ATTEMPTS", 8)
+    def NOTICE_RETRY_FOR(self) -> timedelta:  # noqa: N802
+        """How long after its first try a notice with transient failures (the mail server down,
+        unreachable or saying "later") keeps being retried before it is recorded as failed."""
+        return timedelta(hours=_get("NOTICE_RETRY_FOR_HOURS", 72))
+
+    @property
+    def NOTICE_BACKOFF_MAX(self) -> timedelta:  # noqa: N802
+        """The longest wait between two tries of one notice."""
+        return timedelta(seconds=_get("NOTICE_BACKOFF_MAX_SECONDS", 3600))
 
     @property
     def NOTICE_STUCK_AFTER(self) -> timedelta:  # noqa: N802

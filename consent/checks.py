@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.core import checks
 
@@ -27,5 +29,21 @@ def check_mail_charset_is_utf8(app_configs=None, **kwargs):
         checks.Error(
             "DEFAULT_CHARSET must be utf-8: policy notices are written in UTF-8.",
             id="consent.E002",
+        )
+    ]
+
+
+@checks.register()
+def check_notices_retry_for_three_days(app_configs=None, **kwargs):
+    """Policy-change notices ride out a mail outage of three days (SECURITY.md): a shorter retry
+    window would give up on them sooner."""
+    retry_for = app_settings.NOTICE_RETRY_FOR
+    if retry_for >= timedelta(hours=72):
+        return []
+    return [
+        checks.Error(
+            "CONSENT_NOTICE_RETRY_FOR_HOURS must be at least 72.",
+            hint="Notices are retried for at least three days before they are recorded failed.",
+            id="consent.E003",
         )
     ]

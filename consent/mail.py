@@ -383,25 +383,45 @@ PERMANENT = "permanent"  # will not work however often we try (5xx, a bad addres
 
 @dataclass(frozen=True)
 class MailResult:
+    """What happened to one message. `answered`: the mail server said something about this
+    message (accepted or refused it), so it counts as an attempt on it. A connection refused,
+    broken or closed before the server spoke about the message is not an attempt: the message
+    was never handed over."""
+
     key: Any
     outcome: str
     error: str = ""
+    answered: bool = False
 
 
-def _failure(error: Exception) -> tuple[str, bool]:
-    """(outcome, connection broken) for an exception raised while handing over one message."""
+# Replies about the connection, not about one message: the greeting, HELO/EHLO, AUTH, and
+# 421 ("service not available, closing the channel"), which a server may send at any step.
+_CONNECTION_REPLIES = (
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+    smtplib.SMTPAuthenticationError,
+)
+
+
+def _failure(error: Exception) -> tuple[str, bool, bool]:
+    """(outcome, connection broken, answered about this message) for an exception raised while
+    handing over one message: the one rule of what counts as an attempt."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _message in error.recipients.values()]
+        if codes and all(code == 421 for code in codes):
+            return TRANSIENT, True, False
         permanent = bool(codes) and all(500 <= code < 600 for code in codes)
-        return (PERMANENT if permanent else TRANSIENT), False
+        return (PERMANENT if permanent else TRANSIENT), False, True
+    if isinstance(error, _CONNECTION_REPLIES) or (
+        isinstance(error, smtplib.SMTPResponseException) and error.smtp_code == 421
+    ):
+        return TRANSIENT, True, False
     if isinstance(error, smtplib.SMTPResponseException):
-        # SMTPSenderRefused, SMTPDataError, SMTPConnectError...: the reply code decides.
-        if 500 <= error.smtp_code < 600:
-            return PERMANENT, False
-        return TRANSIENT, isinstance(error, smtplib.SMTPConnectError)
+        # SMTPSenderRefused, SMTPDataError: the server's reply about this message decides.
+        return (PERMANENT if 500 <= error.smtp_code < 600 else TRANSIENT), False, True
     if isinstance(error, OSError):  # SMTPServerDisconnected, refused connections, time-outs
-        return TRANSIENT, True
-    return PERMANENT, False
+        return TRANSIENT, True, False
+    return PERMANENT, False, True  # e.g. a template error: it fails the same way every time
 
 
 def _allowed(purpose: Purpose, items: list[OutgoingMail]) -> set:
@@ -465,7 +485,9 @@ def mail_send_batch_now(
 
     Only the gate's allowed recipients get mail (`refused` for the others). After a connection
     failure, or once `deadline` (a `time.monotonic()` value) has passed, the rest of the batch
-    is not tried and comes back as `transient`.
+    is not tried and comes back as `transient`. Each result says whether the mail server
+    answered about its message (`MailResult.answered`, decided by `_failure`): only such a
+    result is an attempt on the message.
     """
     if _in_transaction():
         raise RuntimeError("mail_send_batch_now sends at once: call it outside a transaction.")
@@ -518,14 +540,16 @@ def mail_send_batch_now(
             except SoftTimeLimitExceeded:
                 raise  # the task's time is up: not a failure of this message (the caller's claim)
             except Exception as error:  # recorded per message; the caller retries or gives up
-                outcome, broken = _failure(error)
-                results.append(MailResult(item.key, outcome, f"{type(error).__name__}: {error}"))
+                outcome, broken, answered = _failure(error)
+                results.append(
+                    MailResult(item.key, outcome, f"{type(error).__name__}: {error}", answered)
+                )
                 if broken and backend is not None:
                     with contextlib.suppress(Exception):  # the connection is gone either way
                         backend.close()
                     backend = smtp = None
             else:
-                results.append(MailResult(item.key, SENT))
+                results.append(MailResult(item.key, SENT, answered=True))
     finally:
         if backend is not None:
             backend.close()

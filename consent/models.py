@@ -199,7 +199,8 @@ class PolicyNotice(models.Model):
     """One notice of one material policy version to one account holder: the fan-out's row.
 
     pending -> sending (claimed by a worker, with a claim token) -> sent | failed; a transient
-    failure goes back to pending with a later `next_attempt_at`. The unique constraint makes a
+    failure goes back to pending with a later `next_attempt_at`, for NOTICE_RETRY_FOR after the
+    first try; an officer may send a failed one back to pending. The unique constraint makes a
     second notice for the same person and version impossible.
     """
 
@@ -219,7 +220,11 @@ class PolicyNotice(models.Model):
     state = models.CharField(
         _("state"), max_length=16, choices=State.choices, default=State.PENDING
     )
+    # Attempts the mail server answered (accepted or refused the message); a try that never
+    # reached it (connection refused or broken) is not one. `first_tried_at` starts the retry
+    # window (NOTICE_RETRY_FOR) and the backoff, whichever way the tries went.
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    first_tried_at = models.DateTimeField(_("first tried at"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -11,27 +11,47 @@ number of workers share the work without overlap), marks them `sending` with a f
 and commits; then sends the batch over one connection outside any transaction; then records each
 message's outcome, for rows that still carry its token. The queries per batch are a constant.
 
+Outages. Only the mail server's answer about a message is an attempt on it (`consent.mail`'s
+`MailResult.answered`): a connection refused or broken before the server spoke about the message
+is not. Every try, answered or not, backs off from the notice's first try (1, 1, 2, 4 … minutes,
+at most NOTICE_BACKOFF_MAX), and a transient failure is retried for NOTICE_RETRY_FOR (72 hours)
+before the notice is recorded failed; an officer can send failed notices again in bulk
+(`policy_notices_retry`). A worker that loses its database connection after sending reconnects
+and writes what the server said before anything else (`_results_record`).
+
 Exactly once. A notice can be sent twice only if the worker dies after the mail server accepted
 some messages of its claimed batch and before the batch was marked sent (the "hand-over window",
-at most one batch). Those rows stay `sending`; after `NOTICE_STUCK_AFTER` the sweep returns them
-to `pending` and they are sent again **with the same Message-ID** (`notice_message_id`), which
-mail stores and clients use to recognise the repeat as the same message. Everywhere else (a
+at most one batch), or its database stays away for longer than `NOTICE_STUCK_AFTER`. Those rows
+stay `sending`; after `NOTICE_STUCK_AFTER` the sweep returns them to `pending` and they are sent
+again **with the same Message-ID** (`notice_message_id`), which mail stores and clients use to
+recognise the repeat as the same message. Everywhere else (a
 duplicated or lost Celery message, two workers, a broker restart, a crash before the hand-over
 or after the marking) the claim and the unique (version, user) constraint make a repeat a no-op.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, F, Value, When
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    F,
+    PositiveSmallIntegerField,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -44,6 +64,8 @@ from dsar.wake import job_wake
 from . import mail
 from .app_settings import app_settings
 from .models import MATERIAL_NOTICE_PERIOD, PolicyAcknowledgement, PolicyNotice, PolicyVersion
+
+logger = logging.getLogger(__name__)
 
 NOTICE_PURPOSE = "policy_changes"
 NOTICE_TEMPLATE = "consent/mail/policy_notice"
@@ -226,15 +248,18 @@ def notice_message_id(notice_id: int, *, domain: str = "") -> str:
     return f"<policy-notice.{notice_id}@{domain or app_settings.MESSAGE_ID_DOMAIN}>"
 
 
-def notice_backoff(attempts: int) -> timedelta:
-    """Wait before the next try after `attempts` transient failures: 1, 2, 4 … minutes, at most
-    an hour."""
-    return timedelta(seconds=min(3600, 60 * 2 ** max(0, attempts - 1)))
+def notice_backoff(waited: timedelta) -> timedelta:
+    """Wait before the next try of a notice first tried `waited` ago: as long again, so the waits
+    double (1, 1, 2, 4 … minutes), at least a minute and at most NOTICE_BACKOFF_MAX. Counted
+    from the first try, not from the attempts, so tries that never reached the mail server back
+    off as well."""
+    return min(app_settings.NOTICE_BACKOFF_MAX, max(timedelta(minutes=1), waited))
 
 
 def _notices_claim(*, version_id: int, batch_size: int, now: datetime) -> tuple[uuid.UUID, list]:
-    """Claim a batch of due notices; returns the claim token and, per notice, (pk, attempts with
-    this one, user id, email, full name, language, active), read under the same lock."""
+    """Claim a batch of due notices; returns the claim token and, per notice, (pk, first try,
+    user id, email, full name, language, active), read under the same lock. Claiming is not an
+    attempt: only the mail server's answer about the message is (`_results_write`)."""
     token = uuid.uuid4()
     with transaction.atomic():
         rows = list(
@@ -244,8 +269,8 @@ def _notices_claim(*, version_id: int, batch_size: int, now: datetime) -> tuple[
             # every notice of the version sent so far, a longer walk each batch.
             .order_by("next_attempt_at", "pk")
             .values_list(
-                "pk", "attempts", "user_id", "user__email", "user__full_name", "user__language",
-                "user__is_active",
+                "pk", "first_tried_at", "user_id", "user__email", "user__full_name",
+                "user__language", "user__is_active",
             )[:batch_size]
         )  # fmt: skip
         if rows:
@@ -253,9 +278,9 @@ def _notices_claim(*, version_id: int, batch_size: int, now: datetime) -> tuple[
                 state=State.SENDING,
                 claim_token=token,
                 claimed_at=now,
-                attempts=F("attempts") + 1,
+                first_tried_at=Coalesce("first_tried_at", Value(now)),
             )
-    return token, [(pk, tries + 1, *user) for pk, tries, *user in rows]
+    return token, [(pk, first or now, *user) for pk, first, *user in rows]
 
 
 def _notice_context(policy: PolicyVersion) -> dict:
@@ -279,10 +304,10 @@ def policy_notices_send_batch(
     token, rows = _notices_claim(version_id=policy.pk, batch_size=batch_size, now=now)
     if not rows:
         return 0
-    items, attempts, skipped = [], {}, []
+    items, first_tried, skipped = [], {}, []
     domain = app_settings.MESSAGE_ID_DOMAIN
-    for pk, tries, user_id, email, name, language, active in rows:
-        attempts[pk] = tries
+    for pk, first, user_id, email, name, language, active in rows:
+        first_tried[pk] = first
         if not active or not email:
             skipped.append(pk)
             continue
@@ -311,38 +336,91 @@ def policy_notices_send_batch(
         _notices_release(PolicyNotice.objects.filter(claim_token=token), now=timezone.now())
         raise
     _results_record(
-        token=token, results=results, attempts=attempts, skipped=skipped, now=timezone.now()
+        token=token,
+        results=results,
+        first_tried=first_tried,
+        skipped=skipped,
+        write_until=now + app_settings.NOTICE_STUCK_AFTER,
     )
     return len(rows)
 
 
-def _results_record(*, token, results, attempts: dict, skipped: list, now: datetime) -> None:
-    """Write each outcome onto its row, in a constant number of UPDATEs whatever the batch size;
-    only rows still holding this batch's token (the sweep may have handed them out again)."""
+def _results_record(*, token, results, first_tried: dict, skipped: list, write_until) -> None:
+    """Write the batch's outcomes, whatever happened to the database connection meanwhile.
+
+    The mail is gone; what the server accepted must be written down, or the sweep would send it
+    again. So a lost connection is reopened and the outcomes written first, before anything
+    else, retried with short waits until the sweep may hand the batch out again (`write_until`):
+    past that the rows are no longer this batch's, and the token makes a late write a no-op.
+    """
+    wait = 0.5
+    while True:
+        try:
+            with transaction.atomic():
+                _results_write(
+                    token=token, results=results, first_tried=first_tried, skipped=skipped
+                )
+            return
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or timezone.now() + timedelta(seconds=wait) > write_until:
+                raise  # a caller's transaction cannot be reopened; or the sweep's turn has come
+            logger.warning("Database lost while recording a notice batch; reconnecting")
+            connection.close()  # the next query opens a fresh connection
+            time.sleep(wait)
+            wait = min(wait * 2, 10)
+
+
+def _results_write(*, token, results, first_tried: dict, skipped: list) -> None:
+    """Each outcome onto its row, in a constant number of UPDATEs whatever the batch size; only
+    rows still holding this batch's token (the sweep may have handed them out again). A
+    transient failure is tried again after `notice_backoff`, until NOTICE_RETRY_FOR after the
+    notice's first try (the last try falls on that moment); then it is failed."""
+    now = timezone.now()
     mine = PolicyNotice.objects.filter(claim_token=token)
     sent = [r.key for r in results if r.outcome == mail.SENT]
     if sent:
-        mine.filter(pk__in=sent).update(state=State.SENT, sent_at=now, claim_token=None, error="")
+        mine.filter(pk__in=sent).update(
+            state=State.SENT, sent_at=now, claim_token=None, error="", attempts=F("attempts") + 1
+        )
     if skipped:
         mine.filter(pk__in=skipped).update(state=State.SKIPPED, claim_token=None)
-    retry_at: dict[datetime, list] = defaultdict(list)
+    retry_at: dict = {}
     failed = []
     for result in results:
-        if (
-            result.outcome == mail.TRANSIENT
-            and attempts[result.key] < app_settings.NOTICE_MAX_ATTEMPTS
-        ):
-            retry_at[now + notice_backoff(attempts[result.key])].append(result)
-        elif result.outcome != mail.SENT:
+        if result.outcome == mail.SENT:
+            continue
+        give_up_at = first_tried[result.key] + app_settings.NOTICE_RETRY_FOR
+        if result.outcome == mail.TRANSIENT and now < give_up_at:
+            waited = now - first_tried[result.key]
+            retry_at[result.key] = min(now + notice_backoff(waited), give_up_at)
+        else:
             failed.append(result)
-    for when, group in retry_at.items():
-        mine.filter(pk__in=[r.key for r in group]).update(
-            state=State.PENDING, next_attempt_at=when, claim_token=None, error=_errors(group)
+    retried = [r for r in results if r.key in retry_at]
+    if retried:
+        mine.filter(pk__in=list(retry_at)).update(
+            state=State.PENDING,
+            next_attempt_at=Case(
+                *[When(pk=key, then=Value(when)) for key, when in retry_at.items()],
+                output_field=DateTimeField(),
+            ),
+            claim_token=None,
+            error=_errors(retried),
+            attempts=_attempts(retried),
         )
     if failed:
         mine.filter(pk__in=[r.key for r in failed]).update(
-            state=State.FAILED, claim_token=None, error=_errors(failed)
+            state=State.FAILED, claim_token=None, error=_errors(failed), attempts=_attempts(failed)
         )
+
+
+def _attempts(results) -> Case:
+    """Each row's attempts, one more where the mail server answered about its message."""
+    answered = [r.key for r in results if r.answered]
+    return Case(
+        When(pk__in=answered, then=F("attempts") + 1),
+        default=F("attempts"),
+        output_field=PositiveSmallIntegerField(),
+    )
 
 
 def _errors(results) -> Case:
@@ -404,6 +482,37 @@ def policy_notices_sweep(*, now: datetime | None = None) -> dict[str, int]:
             task="consent.tasks.policy_notices_send_task", args=[version_id], after_commit=False
         )
     return {"stuck": stuck, "woken": len(versions)}
+
+
+@transaction.atomic
+def policy_notices_retry(*, notices: QuerySet, actor) -> int:
+    """An officer's retry of failed notices (e.g. once a long mail outage is over): each goes
+    back to pending, due now, with a fresh retry window; its last error stays shown until it
+    is sent. Notices in any other state are left alone. Audited per version; the fan-out is
+    woken after the commit. Returns how many were sent back."""
+    # A subquery, not a list of ids: "select all" in admin may pick thousands of rows. One UPDATE
+    # per version counts exactly what it sent back (the fan-out never touches failed rows).
+    failed = PolicyNotice.objects.filter(pk__in=notices.order_by().values("pk"), state=State.FAILED)
+    version_ids = list(failed.order_by().values_list("version_id", flat=True).distinct())
+    retried = 0
+    for policy in PolicyVersion.objects.filter(pk__in=version_ids):
+        count = failed.filter(version_id=policy.pk).update(
+            state=State.PENDING,
+            next_attempt_at=timezone.now(),
+            first_tried_at=None,
+            claim_token=None,
+        )
+        if not count:
+            continue
+        retried += count
+        audit_record(
+            action="policy_notices_retried",
+            actor=actor,
+            obj=policy,
+            detail={"version": policy.version, "notices": count},
+        )
+        _wake(policy.pk)
+    return retried
 
 
 def policy_notice_progress(*, version_ids) -> dict[int, dict[str, int]]:

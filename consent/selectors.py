@@ -37,7 +37,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from dsar.jobstatus import JobStatus, job_status, job_when
 from dsar.purposes import ALL_USES_BLOCK, DIRECT_MARKETING
 from dsar.registry import Subject
 from dsar.selectors import (
@@ -55,6 +57,7 @@ from .models import (
     MessageChannel,
     Partner,
     PolicyAcknowledgement,
+    PolicyNotice,
     PolicyVersion,
     Purpose,
 )
@@ -563,4 +566,66 @@ def address_known(email: str) -> bool:
         get_user_model().objects.filter(email__iexact=email).exists()
         or ConsentEvent.objects.filter(user__isnull=True, email=email).exists()
         or FormSubmission.objects.filter(email=email).exists()
+    )
+
+
+def policy_notice_status(notice: PolicyNotice) -> JobStatus:
+    """A notice's state for an officer in plain words (what happened, what was tried, what to
+    do), the mail server's reply or the Python error folded away."""
+    from .app_settings import app_settings
+
+    State = PolicyNotice.State
+    retry = _("select it in the list and choose “Send the selected failed notices again”.")
+    answered = _("The mail server answered %(n)s time(s).") % {"n": notice.attempts}
+    if notice.state == State.SENT:
+        return job_status(_("Sent at %(when)s.") % {"when": job_when(notice.sent_at)})
+    if notice.state == State.SKIPPED:
+        return job_status(str(notice.get_state_display()))
+    if notice.state == State.SENDING:
+        return job_status(
+            _("Being handed to the mail server (since %(when)s).")
+            % {"when": job_when(notice.claimed_at)}
+        )
+    if notice.state == State.PENDING and not notice.error:
+        return job_status(_("Waiting to be sent."))
+    if notice.state == State.PENDING:
+        until = (notice.first_tried_at or notice.next_attempt_at) + app_settings.NOTICE_RETRY_FOR
+        return job_status(
+            _(
+                "Not delivered yet: the last try did not get through (the mail server could not "
+                "be reached, or asked us to try later)."
+            ),
+            answered,
+            _(
+                "It is tried again automatically at %(next)s, and until %(until)s; nothing to do "
+                "unless it ends as failed."
+            )
+            % {"next": job_when(notice.next_attempt_at), "until": job_when(until)},
+            detail=notice.error,
+        )
+    gave_up = (
+        notice.first_tried_at is not None
+        and notice.claimed_at is not None
+        and notice.claimed_at - notice.first_tried_at >= app_settings.NOTICE_RETRY_FOR
+    )
+    if gave_up:
+        hours = int(app_settings.NOTICE_RETRY_FOR.total_seconds() // 3600)
+        return job_status(
+            _(
+                "Not delivered: the mail server did not take this notice during %(hours)s hours "
+                "of tries, so they stopped."
+            )
+            % {"hours": hours},
+            answered,
+            _("Once mail works again, %(retry)s") % {"retry": retry},
+            detail=notice.error,
+        )
+    return job_status(
+        _(
+            "Not delivered: the mail server refused this notice for good (for example, the "
+            "address does not exist)."
+        ),
+        answered,
+        _("Check the person's email address, then %(retry)s") % {"retry": retry},
+        detail=notice.error,
     )

@@ -36,6 +36,7 @@ from .policies import (  # noqa: F401  (the policy services, importable from her
     PolicyError,
     policy_acknowledge,
     policy_acknowledge_upcoming_at_signup,
+    policy_notices_retry,
     policy_notices_send,
     policy_notices_sweep,
     policy_version_draft,

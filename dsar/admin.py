@@ -128,9 +128,13 @@ class OverdueFilter(admin.SimpleListFilter):
 
 class RecipientNotificationInline(ReadOnlyInline):
     model = RecipientNotification
-    fields = ("recipient_name", "adapter", "state", "attempts", "last_error", "done_at", "done_by")
+    fields = ("recipient_name", "adapter", "status", "attempts", "done_at", "done_by")
     readonly_fields = fields
     verbose_name_plural = _("Recipients to tell (GDPR Art. 19)")
+
+    @admin.display(description=_("status"))
+    def status(self, obj):
+        return selectors.recipient_notification_status(obj)
 
 
 class RectificationProposalInline(ReadOnlyInline):
@@ -164,11 +168,15 @@ class ThirdPartyTransferInline(ReadOnlyInline):
         "received_at",
         "revoked_at",
         "attempts",
-        "last_error",
+        "status",
         "receipt",
     )
     readonly_fields = fields
     verbose_name_plural = _("Sent to a third party (GDPR Art. 20(2))")
+
+    @admin.display(description=_("status"))
+    def status(self, obj):
+        return selectors.transfer_status(obj)
 
 
 @admin.register(DataSubjectRequest)
@@ -366,6 +374,9 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
                 obj.state == RequestState.IN_PROGRESS and obj.kind in APPLY_LABELS
             )
             context["apply_label"] = APPLY_LABELS.get(obj.kind, "")
+            context["erasure_status"] = (
+                selectors.erasure_status(obj.erasure) if hasattr(obj, "erasure") else None
+            )
             context["exports"] = [
                 {
                     "export": export,
@@ -604,15 +615,7 @@ class ExportFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("status"))
     def status_display(self, obj):
-        status = selectors.export_status(obj)
-        if not status["detail"]:
-            return status["text"]
-        return format_html(
-            "{}<details><summary>{}</summary><pre>{}</pre></details>",
-            status["text"],
-            _("Technical detail (for the technical team)"),
-            status["detail"],
-        )
+        return selectors.export_status(obj)
 
     @admin.action(description=_("Retry the selected failed builds"))
     def retry_failed(self, request, queryset):

@@ -149,13 +149,12 @@ def export_for_subject(*, public_id, part: str, user=None, token: str = ""):
     return export if getattr(export, EXPORT_PARTS[part][0]) else None
 
 
-def export_status(export) -> dict[str, str]:
-    """A package's state for an officer, in plain words (`text`), with the technical cause of
-    its last failure apart (`detail`, folded away on the page)."""
-    from django.utils.formats import date_format
-    from django.utils.timezone import localtime
+def export_status(export):
+    """A package's state for an officer, in plain words, with the technical cause of its last
+    failure apart, folded away on the page (a `dsar.jobstatus.JobStatus`)."""
     from django.utils.translation import gettext as _
 
+    from .jobstatus import job_status, job_when
     from .models import ExportFile
     from .services.exports import MAX_ATTEMPTS
 
@@ -169,7 +168,7 @@ def export_status(export) -> dict[str, str]:
         ) % {
             "attempt": export.attempts,
             "max": MAX_ATTEMPTS,
-            "when": date_format(localtime(export.next_attempt_at), "DATETIME_FORMAT"),
+            "when": job_when(export.next_attempt_at),
         }
     elif export.state == State.FAILED:
         text = _(
@@ -182,7 +181,93 @@ def export_status(export) -> dict[str, str]:
             "attempt": export.attempts + (1 if export.state == State.PENDING else 0),
             "max": MAX_ATTEMPTS,
         }
-    return {"text": text, "detail": detail}
+    return job_status(text, detail=detail)
+
+
+def erasure_status(schedule):
+    """A scheduled erasure's state for an officer, in plain words (a `JobStatus`)."""
+    from django.utils.translation import gettext as _
+
+    from .jobstatus import job_running_status, job_status, job_when
+    from .models import ErasureSchedule
+    from .services.erasure import erasure_subjects, resume_after
+
+    State = ErasureSchedule.State
+    if schedule.state == State.SCHEDULED:
+        return job_status(
+            _("Scheduled for %(when)s; the person may cancel until then.")
+            % {"when": job_when(schedule.due_at)}
+        )
+    if schedule.state == State.DONE:
+        return job_status(_("Done at %(when)s.") % {"when": job_when(schedule.finished_at)})
+    if schedule.state == State.RUNNING and not erasure_subjects(schedule):
+        return job_status(
+            _(
+                "It stopped and cannot go on by itself: it does not record whom it erases. Ask "
+                "the technical team; nothing more is erased until they have looked."
+            )
+        )
+    if schedule.state == State.RUNNING:
+        return job_running_status(started_at=schedule.started_at, resume_after=resume_after())
+    return job_status(str(schedule.get_state_display()))
+
+
+def recipient_notification_status(notification):
+    """Telling one recipient (GDPR Art. 19), for an officer, in plain words (a `JobStatus`)."""
+    from django.utils.translation import gettext as _
+
+    from .jobstatus import job_status, job_tries, job_when
+    from .models import MAX_NOTIFY_ATTEMPTS, RecipientNotification
+
+    State = RecipientNotification.State
+    if notification.state != State.FAILED:
+        when = job_when(notification.done_at)
+        return job_status(f"{notification.get_state_display()} {when}".strip())
+    if notification.attempts < MAX_NOTIFY_ATTEMPTS:
+        to_do = _(
+            "It is tried again automatically within minutes (up to %(max)s tries); nothing to do "
+            "for now."
+        ) % {"max": MAX_NOTIFY_ATTEMPTS}
+    else:
+        to_do = _(
+            "It is no longer tried automatically: tell the recipient another way, then mark it "
+            "done."
+        )
+    return job_status(
+        _("Telling this recipient failed: their system did not take the message."),
+        job_tries(attempts=notification.attempts),
+        to_do,
+        detail=notification.last_error,
+    )
+
+
+def transfer_status(transfer):
+    """A transfer to a third party (GDPR Art. 20(2)), for an officer, in plain words."""
+    from django.utils.translation import gettext as _
+
+    from .jobstatus import job_status, job_tries
+    from .models import ThirdPartyTransfer
+
+    State = ThirdPartyTransfer.State
+    label = str(transfer.get_state_display())
+    if not transfer.last_error:
+        return job_status(label)
+    if transfer.state == State.FAILED:
+        return job_status(
+            _("The package could not be delivered to the recipient, and it is no longer tried."),
+            job_tries(attempts=transfer.attempts),
+            _(
+                "Tell the person; they can send it again from their request page once the "
+                "recipient's system works (the technical team can read the detail below)."
+            ),
+            detail=transfer.last_error,
+        )
+    return job_status(
+        _("%(state)s; the last delivery failed and is tried again automatically.")
+        % {"state": label},
+        job_tries(attempts=transfer.attempts),
+        detail=transfer.last_error,
+    )
 
 
 def request_export_delay(request) -> str:

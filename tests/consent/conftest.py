@@ -3,6 +3,7 @@ import pytest
 from consent import services
 from consent.models import ConsentEvent, Partner
 from dsar.registry import Subject
+from tests.smtp_sink import SmtpSink, smtp_sink_configure
 
 
 @pytest.fixture
@@ -33,3 +34,13 @@ def user_subject(user):
 @pytest.fixture
 def ledger_count():
     return lambda: ConsentEvent.objects.count()
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A real SMTP server on loopback, up; `smtp_sink.down()` plays an outage."""
+    sink = SmtpSink()
+    sink.up()
+    smtp_sink_configure(settings, sink)
+    yield sink
+    sink.down()

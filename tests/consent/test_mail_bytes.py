@@ -6,14 +6,12 @@ recipient, `EmailMultiAlternatives(...).message().as_bytes()`, `sanitize_address
 from __future__ import annotations
 
 import re
-import socket
 from datetime import timedelta
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from email.utils import parseaddr
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.mail.message import forbid_multi_line_headers, sanitize_address
 from django.template import engines
@@ -203,31 +201,6 @@ def test_a_filtered_per_recipient_value_is_refused(body):
 
 
 # --- Policy notices end to end: SMTP to a sink, parsed and compared ------------------------------
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.received.append((envelope.mail_from, envelope.rcpt_tos, envelope.original_content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_sink(settings):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = _Sink()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield handler
-    controller.stop()
 
 
 PEOPLE = [

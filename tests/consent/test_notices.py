@@ -120,8 +120,13 @@ def test_transient_failures_are_retried_with_backoff_then_sent(flaky):
 
 
 def test_backoff_grows_and_is_capped():
-    waits = [policies.notice_backoff(n).total_seconds() for n in (1, 2, 3, 4, 10, 20)]
-    assert waits == [60, 120, 240, 480, 3600, 3600]
+    waited = timedelta(0)
+    waits = []
+    for _try in range(10):
+        wait = policies.notice_backoff(waited)
+        waits.append(int(wait.total_seconds() // 60))
+        waited += wait
+    assert waits == [1, 1, 2, 4, 8, 16, 32, 60, 60, 60]
 
 
 @pytest.mark.django_db
@@ -134,6 +139,9 @@ def test_a_connection_failure_leaves_the_rest_of_the_batch_for_later(flaky):
     states = dict(PolicyNotice.objects.values_list("user_id", "state"))
     assert set(states.values()) == {"pending"}  # none sent, all to be tried again
     assert flaky.sent == []
+    # None was handed over, so none counts as an attempt; the backoff still applies.
+    assert set(PolicyNotice.objects.values_list("attempts", flat=True)) == {0}
+    assert all(n.first_tried_at for n in PolicyNotice.objects.all())
     assert "not tried" in PolicyNotice.objects.get(user=ordered[2]).error
 
 
@@ -147,12 +155,11 @@ def test_permanent_failures_are_recorded_and_not_retried(flaky, settings):
     policies.policy_notices_send(version_id=policy.pk)
     failed = PolicyNotice.objects.get(user=people[0])
     assert failed.state == "failed" and "no such user" in failed.error
-    # Too many transient failures end as failed too.
-    settings.CONSENT_NOTICE_MAX_ATTEMPTS = 2
-    flaky.script = {
-        people[1].email: [smtplib.SMTPServerDisconnected("down")] * 3,
-    }
-    PolicyNotice.objects.filter(user=people[1]).update(state="pending", attempts=1, sent_at=None)
+    # Transient failures end as failed too, once the retry window (72 hours) is over.
+    flaky.script = {people[1].email: [smtplib.SMTPServerDisconnected("down")]}
+    PolicyNotice.objects.filter(user=people[1]).update(
+        state="pending", sent_at=None, first_tried_at=timezone.now() - timedelta(hours=72)
+    )
     policies.policy_notices_send(version_id=policy.pk)
     assert PolicyNotice.objects.get(user=people[1]).state == "failed"
     progress = policies.policy_notice_progress(version_ids=[policy.pk])[policy.pk]
@@ -239,10 +246,10 @@ def test_the_sweep_returns_stuck_batches_and_wakes_versions_with_due_notices(use
     # A late worker's record with its old token changes nothing.
     policies._results_record(
         token="6f0c6d4e-1111-4b5e-9d7a-3f8c9a000001",
-        results=[consent_mail.MailResult(notice.pk, consent_mail.SENT)],
-        attempts={notice.pk: 1},
+        results=[consent_mail.MailResult(notice.pk, consent_mail.SENT, answered=True)],
+        first_tried={notice.pk: timezone.now()},
         skipped=[],
-        now=timezone.now(),
+        write_until=timezone.now() + timedelta(minutes=10),
     )
     assert PolicyNotice.objects.get(pk=notice.pk).state == "pending"
 

@@ -414,6 +414,10 @@ CONSENT_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = env.int(
 CONSENT_NOTICE_BATCH_SIZE = env.int("CONSENT_NOTICE_BATCH_SIZE", default=100)
 CONSENT_NOTICE_BATCHES_PER_TASK = env.int("CONSENT_NOTICE_BATCHES_PER_TASK", default=20)
 CONSENT_NOTICE_STUCK_AFTER_SECONDS = env.int("CONSENT_NOTICE_STUCK_AFTER_SECONDS", default=600)
+# How long a notice the mail server does not take is retried (at least 72 hours, check
+# consent.E003), and the longest wait between two tries.
+CONSENT_NOTICE_RETRY_FOR_HOURS = env.int("CONSENT_NOTICE_RETRY_FOR_HOURS", default=72)
+CONSENT_NOTICE_BACKOFF_MAX_SECONDS = env.int("CONSENT_NOTICE_BACKOFF_MAX_SECONDS", default=3600)
 # Under-16 removals: how long a removal may stay running before the sweep resumes it.
 ACCOUNTS_CHILD_REMOVAL_STUCK_AFTER_SECONDS = env.int(
     "ACCOUNTS_CHILD_REMOVAL_STUCK_AFTER_SECONDS", default=900
