@@ -12,7 +12,9 @@ from django.test import Client
 from django.utils import timezone
 
 from dsar import services
+from dsar.erasure import erasure_erase_subject
 from dsar.models import AuditEvent, ExportFile, RequestKind
+from dsar.registry import Subject
 from tests.dsar.people import make_person
 from tests.factories import UserFactory
 
@@ -123,3 +125,18 @@ def test_a_rebuild_replaces_the_objects(s3_bucket):
     # The old objects were deleted before the new ones were written: no leftover in the bucket.
     assert len(first) == 2
     assert s3_bucket.keys("exports/") == sorted([export.file.name, export.data_file.name])
+
+
+def test_erasure_deletes_the_persons_exports_from_the_bucket(
+    s3_bucket, django_capture_on_commit_callbacks
+):
+    user, other = UserFactory(), UserFactory()
+    for person in (user, other):
+        export = applied(person, RequestKind.PORTABILITY).exports.get()
+        assert services.export_build(export_id=export.pk)
+    kept = ExportFile.objects.get(request__user=other).file.name
+    assert len(s3_bucket.keys("exports/")) == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        erasure_erase_subject(subject=Subject(user_id=user.pk, email=user.email))
+    assert s3_bucket.keys("exports/") == [kept]
