@@ -22,13 +22,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint():
+def s3_endpoint(tmp_path_factory):
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = tmp_path_factory.mktemp("s3") / "moto.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -37,7 +39,11 @@ def s3_endpoint():
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                pytest.fail(f"the S3 server (moto) did not start on port {port}")
+                process.wait()
+                pytest.fail(
+                    f"the S3 server (moto) did not start on port {port}:\n"
+                    + log.read_text(errors="replace")[-2000:]
+                )
             time.sleep(0.1)
     try:
         yield f"http://127.0.0.1:{port}"

@@ -96,9 +96,12 @@ def test_a_portable_package_round_trips_and_the_sweep_deletes_it_from_the_bucket
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         assert "manifest.json" in archive.namelist()
 
-    # The objects are private: only the bucket's owner may read them.
+    # The objects are private: only the bucket's owner may read them; and a browser that ever
+    # reached one directly would save it, not render it.
     grants = s3_bucket.client.get_object_acl(Bucket=s3_bucket.name, Key=export.file.name)
     assert [g["Grantee"]["Type"] for g in grants["Grants"]] == ["CanonicalUser"]
+    head = s3_bucket.client.head_object(Bucket=s3_bucket.name, Key=export.file.name)
+    assert head["ContentDisposition"] == "attachment"
 
     result = services.exports_sweep(now=timezone.now() + timedelta(days=30))
     assert result["deleted"] == 1

@@ -336,6 +336,9 @@ def object_storage() -> dict:
             # A new file never replaces another of the same name (the local disk's behaviour):
             # a replaced photo's old file is deleted after the commit, by its own name.
             "file_overwrite": False,
+            # Should an object ever be reached directly (a leaked signed link), a browser saves
+            # it instead of rendering the HTML report on the bucket's origin.
+            "object_parameters": {"ContentDisposition": "attachment"},
             # A download is spooled to a temporary file past this size, not held in memory.
             "max_memory_size": FILE_UPLOAD_MAX_MEMORY_SIZE,
         },
