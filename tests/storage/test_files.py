@@ -57,6 +57,14 @@ def test_a_photo_is_uploaded_served_replaced_and_erased_in_the_bucket(
     assert s3_bucket.keys("profile-photos/") == []
 
 
+def test_a_photo_missing_from_the_bucket_is_a_404(s3_bucket, client):
+    user = UserFactory()
+    user_photo_set(user=user, upload=jpeg_upload())
+    s3_bucket.client.delete_object(Bucket=s3_bucket.name, Key=user.photo.name)
+    client.force_login(user)
+    assert client.get("/accounts/profile/photo/").status_code == 404
+
+
 def test_a_scan_is_served_to_its_reviewer_and_deleted_with_the_check(
     s3_bucket, make_staff, django_capture_on_commit_callbacks
 ):
