@@ -104,6 +104,7 @@ check-deploy: install
 	SECRET_KEY=check-deploy-$$(date +%s)-a-long-random-looking-secret-key-for-the-check \
 	DATABASE_URL=sqlite:///$(CURDIR)/var/check.sqlite3 CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \
 	ALLOWED_HOSTS=privacy.workpex.example SITE_URL=https://privacy.workpex.example \
+	STORAGE_BUCKET=workpex-check-deploy \
 	PAYMENT_TOKEN_KEYS=$$($(PY) -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
 		$(PY) manage.py check --deploy --fail-level WARNING
 

@@ -43,3 +43,36 @@ def check_service_providers_holds(app_configs=None, **kwargs):
         for held in provider.get("holds") or ()
         if not _names_registered_data(held)
     ]
+
+
+# Canned ACLs that let someone other than the bucket's owner read an object.
+READABLE_BY_OTHERS_ACLS = {"public-read", "public-read-write", "authenticated-read"}
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_files_in_shared_private_storage(app_configs=None, **kwargs):
+    """Exports, photos and scans: any web server must serve what any worker built (shared storage),
+    and only through the views that check who is asking (private objects, no public URL)."""
+    from django.core.files.storage import FileSystemStorage, storages
+
+    storage = storages["default"]
+    problems = []
+    if isinstance(storage, FileSystemStorage):
+        problems.append(
+            checks.Warning(
+                "Exports, photos and scans are stored on this machine's disk: a file built by a "
+                "worker on another machine cannot be downloaded here.",
+                hint="Use the production settings with STORAGE_BUCKET set (docs/storage.md).",
+                id="dsar.W001",
+            )
+        )
+    public_acl = getattr(storage, "default_acl", None) in READABLE_BY_OTHERS_ACLS
+    if public_acl or getattr(storage, "querystring_auth", True) is False:
+        problems.append(
+            checks.Error(
+                "Stored files would be readable at an address that no view checks.",
+                hint="Keep STORAGE_DEFAULT_ACL private (or empty) and signed URLs on.",
+                id="dsar.E003",
+            )
+        )
+    return problems

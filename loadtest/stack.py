@@ -46,6 +46,13 @@ def stack_env(
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SITE_URL": "http://127.0.0.1",
         "STATIC_ROOT": str(ROOT / "var" / "loadtest-static"),
+        # Production's object storage, though the load touches no stored file: a bucket behind a
+        # port where nothing listens, so a file access would fail at once, reaching nowhere.
+        "STORAGE_BUCKET": "workpex-loadtest",
+        "STORAGE_ENDPOINT_URL": "http://127.0.0.1:9",
+        "STORAGE_ACCESS_KEY_ID": "loadtest",
+        "STORAGE_SECRET_ACCESS_KEY": "loadtest",
+        "STORAGE_REGION": "us-east-1",
         "LOG_LEVEL": "WARNING",
     }
     env.update(extra or {})

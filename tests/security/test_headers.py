@@ -135,6 +135,7 @@ def test_production_settings_turn_on_hsts_and_secure_cookies():
         "SECRET_KEY": "x" * 60,
         "DATABASE_URL": "sqlite:///:memory:",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "STORAGE_BUCKET": "workpex-unused",
     }
     code = (
         "from django.conf import settings as s;"

@@ -127,6 +127,7 @@ def test_production_cookies_are_secure_and_host_prefixed():
         "SECRET_KEY": "x" * 60,
         "DATABASE_URL": "sqlite:///:memory:",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "STORAGE_BUCKET": "workpex-unused",
     }
     code = (
         "import django; django.setup(); from django.conf import settings as s;"

@@ -147,8 +147,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Uploaded files hold personal data: they live outside any public URL and are served by views
-# that check who is asking.
+# Uploaded and built files (exports, photos, scans) hold personal data: they live outside any
+# public URL and are served by views that check who is asking. Here on the local disk
+# (MEDIA_ROOT); production keeps them in shared object storage (`object_storage`, docs/storage.md).
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -313,6 +314,39 @@ def payment_token_dev_key(secret_key: str) -> str:
 
     digest = hashlib.sha256(b"workpex-payment-token-key:" + secret_key.encode()).digest()
     return base64.urlsafe_b64encode(digest).decode()
+
+
+def object_storage() -> dict:
+    """The default storage in an S3-compatible bucket, from the STORAGE_* variables (a missing
+    STORAGE_BUCKET fails at start). Objects are private: every download goes through a portal
+    view that checks who is asking, never a public or presigned URL. Without the keys, boto3
+    finds credentials its usual way (AWS_* variables, an instance or task role)."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("STORAGE_BUCKET"),
+            "endpoint_url": env("STORAGE_ENDPOINT_URL", default=None),
+            "region_name": env("STORAGE_REGION", default=None),
+            "access_key": env("STORAGE_ACCESS_KEY_ID", default=None),
+            "secret_key": env("STORAGE_SECRET_ACCESS_KEY", default=None),
+            "location": env("STORAGE_PREFIX", default=""),
+            # An empty STORAGE_DEFAULT_ACL sends none (buckets with ACLs disabled refuse them).
+            "default_acl": env("STORAGE_DEFAULT_ACL", default="private") or None,
+            "addressing_style": env("STORAGE_ADDRESSING_STYLE", default=None),
+            # url() is never used for these files; should anything call it, it gets a signed
+            # link that expires in minutes, not a public address.
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            # A new file never replaces another of the same name (the local disk's behaviour):
+            # a replaced photo's old file is deleted after the commit, by its own name.
+            "file_overwrite": False,
+            # Should an object ever be reached directly (a leaked signed link), a browser saves
+            # it instead of rendering the HTML report on the bucket's origin.
+            "object_parameters": {"ContentDisposition": "attachment"},
+            # A download is spooled to a temporary file past this size, not held in memory.
+            "max_memory_size": FILE_UPLOAD_MAX_MEMORY_SIZE,
+        },
+    }
 
 
 def filesystem_broker_options(folder: Path) -> dict:

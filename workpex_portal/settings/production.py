@@ -1,7 +1,7 @@
 """Production shape: PostgreSQL, Redis, gunicorn, workers and one beat, all set by environment."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, object_storage
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")  # no default: a missing key fails at start
@@ -13,8 +13,9 @@ CACHES = {"default": env.cache("CACHE_URL", default=CELERY_BROKER_URL)}
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
 
+# Exports, photos and scans in a bucket every web and worker machine shares (docs/storage.md).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": object_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

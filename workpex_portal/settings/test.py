@@ -2,7 +2,13 @@
 (`make test-sqlite` runs the suite on the embedded default: SQLite and the filesystem broker)."""
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, env, filesystem_broker_options, payment_token_dev_key
+from .base import (
+    VAR_DIR,
+    env,
+    filesystem_broker_options,
+    object_storage,
+    payment_token_dev_key,
+)
 
 SECRET_KEY = "test-only-secret-key"  # noqa: S105
 PAYMENT_TOKEN_KEYS = env.list("PAYMENT_TOKEN_KEYS", default=[payment_token_dev_key(SECRET_KEY)])
@@ -35,6 +41,10 @@ EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.loc
 EMAIL_FILE_PATH = env("TEST_EMAIL_FILE_PATH", default=str(VAR_DIR / "test-mail"))
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "test-media")
+# The local disk, unless STORAGE_BUCKET names a bucket (the storage tests' own processes, on the
+# S3-compatible server the suite starts: tests/storage/).
+if env("STORAGE_BUCKET", default=""):
+    STORAGES = {**STORAGES, "default": object_storage()}  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 WHITENOISE_AUTOREFRESH = True
 # The erasure tests interrupt real workers between registry steps (dsar.app_settings).
