@@ -415,3 +415,51 @@ def test_a_closed_request_or_one_whose_clock_has_not_started_is_not_extended(use
     with pytest.raises(services.RequestError, match="not started"):
         services.dsar_request_extend(request=waiting, amount=1, reason="Busy.", actor=None)
     assert_not_extended(waiting, None)
+
+
+@pytest.mark.django_db
+def test_an_officer_s_extension_is_recorded_as_theirs_in_the_history_and_the_audit_log(user):
+    officer = UserFactory(is_staff=True)
+    request, _ = file_as(user)
+    services.dsar_request_extend(request=request, amount=2, reason="Many systems.", actor=officer)
+    (event,) = request.events.filter(kind="extension")
+    assert event.actor == officer
+    audit = AuditEvent.objects.get(action="request_extended")
+    assert audit.actor == officer
+    assert audit.subject_ref == f"user:{user.pk}"
+    assert (audit.object_type, audit.object_id) == ("dsar.DataSubjectRequest", str(request.pk))
+    assert audit.detail == {"months": 2, "rule": "gdpr"}
+
+
+def _refusal(request, **kwargs) -> str:
+    with pytest.raises(services.RequestError) as refused:
+        services.dsar_request_extend(request=request, actor=None, **kwargs)
+    return str(refused.value.messages[0] if hasattr(refused.value, "messages") else refused.value)
+
+
+@pytest.mark.django_db
+def test_each_refused_extension_says_why_in_full(user):
+    request, _ = file_as(user)
+    assert _refusal(request, amount=3, reason="Busy.") == (
+        "Under GDPR an extension is between 1 and 2 months."
+    )
+    assert _refusal(request, amount=1, reason=" ") == (
+        "Give the reason for the extension: the person is told it."
+    )
+    DataSubjectRequest.objects.filter(pk=request.pk).update(
+        original_due_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert _refusal(request, amount=1, reason="Late.") == (
+        "An extension must be decided, and the person told, before the first deadline."
+    )
+    DataSubjectRequest.objects.filter(pk=request.pk).update(original_due_at=None)
+    assert _refusal(request, amount=1, reason="Busy.") == (
+        "The deadline has not started yet, so it cannot be extended."
+    )
+    other, _ = file_as(UserFactory(username="other", email="other@example.org"))
+    services.dsar_request_extend(request=other, amount=1, reason="Busy.", actor=None)
+    assert _refusal(other, amount=1, reason="Again.") == (
+        "This request has been extended already; it can be extended once."
+    )
+    services.dsar_request_withdraw(request=other, user=other.user)
+    assert _refusal(other, amount=1, reason="Busy.") == "Only an open request can be extended."
