@@ -132,7 +132,11 @@ RULES = [
             "dsar.registry.entries",
             "dsar.registry.entries_holding",
         ),
-        ("tests/dsar/test_erasure.py",),
+        (
+            "tests/dsar/test_erasure.py",
+            "tests/dsar/test_erasure_rules.py",
+            "tests/dsar/test_erasure_bulk.py",
+        ),
     ),
 ]
 RULES_BY_NAME = {rule.name: rule for rule in RULES}

@@ -434,3 +434,34 @@ def test_an_open_removal_known_only_by_address_does_not_hide_the_minors():
     kid = child_account("later", years=12)
     assert child_removal.child_data_detect() == {"accounts": 1, "forms": 0}
     assert ChildDataReport.objects.filter(erase_user_id=kid.pk, state="confirmed").exists()
+
+
+@pytest.mark.django_db
+def test_a_flagged_form_sent_while_signed_in_removes_the_sender_s_account_too():
+    """The form's address need not be the account's: the account that sent it is erased."""
+    officer = UserFactory(is_staff=True)
+    sender = UserFactory(username="sender", email="sender@example.org")
+    submission = consent_services.form_submission_create(
+        kind="contest_entry", email="other.address@example.com", name="Young", user=sender
+    )
+    consent_services.form_submission_flag_child(
+        submission=submission, actor=officer, reason="Said she is 12 in the entry."
+    )
+    assert child_removal.child_data_detect() == {"accounts": 0, "forms": 1}
+    assert list(ChildDataReport.objects.values_list("erase_email", "erase_user_id")) == [
+        ("other.address@example.com", sender.pk)
+    ]
+
+
+@pytest.mark.django_db
+def test_the_very_first_form_ever_sent_is_found_too():
+    officer = UserFactory(is_staff=True)
+    FormSubmission.objects.filter(pk=1).delete()
+    submission = consent_services.form_submission_create(
+        kind="contest_entry", email="first@example.com", name="Young Contestant"
+    )
+    FormSubmission.objects.filter(pk=submission.pk).update(id=1)
+    consent_services.form_submission_flag_child(
+        submission=FormSubmission.objects.get(pk=1), actor=officer, reason="Said she is 12."
+    )
+    assert child_removal.child_data_detect() == {"accounts": 0, "forms": 1}
