@@ -21,19 +21,6 @@ def check_site_url_is_https(app_configs=None, **kwargs):
 
 
 @checks.register()
-def check_mail_charset_is_utf8(app_configs=None, **kwargs):
-    """consent/mime.py writes batch mail in UTF-8, as Django does with its default charset."""
-    if settings.DEFAULT_CHARSET.lower() == "utf-8":
-        return []
-    return [
-        checks.Error(
-            "DEFAULT_CHARSET must be utf-8: policy notices are written in UTF-8.",
-            id="consent.E002",
-        )
-    ]
-
-
-@checks.register()
 def check_notices_retry_for_three_days(app_configs=None, **kwargs):
     """Policy-change notices ride out a mail outage of three days (SECURITY.md): a shorter retry
     window would give up on them sooner."""

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import smtplib
 import time
 from dataclasses import dataclass, field
@@ -31,20 +30,17 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import transaction
 from django.db.models import QuerySet
-from django.db.transaction import get_connection as get_db_connection
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.html import conditional_escape, escape
 
 from dsar.mail import absolute_url  # the one place links in mail are made absolute
 from dsar.registry import Subject
 
-from . import mime, selectors, tokens
+from . import selectors, tokens
 from .app_settings import app_settings
 from .models import FormSubmission, Partner, Purpose
 
@@ -60,42 +56,6 @@ def unsubscribe_url(
         subject=subject, purpose=purpose, partner_id=partner_id, campaign=campaign
     )
     return absolute_url(reverse("consent:unsubscribe", args=[token]))
-
-
-class _Slot:
-    """Stands in for a per-recipient value in `MailTemplates.draft`. Printed, it shows where the
-    value goes, as it is or escaped; its line break, quotes, brackets, cases and accent make
-    filters (`upper`, `linebreaks`, `urlencode`, …) leave output that is neither form."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __str__(self) -> str:
-        return f"\x00wpxslot&{self.name}\n<'\"Ab é>\x00"
-
-
-def _slotted(text: str, slots, template: str) -> tuple:
-    """Rendered text split into literal, (name, escaped), literal, …"""
-    forms = {str(_Slot(name)): (name, False) for name in slots}
-    forms.update({escape(form): (name, True) for form, (name, _) in list(forms.items())})
-    if not forms:
-        return (text,)
-    pieces = re.split("(" + "|".join(map(re.escape, forms)) + ")", text)
-    if any("\x00" in part or "wpxslot" in part.lower() for part in pieces[::2]):
-        raise ValueError(
-            f"{template} filters a per-recipient value: batch mail can only print it as it is "
-            "({{ name }}, escaped or not)."
-        )
-    return tuple(forms[part] if index % 2 else part for index, part in enumerate(pieces))
-
-
-def _filled(parts: tuple, values: dict) -> str:
-    return "".join(
-        part
-        if isinstance(part, str)
-        else str(conditional_escape(values[part[0]]) if part[1] else values[part[0]])
-        for part in parts
-    )
 
 
 @dataclass(frozen=True)
@@ -118,44 +78,13 @@ class MailTemplates:
             html=html,
         )
 
-    def draft(self, context: dict, *, language: str = "", slots=()) -> MailDraft:
-        """Render the templates once in `language`, leaving a slot for each per-recipient value
-        named in `slots` (which the templates may print, escaped or not, but not filter)."""
-        context = {**context, **{name: _Slot(name) for name in slots}}
+    def render(self, context: dict, *, language: str = "") -> tuple[str, str, str | None]:
+        """(subject line, text body, HTML body or None) in `language`, through the template
+        engine: filters and tags work on every value."""
         with translation.override(language or settings.LANGUAGE_CODE):
             subject, body = self.subject.render(context), self.body.render(context)
             html = self.html.render(context) if self.html else None
-        name = self.body.origin.template_name
-        return MailDraft(
-            templates=self,
-            context=context,
-            language=language,
-            subject=_slotted(subject, slots, name),
-            body=_slotted(body, slots, name),
-            html=_slotted(html, slots, name) if html is not None else None,
-        )
-
-
-@dataclass(frozen=True)
-class MailDraft:
-    """One kind of mail in one language with the per-recipient values left out."""
-
-    templates: MailTemplates
-    context: dict
-    language: str
-    subject: tuple
-    body: tuple
-    html: tuple | None
-
-    def texts(self, values: dict) -> tuple[str, str, str | None]:
-        """(subject line, text body, HTML body or None) for one recipient's values."""
-        if not all(values.values()):
-            # A slot counts as true in `{% if %}`: an empty value gets a full render instead.
-            full = self.templates.draft({**self.context, **values}, language=self.language)
-            return full.texts({})
-        title = " ".join(_filled(self.subject, values).split())
-        html = _filled(self.html, values) if self.html is not None else None
-        return title, _filled(self.body, values), html
+        return " ".join(subject.split()), body, html
 
 
 def _message(
@@ -181,7 +110,7 @@ def _message(
         context["unsubscribe_url"] = link
         headers.update(_unsubscribe_headers(link))
     templates = templates or MailTemplates.get(template)
-    title, body, html = templates.draft(context, language=language).texts({})
+    title, body, html = templates.render(context, language=language)
     return _email(title=title, body=body, html=html, to=to, headers=headers)
 
 
@@ -448,22 +377,19 @@ def _allowed(purpose: Purpose, items: list[OutgoingMail]) -> set:
     return allowed
 
 
-def _in_transaction() -> bool:
-    """Whether the caller is inside a transaction. The atomic blocks Django's TestCase opens
-    around each test are not the caller's (Django's own on_commit tells them apart the same way)."""
-    connection = get_db_connection()
-    return connection.in_atomic_block and not all(
-        getattr(block, "_from_testcase", False) for block in connection.atomic_blocks
-    )
-
-
-def _smtp_of(backend) -> smtplib.SMTP | None:
-    """The open connection of Django's SMTP backend, whose whole hand-over is
-    `sendmail(sender, recipients, message bytes)`; None for any other backend (or a subclass that
-    changes the hand-over): those get EmailMessages."""
-    if isinstance(backend, SMTPBackend) and type(backend)._send is SMTPBackend._send:
-        return backend.connection
-    return None
+def _outside_transactions() -> None:
+    """Refuse to run inside the caller's transaction: a rollback could not take the mail back.
+    A durable atomic block is Django's public test for "no transaction around this one" (the
+    blocks Django's TestCase opens around each test do not count)."""
+    if transaction.get_autocommit():
+        return  # no transaction is open
+    try:
+        with transaction.atomic(durable=True):
+            pass
+    except RuntimeError:
+        raise RuntimeError(
+            "mail_send_batch_now sends at once: call it outside a transaction."
+        ) from None
 
 
 def mail_send_batch_now(
@@ -478,10 +404,9 @@ def mail_send_batch_now(
     each. For workers that record the outcome of every message (the caller marks its rows):
     it must not run inside a transaction, since a rollback could not take the mail back.
 
-    One kind of mail: `template` with `context` for every item, and each item's own `values`.
-    The templates are rendered once per language, the items' values filled in (`MailDraft`);
-    with Django's SMTP backend the message bytes are written directly (`consent.mime`), the very
-    bytes the backend would have made of the EmailMessage other backends get.
+    One kind of mail: `template` with `context` for every item, and each item's own `values`,
+    rendered for each item in its language (the templates are looked up once), each message a
+    Django `EmailMultiAlternatives` handed to one backend connection opened for the batch.
 
     Only the gate's allowed recipients get mail (`refused` for the others). After a connection
     failure, or once `deadline` (a `time.monotonic()` value) has passed, the rest of the batch
@@ -489,15 +414,13 @@ def mail_send_batch_now(
     answered about its message (`MailResult.answered`, decided by `_failure`): only such a
     result is an attempt on the message.
     """
-    if _in_transaction():
-        raise RuntimeError("mail_send_batch_now sends at once: call it outside a transaction.")
+    _outside_transactions()
     purpose = selectors.purpose_get(purpose)
     allowed = _allowed(purpose, items)
     templates = MailTemplates.get(template)
     context = {**context, **_mail_context(purpose)}
-    drafts: dict[tuple, MailDraft] = {}  # per language and names of the values
     results: list[MailResult] = []
-    backend = smtp = sender = None
+    backend = None
     broken = False
     try:
         for item in items:
@@ -518,25 +441,12 @@ def mail_send_batch_now(
                     headers.update(_unsubscribe_headers(link))
                 if item.message_id:
                     headers["Message-ID"] = item.message_id
-                draft_key = (item.language, tuple(values))
-                if draft_key not in drafts:
-                    drafts[draft_key] = templates.draft(
-                        context, language=item.language, slots=tuple(values)
-                    )
-                title, body, html = drafts[draft_key].texts(values)
+                title, body, html = templates.render({**context, **values}, language=item.language)
+                message = _email(title=title, body=body, html=html, to=item.to, headers=headers)
                 if backend is None:
                     backend = get_connection(fail_silently=False)
                     backend.open()
-                    smtp = _smtp_of(backend)
-                if smtp is not None:
-                    sender = sender or mime.envelope_address(settings.DEFAULT_FROM_EMAIL)
-                    data = mime.message_bytes(
-                        title=title, body=body, html=html, to=item.to, headers=headers
-                    )
-                    smtp.sendmail(sender, [mime.envelope_address(item.to)], data)
-                else:
-                    message = _email(title=title, body=body, html=html, to=item.to, headers=headers)
-                    backend.send_messages([message])
+                backend.send_messages([message])
             except SoftTimeLimitExceeded:
                 raise  # the task's time is up: not a failure of this message (the caller's claim)
             except Exception as error:  # recorded per message; the caller retries or gives up
@@ -547,7 +457,7 @@ def mail_send_batch_now(
                 if broken and backend is not None:
                     with contextlib.suppress(Exception):  # the connection is gone either way
                         backend.close()
-                    backend = smtp = None
+                    backend = None
             else:
                 results.append(MailResult(item.key, SENT, answered=True))
     finally:

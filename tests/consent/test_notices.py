@@ -269,7 +269,7 @@ def _send_all(policy, batch_size=100) -> int:
     return claimed, len(queries)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as a worker runs
 def test_queries_grow_with_batches_not_people(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
     many_users(100)
