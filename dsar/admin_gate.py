@@ -43,7 +43,7 @@ class NeedToKnowAdminMixin:
     def _need_limited(self, request) -> bool:
         return self._need_entry() is not None and self._need_scope(request).limited
 
-    def _open_rows(self, request, entry):
+    def _need_open_rows(self, request, entry):
         ids = sorted(self._need_scope(request).reasons)
         people = get_user_model().objects.filter(pk__in=ids).values_list("pk", "email")
         subjects = [Subject(user_id=pk, email=email or "") for pk, email in people]
@@ -56,9 +56,9 @@ class NeedToKnowAdminMixin:
         entry = self._need_entry()
         if not self._need_scope(request).reasons:
             return queryset.none()
-        return queryset.filter(pk__in=self._open_rows(request, entry).values("pk"))
+        return queryset.filter(pk__in=self._need_open_rows(request, entry).values("pk"))
 
-    def _subjects_of(self, rows) -> dict:
+    def _need_subjects_of(self, rows) -> dict:
         """Each row's person (pk -> Subject or None): the admin's own `audit_subject`, or the
         registry's field paths in one query."""
         own = getattr(self, "audit_subject", None)
@@ -77,9 +77,9 @@ class NeedToKnowAdminMixin:
                 found[pk] = Subject(user_id=user_id, email="" if user_id is not None else email)
         return found
 
-    def _audit_shown(self, request, rows, *, action, obj=None, detail=None):
+    def _need_audit_shown(self, request, rows, *, action, obj=None, detail=None):
         scope = self._need_scope(request)
-        subjects = self._subjects_of(rows)
+        subjects = self._need_subjects_of(rows)
         reasons = {}
         for subject in subjects.values():
             user_id = subject.user_id if subject else None
@@ -98,7 +98,7 @@ class NeedToKnowAdminMixin:
             detail={**(detail or {}), "rows": len(rows)},
         )
 
-    def _refused(self, request, object_id, what: str):
+    def _need_refused(self, request, object_id, what: str):
         """403 (audited) for a row that exists but is not open to this staff member."""
         if not self._need_limited(request):
             return None
@@ -111,7 +111,7 @@ class NeedToKnowAdminMixin:
                 return None
         except (ValidationError, ValueError, TypeError, OverflowError):
             return None
-        subject = self._subjects_of([row])[row.pk]
+        subject = self._need_subjects_of([row])[row.pk]
         services.audit_record(
             action="staff_access_refused",
             actor=request.user,
@@ -138,11 +138,11 @@ class NeedToKnowAdminMixin:
         if self._need_entry() is not None and changelist is not None and request.method == "GET":
             action = SEARCHED if changelist.query else LISTED
             # The search words are not kept: they may be the very name or address looked for.
-            self._audit_shown(request, list(changelist.result_list), action=action)
+            self._need_audit_shown(request, list(changelist.result_list), action=action)
         return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        refused = self._refused(request, object_id, "record")
+        refused = self._need_refused(request, object_id, "record")
         if refused is not None:
             return refused
         response = super().change_view(request, object_id, form_url, extra_context)
@@ -151,22 +151,22 @@ class NeedToKnowAdminMixin:
             if obj is not None and response.status_code == 200:
                 action = getattr(self, "audit_action", VIEWED_RECORD)
                 if action:  # None: the admin's own service audits the page
-                    self._audit_shown(request, [obj], action=action, obj=obj)
+                    self._need_audit_shown(request, [obj], action=action, obj=obj)
         return response
 
     def history_view(self, request, object_id, extra_context=None):
-        refused = self._refused(request, object_id, "history")
+        refused = self._need_refused(request, object_id, "history")
         if refused is not None:
             return refused
         response = super().history_view(request, object_id, extra_context)
         if self._need_entry() is not None and response.status_code == 200:
             obj = self.get_object(request, unquote(object_id))
             if obj is not None:
-                self._audit_shown(request, [obj], action=VIEWED_HISTORY, obj=obj)
+                self._need_audit_shown(request, [obj], action=VIEWED_HISTORY, obj=obj)
         return response
 
     def delete_view(self, request, object_id, extra_context=None):
-        refused = self._refused(request, object_id, "delete")
+        refused = self._need_refused(request, object_id, "delete")
         if refused is not None:
             return refused
         return super().delete_view(request, object_id, extra_context)
