@@ -32,6 +32,7 @@ from .textinput import id_from_text
 from .views import export_file_response
 
 OFFICER_PERMISSION = "dsar.work_request"
+ASSIGNED_REASON = "Assigned to work this privacy request"
 # Moves that close the request and mail the person: the officer confirms them on a page of
 # their own first.
 CONFIRMED_MOVES = (RequestState.WITHDRAWN, RequestState.REJECTED)
@@ -219,6 +220,10 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
         if staff_sees_only_assigned(request.user):
             queryset = queryset.filter(assignee=request.user)  # support: only what is theirs
         return queryset
+
+    def need_to_know_standing(self, request) -> str:
+        # Staff who see only their assigned requests need no window: the assignment is the need.
+        return ASSIGNED_REASON if staff_sees_only_assigned(request.user) else ""
 
     def get_search_results(self, request, queryset, search_term):
         """Also find a request by its reference as mailed: R-96FFA64C, r-96ffa64c or 96ffa64c."""
@@ -658,6 +663,9 @@ class ExportFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not request.user.has_perm(OFFICER_PERMISSION):
             queryset = queryset.filter(request__assignee=request.user)
         return queryset
+
+    def need_to_know_standing(self, request) -> str:
+        return ASSIGNED_REASON if not request.user.has_perm(OFFICER_PERMISSION) else ""
 
     @admin.display(description=_("status"))
     def status_display(self, obj):

@@ -70,6 +70,7 @@ REASON_LABELS = {
         "A privacy officer, whose work on privacy requests and the law needs it"
     ),
     WINDOW_REASON: _("Inside a time-limited access they opened with a reason"),
+    "Assigned to work this privacy request": _("Assigned to work on your privacy request"),
     "No valid access window.": _("They had not opened a time-limited access with a reason"),
     "Reviewer: the review queue (content only while assigned)": _(
         "A reviewer working the manual-review queue (who sees content only of items assigned "
