@@ -94,7 +94,9 @@ def audit_log_export(
 ) -> Iterator[str]:
     """The audit events, as CSV lines for a spreadsheet; the export itself is audited first
     (who, how many rows, which filters by name: their values may name the person)."""
-    events = events.select_related("actor").order_by("-at", "-id")
+    # The file holds the events up to this moment, not the export's own row written next.
+    last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    events = events.filter(pk__lte=last).select_related("actor").order_by("-at", "-id")
     audit_record(
         action="audit_log_exported",
         actor=actor,
