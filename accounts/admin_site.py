@@ -82,7 +82,11 @@ class PortalAdminSite(admin.AdminSite):
         whoever wrote it: ours, Django's, allauth's."""
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, NeedToKnowAdminMixin):
-            admin_class = type(admin_class.__name__, (NeedToKnowAdminMixin, admin_class), {})
+            admin_class = type(
+                admin_class.__name__,
+                (NeedToKnowAdminMixin, admin_class),
+                {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
+            )
         return super().register(model_or_iterable, admin_class, **options)
 
     def admin_view(self, view, cacheable=False):
