@@ -92,7 +92,7 @@ def _review(kind):
 def _device(p, staff):
     from notifications.services import device_register
 
-    return device_register(user=p, platform="google", token=f"t{p.pk}" * 30, name="Phone")[0]
+    return device_register(user=p, platform="google", token=f"t{p.pk:09d}" * 9, name="Phone")[0]
 
 
 def _push(p, staff):
