@@ -173,7 +173,9 @@ def staff_access_section(request) -> DashboardSection:
             "what": staff_action_text(look.action, look.object_type),
             "why": staff_reason_text(look.action, look.reason),
         }
-        for look in staff_looks_on(subject=Subject(user_id=request.user.pk))
+        for look in staff_looks_on(
+            subject=Subject(user_id=request.user.pk, email=request.user.email or "")
+        )
     ]
     return DashboardSection(
         template="dsar/dashboard/staff_access.html", context={"events": events}, order=90

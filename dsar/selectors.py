@@ -214,8 +214,11 @@ def request_export_delay(request) -> str:
 def staff_actions_on(*, subject: Subject, limit: int = 50):
     """ "Who looked at my data and why": staff actions on a person's data from the audit log,
     newest first, with the staff member and the stated reason."""
+    refs = {subject.ref}
+    if subject.email:  # rows found by the address alone are logged under it
+        refs.add(Subject(email=subject.email).ref)
     return (
-        AuditEvent.objects.filter(subject_ref=subject.ref, actor_kind="staff")
+        AuditEvent.objects.filter(subject_ref__in=sorted(refs), actor_kind="staff")
         .select_related("actor")
         .order_by("-at", "-id")[:limit]
     )

@@ -202,3 +202,16 @@ def test_a_window_that_ends_closes_the_list_again(client, support, customer):
 
 def _subject(user):
     return Subject(user_id=user.pk)
+
+
+def test_a_look_at_a_row_found_by_the_address_alone_is_on_the_persons_page(
+    officer_client, client, customer
+):
+    from consent import services as consent_services
+
+    submission = consent_services.form_submission_create(
+        kind="newsletter_signup", email=customer.email, name="Cora"
+    )
+    url = f"/admin/consent/formsubmission/{submission.pk}/change/"
+    assert officer_client.get(url).status_code == 200
+    assert "Looked at a form you sent us" in _dashboard(client, customer)
