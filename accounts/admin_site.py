@@ -20,6 +20,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dsar.admin_gate import NeedToKnowAdminMixin
+
 # Set when allauth reports a completed MFA step (its public `authentication_step_completed`
 # signal), to the id of the account that passed it; the session ends with logout.
 MFA_SESSION_KEY = "workpex_mfa_user"
@@ -82,6 +84,18 @@ class PortalAdminSite(admin.AdminSite):
     site_header = gettext_lazy("Workpex Privacy Portal — staff")
     site_title = gettext_lazy("Workpex privacy admin")
     index_title = gettext_lazy("Privacy operations")
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every ModelAdmin gets the need-to-know gate (it acts on personal-data models only),
+        whoever wrote it: ours, Django's, allauth's."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, NeedToKnowAdminMixin):
+            admin_class = type(
+                admin_class.__name__,
+                (NeedToKnowAdminMixin, admin_class),
+                {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
+            )
+        return super().register(model_or_iterable, admin_class, **options)
 
     def admin_view(self, view, cacheable=False):
         model_admin = getattr(view, "__self__", None)

@@ -12,7 +12,7 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from consent.signals import consent_withdrawn
-        from dsar.staff import staff_limited_to_assigned
+        from dsar.staff import staff_limited_to_assigned, staff_window_source
 
         from . import (  # noqa: F401  (registers them)
             checks,
@@ -25,10 +25,12 @@ class AccountsConfig(AppConfig):
         )
         from .admin_site import mfa_step_completed
         from .middleware import session_login_started
-        from .staff_access import staff_needs_window
+        from .staff_access import staff_access_open_reasons, staff_needs_window
 
-        # Need to know: support staff see only the privacy requests assigned to them.
+        # Need to know: support staff see only the privacy requests assigned to them, and in
+        # the admin only the people they opened an access window for.
         staff_limited_to_assigned(staff_needs_window)
+        staff_window_source(staff_access_open_reasons)
 
         user_logged_in.connect(session_login_started, dispatch_uid="accounts.session_login_started")
         authentication_step_completed.connect(

@@ -432,7 +432,8 @@ class StaffAccessWindowForm(CardNumberGuardMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["ticket_reference"].help_text = _("The support ticket, like SUP-1234.")
+        if "ticket_reference" in self.fields:  # a window's view-only page has no fields
+            self.fields["ticket_reference"].help_text = _("The support ticket, like SUP-1234.")
 
     def clean(self):
         from . import staff_access

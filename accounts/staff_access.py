@@ -1,10 +1,11 @@
 """Need-to-know staff access: support staff open a person's profile or service data only inside
 a time window they opened with a reason tied to a support ticket.
 
-Who needs a window: members of the "Support" group who are not superusers. Privacy officers do
-not: they work privacy requests, whose lawful basis and deadline are the request itself, and
-every record they open is audited (dsar.admin.AuditedViewMixin). A person in both groups is
-treated as support and needs a window.
+Who needs a window: members of the "Support" group who are not superusers, and any staff member
+without a standing need (dsar.staff.staff_scope). Privacy officers do not: they work privacy
+requests, whose lawful basis and deadline are the request itself, and every record they list or
+open is audited (dsar.admin_gate, the admin's one gate). A person in both groups is treated as
+support and needs a window.
 """
 
 from __future__ import annotations
@@ -89,11 +90,16 @@ def staff_access_open(
     return window
 
 
-def staff_access_refuse(*, staff: User, subject_user_id: int, what: str) -> None:
-    audit_record(
-        action="staff_access_refused",
-        actor=staff,
-        subject=Subject(user_id=subject_user_id),
-        reason=_("No valid access window."),
-        detail={"what": what},
+def staff_access_open_reasons(staff: User) -> dict[int, str]:
+    """The people open to `staff` now, each with the ticket and reason of the window
+    (dsar.staff reads it for the admin's need-to-know gate)."""
+    now = timezone.now()
+    windows = (
+        StaffAccessWindow.objects.filter(staff=staff, starts_at__lte=now, expires_at__gt=now)
+        .order_by("-expires_at")
+        .values_list("subject_user_id", "ticket_reference", "reason")
     )
+    reasons: dict[int, str] = {}
+    for subject_user_id, ticket, reason in windows:
+        reasons.setdefault(subject_user_id, f"{ticket}: {reason}")
+    return reasons

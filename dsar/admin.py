@@ -3,7 +3,7 @@ import re
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -26,13 +26,13 @@ from .models import (
     RequestState,
     ThirdPartyTransfer,
 )
-from .registry import Subject
 from .services.exports import EXPORT_KINDS
 from .staff import staff_assignable, staff_can_work_requests, staff_sees_only_assigned
 from .textinput import id_from_text
 from .views import export_file_response
 
 OFFICER_PERMISSION = "dsar.work_request"
+ASSIGNED_REASON = "Assigned to work this privacy request"
 # Moves that close the request and mail the person: the officer confirms them on a page of
 # their own first.
 CONFIRMED_MOVES = (RequestState.WITHDRAWN, RequestState.REJECTED)
@@ -68,29 +68,15 @@ class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 class AuditedViewMixin:
-    """Staff opening a person's record in the admin is written to the audit log."""
+    """How an admin names what staff saw, for the audit log the need-to-know gate writes
+    (NeedToKnowAdminMixin): the action of opening a row, and whose row it is (`audit_subject`,
+    defined by each admin; without it the gate reads the registry's field paths)."""
 
     audit_action = "staff_viewed"
 
-    def audit_subject(self, obj) -> Subject | None:
-        raise NotImplementedError
-
     def audit_reason(self, request, obj) -> str:
-        """Why staff opened the record, when the admin knows (an access window's reason)."""
+        """Why staff opened the record, when the admin knows more than the gate does."""
         return ""
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET" and response.status_code == 200:
-            services.audit_record(
-                action=self.audit_action,
-                actor=request.user,
-                subject=self.audit_subject(obj),
-                reason=self.audit_reason(request, obj),
-                obj=obj,
-            )
-        return response
 
 
 class RequestEventInline(ReadOnlyInline):
@@ -242,6 +228,10 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
         if staff_sees_only_assigned(request.user):
             queryset = queryset.filter(assignee=request.user)  # support: only what is theirs
         return queryset
+
+    def need_to_know_standing(self, request) -> str:
+        # Staff who see only their assigned requests need no window: the assignment is the need.
+        return ASSIGNED_REASON if staff_sees_only_assigned(request.user) else ""
 
     def get_search_results(self, request, queryset, search_term):
         """Also find a request by its reference as mailed: R-96FFA64C, r-96ffa64c or 96ffa64c."""
@@ -566,13 +556,85 @@ def _posted_row(queryset, request, name: str):
     return get_object_or_404(queryset, pk=pk)
 
 
+class AuditPersonFilter(admin.SimpleListFilter):
+    """The events about one person: a user id, a username or an email address, typed in."""
+
+    title = _("person")
+    parameter_name = "person"
+    template = "admin/dsar/auditevent/person_filter.html"
+
+    def lookups(self, request, model_admin):
+        return []
+
+    def has_output(self):
+        return True
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(subject_ref__in=selectors.audit_person_refs(self.value()))
+
+
+class AuditStaffFilter(admin.SimpleListFilter):
+    """The events of one staff member (only staff are offered: people's names stay out)."""
+
+    title = _("staff member")
+    parameter_name = "staff"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), name) for pk, name in selectors.audit_staff_choices()]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        staff_id = id_from_text(self.value())
+        if staff_id is None:
+            return queryset.none()
+        return queryset.filter(actor_id=staff_id, actor_kind="staff")
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("at", "action", "actor", "actor_kind", "subject_ref", "object_type", "reason")
-    list_filter = ("action", "actor_kind", ("at", admin.DateFieldListFilter))
+    list_filter = (
+        AuditPersonFilter,
+        AuditStaffFilter,
+        "action",
+        "actor_kind",
+        ("at", admin.DateFieldListFilter),
+    )
     search_fields = ("subject_ref", "action", "object_id", "actor__username")
     list_select_related = ("actor",)
     date_hierarchy = "at"
+    change_list_template = "admin/dsar/auditevent/change_list.html"
+
+    def audit_subject(self, obj):
+        return selectors.audit_ref_subject(obj.subject_ref)
+
+    def get_urls(self):
+        export = path(
+            "export.csv",
+            self.admin_site.admin_view(self.export_view),
+            name="dsar_auditevent_export",
+        )
+        return [export, *super().get_urls()]
+
+    def export_view(self, request):
+        """The events the list shows (same filters), as CSV; the export is itself audited."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        refs = selectors.audit_person_refs(request.GET.get("person", ""))
+        lines = services.audit_log_export(
+            actor=request.user,
+            events=changelist.get_queryset(request),
+            person=selectors.audit_ref_subject(refs[0]) if refs else None,
+            filters=sorted(k for k in request.GET if k not in ("o", "p")),
+        )
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 @admin.register(ProcessingBlock)
@@ -612,6 +674,9 @@ class ExportFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not request.user.has_perm(OFFICER_PERMISSION):
             queryset = queryset.filter(request__assignee=request.user)
         return queryset
+
+    def need_to_know_standing(self, request) -> str:
+        return ASSIGNED_REASON if not request.user.has_perm(OFFICER_PERMISSION) else ""
 
     @admin.display(description=_("status"))
     def status_display(self, obj):

@@ -1,6 +1,8 @@
 """Reads other apps rely on. The consent gate asks these whether processing is blocked."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db.models import Q, QuerySet
 
@@ -8,6 +10,7 @@ from . import registry
 from .models import AuditEvent, DataSubjectRequest, ProcessingBlock
 from .purposes import ALL_USES_BLOCK
 from .registry import Subject
+from .textinput import id_from_text
 
 
 def processing_blocks_active(*, uses: Iterable[str]) -> QuerySet:
@@ -296,11 +299,105 @@ def request_export_delay(request) -> str:
 def staff_actions_on(*, subject: Subject, limit: int = 50):
     """ "Who looked at my data and why": staff actions on a person's data from the audit log,
     newest first, with the staff member and the stated reason."""
+    refs = {subject.ref}
+    if subject.email:  # rows found by the address alone are logged under it
+        refs.add(Subject(email=subject.email).ref)
     return (
-        AuditEvent.objects.filter(subject_ref=subject.ref, actor_kind="staff")
+        AuditEvent.objects.filter(subject_ref__in=sorted(refs), actor_kind="staff")
         .select_related("actor")
         .order_by("-at", "-id")[:limit]
     )
+
+
+# Views of one sitting: the same staff member doing the same thing for the same reason, each
+# within this long of the one before, show as one line ("viewed 5 times between 10:02 and 10:20").
+SITTING_GAP = timedelta(minutes=30)
+
+
+@dataclass
+class StaffLook:
+    """One line of "Who looked at my data and why": one event, or a sitting of repeats."""
+
+    first: AuditEvent
+    last: AuditEvent
+    count: int = 1
+
+    @property
+    def actor(self):
+        return self.last.actor
+
+    @property
+    def action(self) -> str:
+        return self.last.action
+
+    @property
+    def reason(self) -> str:
+        return self.last.reason
+
+    @property
+    def object_type(self) -> str:
+        return self.last.object_type
+
+
+def staff_looks_on(*, subject: Subject, limit: int = 50, scan: int = 1000) -> list[StaffLook]:
+    """Staff actions on a person's data, newest first, repeats of one sitting grouped."""
+    looks: list[StaffLook] = []
+    for event in staff_actions_on(subject=subject, limit=scan):
+        current = looks[-1] if looks else None
+        if (
+            current is not None
+            and current.first.actor_id == event.actor_id
+            and current.first.action == event.action
+            and current.first.reason == event.reason
+            and current.first.object_type == event.object_type
+            and current.first.at - event.at <= SITTING_GAP
+        ):
+            current.first = event
+            current.count += 1
+            continue
+        if len(looks) == limit:
+            break
+        looks.append(StaffLook(first=event, last=event))
+    return looks
+
+
+def audit_ref_subject(subject_ref: str) -> Subject | None:
+    """The subject an audit reference names, where it names an account (an address is kept only
+    as a hash, so it names nobody the admin can show)."""
+    kind, _, value = (subject_ref or "").partition(":")
+    if kind == "user" and value.isdigit():
+        return Subject(user_id=int(value))
+    return None
+
+
+def audit_staff_choices() -> list[tuple[int, str]]:
+    """(id, username) of the staff members who appear as actors in the audit log."""
+    from django.contrib.auth import get_user_model
+
+    acted = AuditEvent.objects.filter(actor_kind="staff").values("actor_id").distinct()
+    staff = get_user_model().objects.filter(pk__in=acted, is_staff=True)
+    return list(staff.order_by("username").values_list("pk", "username"))
+
+
+def audit_person_refs(text: str) -> list[str]:
+    """The audit references of the person an officer typed: a user id, a username or an email
+    address (an address also finds the rows of the person known only by it)."""
+    from django.contrib.auth import get_user_model
+
+    text = (text or "").strip()
+    if not text or len(text) > 254:
+        return []
+    users = get_user_model().objects
+    refs: list[str] = []
+    if "@" in text:
+        refs.append(Subject(email=text).ref)
+        found = users.filter(email__iexact=text)
+    elif id_from_text(text) is not None:
+        found = users.filter(pk=id_from_text(text))
+    else:
+        found = users.filter(username=text)
+    refs.extend(Subject(user_id=pk).ref for pk in found.values_list("pk", flat=True)[:10])
+    return refs
 
 
 def transfers_of_user(*, user) -> QuerySet:

@@ -19,6 +19,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dsar.registry import Subject
 from dsar.textinput import id_from_text
 
 from . import services
@@ -45,8 +46,21 @@ class ReviewItemAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # the retention sweep and erasure delete them
 
+    # The item's page is audited by services.review_item_open, which also enforces the rule.
+    audit_action = None
+
     def has_review_permission(self, request):
         return request.user.has_perm(services.review_permission(self.model))
+
+    def need_to_know_standing(self, request) -> str:
+        """Reviewers' need is the queue itself: the lists show no content, and an item's content
+        opens only to the reviewer it is assigned to (services.review_item_open)."""
+        if self.has_review_permission(request):
+            return "Reviewer: the review queue (content only while assigned)"
+        return ""
+
+    def audit_subject(self, obj):
+        return Subject(user_id=obj.workspace.owner_id)
 
     def has_manage_permission(self, request):
         return request.user.has_perm(

@@ -1,6 +1,12 @@
 """Every write and business rule of the dsar app. Import from here: `from dsar import services`."""
 
-from .base import RequestError, audit_record, request_subject
+from .base import (
+    RequestError,
+    audit_log_export,
+    audit_record,
+    audit_record_views,
+    request_subject,
+)
 from .blocks import (
     LIFT_NOTICE_DAYS,
     processing_block_add,
@@ -71,7 +77,9 @@ __all__ = [
     "TRANSFERABLE_KINDS",
     "TransferRefused",
     "RequestError",
+    "audit_log_export",
     "audit_record",
+    "audit_record_views",
     "erasure_cancel",
     "erasure_kept",
     "erasure_run",
