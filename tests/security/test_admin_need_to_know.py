@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts import staff_access, testimonials, workspaces
 from accounts.child_removal import child_report_submit
 from accounts.models import ChildDataReport, StaffAccessWindow
+from accounts.totp import totp_authenticator_add, totp_secret_new
 from consent import services as consent_services
 from consent.models import PolicyAcknowledgement, PolicyNotice, PolicyVersion
 from dsar import registry, services
@@ -114,9 +115,7 @@ def _email_address(p, staff):
 
 
 def _authenticator(p, staff):
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    return TOTP.activate(p, generate_totp_secret()).instance
+    return totp_authenticator_add(p, totp_secret_new())
 
 
 ROWS = {
@@ -180,8 +179,6 @@ def test_the_gate_is_in_every_admin():
 
 
 def _staff(role, model):
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
     staff = UserFactory(is_staff=True, is_superuser=role == "superuser", full_name="Staff Member")
     if role.startswith("support"):
         staff.groups.add(Group.objects.get(name="Support"))
@@ -194,8 +191,8 @@ def _staff(role, model):
                 content_type__app_label=opts.app_label, codename=f"view_{opts.model_name}"
             )
         )
-    secret = generate_totp_secret()
-    TOTP.activate(staff, secret)
+    secret = totp_secret_new()
+    totp_authenticator_add(staff, secret)
     client = Client()
     login_with_totp(client, staff, secret)
     return staff, client
