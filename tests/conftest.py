@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 
 from accounts.totp import totp_authenticator_add, totp_code, totp_secret_new
 
-from .factories import PASSWORD, UserFactory
+from .accounts.factories import PASSWORD, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 

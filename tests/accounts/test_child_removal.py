@@ -17,9 +17,9 @@ from consent.models import FormSubmission
 from dsar import services as dsar_services
 from dsar.erasure import personal_data_leftovers
 from dsar.models import AuditEvent
+from tests.accounts.factories import UserFactory
 from tests.conftest import login_with_totp
 from tests.dsar.people import make_person
-from tests.factories import UserFactory
 
 FORM = "/accounts/report-child-data/"
 

@@ -7,7 +7,7 @@ from django.test import Client
 from PIL import Image
 
 from accounts.models import User
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 from .test_services import gps_exif, make_image
 

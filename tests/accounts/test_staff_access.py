@@ -7,8 +7,8 @@ from django.utils import timezone
 from accounts import staff_access, workspaces
 from accounts.models import StaffAccessWindow
 from dsar.models import AuditEvent
+from tests.accounts.factories import UserFactory
 from tests.conftest import login_with_totp
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from accounts import workspaces
 from accounts.models import User, Workspace, WorkspaceMember, WorkspaceRecord
 from dsar import services
 from dsar.models import AuditEvent, ErasureSchedule, RequestKind
+from tests.accounts.factories import UserFactory
 from tests.accounts.workspace_helpers import workspace_join
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

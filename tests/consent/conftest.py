@@ -1,16 +1,17 @@
 import pytest
 
 from consent import services
-from consent.models import ConsentEvent, Partner
+from consent.models import ConsentEvent
 from dsar.registry import Subject
+from tests.consent.factories import PartnerFactory
 from tests.smtp_sink import SmtpSink, smtp_sink_configure
 
 
 @pytest.fixture
 def partners(db):
     return [
-        Partner.objects.create(code="northwind", name="Northwind Resellers"),
-        Partner.objects.create(code="contoso", name="Contoso Partners"),
+        PartnerFactory(code="northwind", name="Northwind Resellers"),
+        PartnerFactory(code="contoso", name="Contoso Partners"),
     ]
 
 

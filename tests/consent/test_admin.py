@@ -8,8 +8,8 @@ from consent import services
 from consent.models import ConsentEvent, Purpose
 from dsar.models import AuditEvent
 from dsar.registry import Subject
+from tests.accounts.factories import UserFactory
 from tests.conftest import login_with_totp
-from tests.factories import UserFactory
 
 from .conftest import grant, withdraw
 

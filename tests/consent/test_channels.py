@@ -12,7 +12,7 @@ from accounts.models import User
 from consent import selectors, services, tokens
 from consent.models import ConsentEvent
 from dsar.registry import Subject
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from consent import mail as consent_mail
 from consent import policies, services, tokens
 from consent.models import PolicyNotice
 from dsar.registry import Subject
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 
 def _normalised(data: bytes) -> bytes:

@@ -23,8 +23,8 @@ from consent import mail as consent_mail
 from consent import policies, selectors
 from consent.models import PolicyNotice
 from dsar.models import AuditEvent
+from tests.accounts.factories import UserFactory
 from tests.conftest import login_with_totp
-from tests.factories import UserFactory
 
 from .test_notices import publish_material
 

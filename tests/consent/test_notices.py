@@ -17,7 +17,7 @@ from consent import policies, services
 from consent.models import PolicyNotice, PolicyVersion
 from consent.tasks import policy_notices_send_task, policy_notices_sweep_task
 from dsar.registry import Subject
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 from tests.mail_backends import FlakyBackend
 
 

@@ -15,9 +15,9 @@ from consent.models import PolicyAcknowledgement, PolicyNotice, PolicyVersion
 from consent.policies import policy_version_publish_errors
 from consent.policy_text import policy_diff, policy_markdown_render
 from dsar.models import AuditEvent
+from tests.accounts.factories import UserFactory
 from tests.accounts.test_signup import signup_data
 from tests.conftest import login_with_totp
-from tests.factories import UserFactory
 
 TEXT_1_1 = """# Workpex privacy policy
 

@@ -9,7 +9,7 @@ from consent import selectors, services
 from consent.models import ConsentEvent, PolicyVersion, Purpose
 from dsar.registry import Subject
 from dsar.services import processing_block_add
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 from .conftest import grant, withdraw
 

@@ -11,7 +11,7 @@ from consent.app_settings import app_settings
 from consent.models import ConsentEvent, Purpose
 from dsar.models import AuditEvent
 from dsar.registry import Subject
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 from .conftest import grant, withdraw
 

@@ -10,9 +10,10 @@ from pypdf import PdfReader
 from desk import metrics, records
 from dsar import registry
 from dsar.deadlines import add_months
-from dsar.models import AuditEvent, DataSubjectRequest, RequestKind, RequestState
+from dsar.models import AuditEvent, RequestKind, RequestState
+from tests.accounts.factories import UserFactory
 from tests.conftest import login_with_totp
-from tests.factories import UserFactory
+from tests.dsar.factories import DataSubjectRequestFactory
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
@@ -27,13 +28,10 @@ def request_row(
     if due_in_past:
         due = datetime(2026, 4, 1, tzinfo=UTC)
     closed = received + timedelta(days=closed_after) if closed_after is not None else None
-    return DataSubjectRequest.objects.create(
+    return DataSubjectRequestFactory(
         kind=kind,
         state=state or (RequestState.COMPLETED if closed else RequestState.IN_PROGRESS),
-        user=UserFactory(),
         received_at=received,
-        verified_at=received,
-        original_due_at=add_months(received, 1),
         due_at=due,
         extended_at=received + timedelta(days=3) if extended else None,
         extension_reason="Complex." if extended else "",

@@ -10,7 +10,7 @@ from accounts.models import Invoice
 from dsar import services
 from dsar.models import DataSubjectRequest, ErasureSchedule, RequestKind
 from dsar.registry import Subject
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 from .people import Person, make_person
 

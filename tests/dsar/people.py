@@ -21,7 +21,7 @@ from accounts.services import user_photo_set
 from dsar.models import ProcessingBlock
 from dsar.registry import Subject
 from dsar.services import processing_block_add
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 
 def jpeg_upload(name: str = "me.jpg") -> SimpleUploadedFile:

@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from dsar import services
 from dsar.models import AuditEvent, DataSubjectRequest, RequestState
+from tests.accounts.factories import UserFactory
 from tests.conftest import login_with_totp
-from tests.factories import UserFactory
 
 
 def file_for(user, kind="access"):

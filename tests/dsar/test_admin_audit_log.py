@@ -14,8 +14,8 @@ from dsar import services
 from dsar.models import AuditEvent, RequestState
 from dsar.registry import Subject
 from dsar.selectors import SITTING_GAP, staff_looks_on
+from tests.accounts.factories import UserFactory
 from tests.conftest import login_with_totp
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from dsar import erasure, registry
 from dsar.erasure import erasure_erase_subject, erasure_erase_subjects, personal_data_leftovers
 from dsar.models import AuditEvent, ProcessingBlock
 from dsar.registry import ErasureStrategy, PersonalData, RegistryError, Source, Subject
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 from .people import make_person
 

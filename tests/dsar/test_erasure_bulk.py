@@ -11,7 +11,7 @@ from consent.models import FormSubmission
 from dsar import registry
 from dsar.erasure import erasure_erase_subjects, personal_data_leftovers
 from dsar.registry import Subject
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 from .people import make_person
 from .test_erasure import held_about

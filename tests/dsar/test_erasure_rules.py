@@ -2,12 +2,9 @@
 has none of the kind (an anonymised file field): what is erased, what is counted, which
 categories, and the arguments it refuses. The whole-registry effect is in test_erasure.py."""
 
-from datetime import timedelta
-
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.utils import timezone
 
 from accounts.models import User
 from consent.models import FormSubmission
@@ -15,7 +12,8 @@ from dsar import registry
 from dsar.erasure import erasure_erase_subject, erasure_erase_subjects
 from dsar.models import ProcessingBlock
 from dsar.registry import ErasureStrategy, Subject, entries_holding
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
+from tests.consent.factories import FormSubmissionFactory
 
 from .people import make_person
 from .test_erasure import hand_made
@@ -41,11 +39,7 @@ def grace(staff):
 
 
 def submission(**fields) -> FormSubmission:
-    return FormSubmission.objects.create(
-        kind=FormSubmission.Kind.values[0],
-        retain_until=timezone.now() + timedelta(days=30),
-        **fields,
-    )
+    return FormSubmissionFactory(**fields)
 
 
 def test_a_row_already_holding_one_replacement_still_has_the_others_replaced(ada, staff):

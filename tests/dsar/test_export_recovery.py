@@ -14,8 +14,9 @@ from dsar import services
 from dsar.models import AuditEvent, ExportFile, RequestKind, RequestState
 from dsar.services import exports as export_services
 from dsar.services.exports import MAX_ATTEMPTS
+from tests.accounts.factories import UserFactory
 from tests.conftest import login_with_totp
-from tests.factories import UserFactory
+from tests.dsar.factories import ExportFileFactory
 
 from .people import make_person
 
@@ -239,7 +240,7 @@ def test_a_package_deleted_after_release_does_not_block_completing_the_request(u
     export = request.exports.get()
     assert services.export_build(export_id=export.pk)
     # Another package (a rebuild that failed) beside the built one.
-    ExportFile.objects.create(request=request, kind="portability", state="failed", attempts=5)
+    ExportFileFactory(request=request, kind="portability", state="failed", attempts=5)
     services.export_release(export=export, actor=None)
     request.refresh_from_db()
     assert request.state == RequestState.COMPLETED

@@ -19,7 +19,7 @@ from dsar.exports import (
     portability_package_write,
 )
 from dsar.models import ProcessingBlock
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 from .people import make_person
 

@@ -11,7 +11,7 @@ from django.utils import formats, timezone
 from dsar import services
 from dsar.filing_limits import filing_refused_until
 from dsar.models import DataSubjectRequest, RequestKind
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,8 @@ from dsar.models import (
     RequestKind,
     RequestState,
 )
+from tests.accounts.factories import UserFactory
 from tests.conftest import read_mail_dir, wait_for
-from tests.factories import UserFactory
 
 from .people import make_person as _make_person
 

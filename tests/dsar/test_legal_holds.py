@@ -19,7 +19,7 @@ from dsar.erasure import erasure_erase_subject, personal_data_leftovers
 from dsar.models import DataSubjectRequest, ErasureSchedule, RequestKind
 from dsar.registry import ErasureStrategy, RegistryError, Source, Subject
 from dsar.retention import retention_sweep
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 from .erasees import BILLING, erasee
 

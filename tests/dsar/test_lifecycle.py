@@ -13,8 +13,8 @@ from django.utils import timezone
 from dsar import services
 from dsar.deadlines import CCPA, GDPR, UK_GDPR, deadline_rule_for
 from dsar.models import AuditEvent, DataSubjectRequest, RequestEvent, RequestKind, RequestState
+from tests.accounts.factories import UserFactory
 from tests.conftest import login_with_totp
-from tests.factories import UserFactory
 from tests.mail_backends import url_path
 
 CHANGE = "/admin/dsar/datasubjectrequest/{}/change/"

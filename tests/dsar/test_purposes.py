@@ -72,7 +72,7 @@ class World:
 
 
 def _user():
-    from tests.factories import UserFactory
+    from tests.accounts.factories import UserFactory
 
     return UserFactory()
 

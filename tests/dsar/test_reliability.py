@@ -31,8 +31,8 @@ from accounts.tasks import child_removals_run_due_task
 from consent import policies, services
 from consent.models import PolicyNotice, PolicyVersion
 from consent.tasks import policy_notices_send_task, policy_notices_sweep_task
+from tests.accounts.factories import UserFactory
 from tests.conftest import ROOT, _database_url, broker_reset, wait_for
-from tests.factories import UserFactory
 from tests.mail_backends import read_deliveries
 
 pytestmark = pytest.mark.worker

@@ -16,7 +16,7 @@ from dsar.models import (
     RequestState,
 )
 from dsar.registry import Subject
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 from tests.mail_backends import url_path
 
 

@@ -13,7 +13,7 @@ from dsar.models import (
     RequestState,
 )
 from dsar.registry import Subject
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 from . import adapters
 

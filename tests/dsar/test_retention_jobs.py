@@ -14,7 +14,7 @@ from consent.models import FormSubmission, PolicyNotice, PolicyVersion
 from dsar import services
 from dsar.models import DataSubjectRequest, ExportFile, RequestState
 from dsar.tasks import retention_sweep_task
-from tests.factories import UserFactory
+from tests.accounts.factories import ChildDataReportFactory, UserFactory
 
 
 @pytest.mark.django_db
@@ -37,13 +37,13 @@ def test_one_daily_round_applies_every_retention(user, mailoutbox):
     live = UserSession.objects.create(
         session_key="live" + "y" * 33, session_data="", expire_date=now + timedelta(days=1)
     )
-    closed_long_ago = ChildDataReport.objects.create(
+    closed_long_ago = ChildDataReportFactory(
         reporter_email="r@example.net", state="rejected", closed_at=now - timedelta(days=366)
     )
-    closed_recently = ChildDataReport.objects.create(
+    closed_recently = ChildDataReportFactory(
         reporter_email="s@example.net", state="rejected", closed_at=now - timedelta(days=30)
     )
-    waiting = ChildDataReport.objects.create(reporter_email="t@example.net", child_name="K")
+    waiting = ChildDataReportFactory(reporter_email="t@example.net", child_name="K")
     # An old material version (a draft is enough: the notice rows are what is swept).
     notice_policy = PolicyVersion.objects.create(
         version="0.9",

@@ -16,11 +16,12 @@ from django.utils import timezone
 from accounts import integrations
 from dsar import services
 from dsar.exports import access_report_write
-from dsar.models import AuditEvent, ExportFile, RequestKind, ThirdPartyTransfer
+from dsar.models import AuditEvent, RequestKind, ThirdPartyTransfer
 from dsar.registry import Subject
 from dsar.retention import retention_sweep
 from dsar.services.transfers import TOKEN_SALT
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
+from tests.dsar.factories import ExportFileFactory
 
 from . import adapters
 
@@ -428,7 +429,7 @@ def test_of_two_downloads_at_the_same_moment_only_one_wins(
 def test_waiting_recipients_are_not_sent_an_access_report(user):
     request, _ = services.dsar_request_file(kind=RequestKind.ACCESS, user=user)
     assert services.transfer_naming_refusal(request=request)
-    export = ExportFile.objects.create(request=request, kind="access", state="ready")
+    export = ExportFileFactory(request=request)
     assert services.transfers_send_released(export=export, actor=None) == 0
 
 

@@ -133,8 +133,8 @@ def axe(page, axe_source):
 
 def log_in(page, user, *, totp_secret: str | None = None, next_url: str = "/privacy/"):
     """Log in through allauth's pages, and pass the TOTP step when the person has a secret."""
+    from tests.accounts.factories import PASSWORD
     from tests.conftest import totp_now
-    from tests.factories import PASSWORD
 
     page.goto(f"/accounts/login/?next={next_url}")
     page.locator("main input[name=login]").fill(user.username)

@@ -1,9 +1,9 @@
 import json
 
 from dsar.models import DataSubjectRequest, ExportFile
+from tests.accounts.factories import PASSWORD, UserFactory
 from tests.conftest import wait_for
 from tests.e2e.conftest import log_in
-from tests.factories import PASSWORD, UserFactory
 
 
 def test_file_an_access_request_then_download_and_open_the_report(

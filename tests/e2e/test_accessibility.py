@@ -24,9 +24,9 @@ from dsar.registry import Subject
 from dsar.services import transfers
 from dsar.services.requests import CONFIRM_SALT
 from notifications import services as notifications_services
+from tests.accounts.factories import PASSWORD, UserFactory
 from tests.e2e.accessibility import AxeAudit, axe_violations
 from tests.e2e.conftest import log_in
-from tests.factories import PASSWORD, UserFactory
 from tests.security.test_url_access import _is_parameterised, _transfer_to, _walk
 
 

@@ -6,7 +6,7 @@ from consent import mail as consent_mail
 from consent import selectors, services
 from consent.models import PageViewCount
 from dsar.registry import Subject
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 THIRD_PARTY = re.compile(r"^https?://(?!localhost|127\.0\.0\.1)")
 

@@ -1,8 +1,8 @@
 """The Content-Security-Policy refuses inline scripts and styles: no page of ours may need one.
 Chromium reports every refusal as a `securitypolicyviolation` event and a console error."""
 
+from tests.accounts.factories import PASSWORD
 from tests.conftest import totp_now
-from tests.factories import PASSWORD
 
 WATCH_VIOLATIONS = """
 window.__cspViolations = [];

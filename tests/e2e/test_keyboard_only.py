@@ -13,7 +13,7 @@ import re
 from playwright.sync_api import expect
 
 from dsar.models import DataSubjectRequest, RequestKind, RequestState
-from tests.factories import PASSWORD, UserFactory
+from tests.accounts.factories import PASSWORD, UserFactory
 
 FOCUSED = """async () => {
   // Bootstrap scrolls smoothly: measure once the page has stopped moving.

@@ -6,9 +6,9 @@ from playwright.sync_api import expect
 
 from accounts import workspaces
 from review.models import ScanReview
+from tests.accounts.factories import PASSWORD, UserFactory
 from tests.conftest import totp_now
 from tests.e2e.test_content_security_policy import WATCH_VIOLATIONS, visit
-from tests.factories import PASSWORD, UserFactory
 from tests.review.test_review import png_upload
 
 RECOGNISED = "Invoice 4711, total 120.00 EUR"

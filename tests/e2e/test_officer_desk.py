@@ -3,8 +3,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from dsar.models import DataSubjectRequest, RequestKind, RequestState
+from tests.accounts.factories import PASSWORD, UserFactory
 from tests.conftest import totp_now
-from tests.factories import PASSWORD, UserFactory
 
 
 def test_officer_desk_pages_and_charts_render(page, screenshot, make_staff):

@@ -1,5 +1,5 @@
 from accounts.models import PaymentMethod
-from tests.factories import PASSWORD, UserFactory
+from tests.accounts.factories import PASSWORD, UserFactory
 
 CARD = "4242 4242 4242 4242"
 

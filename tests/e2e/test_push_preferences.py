@@ -11,7 +11,7 @@ from dsar.registry import Subject
 from notifications import push
 from notifications.models import Device, TestModePush
 from notifications.services import device_register
-from tests.factories import PASSWORD, UserFactory
+from tests.accounts.factories import PASSWORD, UserFactory
 
 NEWS = {"title": "Spring news", "body": "What is new at Workpex this spring."}
 

@@ -4,7 +4,7 @@ import pytest
 
 from dsar.registry import Subject
 from notifications.services import device_register
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 
 def apple_token() -> str:

@@ -12,7 +12,7 @@ from notifications import push
 from notifications.models import Device, TestModePush
 from notifications.providers import PushProvider, PushResult
 from notifications.tasks import push_campaign_task
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 from .conftest import register, subject_of
 

@@ -22,8 +22,8 @@ from dsar.registry import SERVICE_DATA_CATEGORY, Subject
 from dsar.retention import retention_sweep
 from review import services as review
 from review.models import ReviewState, ScanReview, SpamReview
+from tests.accounts.factories import UserFactory
 from tests.conftest import login_with_totp
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -34,8 +34,8 @@ from dsar import registry, services
 from dsar.models import AuditEvent, ExportFile, ProcessingBlock, RequestKind
 from dsar.registry import Subject
 from dsar.staff import STANDING_ADMIN, STANDING_OFFICER, STANDING_REASONS
+from tests.accounts.factories import UserFactory
 from tests.conftest import login_with_totp
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from dsar.ratelimits import limits_reset
-from tests.factories import PASSWORD, UserFactory
+from tests.accounts.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 

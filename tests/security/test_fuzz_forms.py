@@ -23,8 +23,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dsar.ratelimits import limits_reset
+from tests.accounts.factories import PASSWORD, UserFactory
 from tests.conftest import login_with_totp
-from tests.factories import PASSWORD, UserFactory
+from tests.consent.factories import FormSubmissionFactory
 from tests.forms_walk import project_form_classes
 from tests.fuzzing import (
     FUZZ_SETTINGS,
@@ -74,14 +75,8 @@ class World:
 
     @cached_property
     def submission(self):
-        from consent.models import FormSubmission
 
-        return FormSubmission.objects.create(
-            kind="contact_request",
-            email="walkin@example.com",
-            name="Walk In",
-            retain_until=timezone.now() + timedelta(days=30),
-        )
+        return FormSubmissionFactory(email="walkin@example.com")
 
     @cached_property
     def dsar_request(self):

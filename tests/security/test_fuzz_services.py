@@ -4,11 +4,9 @@ the wrong type (numbers, lists, None where text belongs) may be refused with any
 never after a partial write."""
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +14,8 @@ from accounts import services as accounts_services
 from consent import services as consent_services
 from dsar import services as dsar_services
 from dsar.registry import Subject
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
+from tests.consent.factories import FormSubmissionFactory
 from tests.fuzzing import FUZZ_SETTINGS, as_received, database_snapshot, snapshot_diff, texts
 
 # What a service can be handed from a request: lone surrogates arrive as U+FFFD.
@@ -41,17 +40,11 @@ class Call:
 
 class World:
     def __init__(self):
-        from consent.models import FormSubmission
 
         self.user = UserFactory()
         self.officer = UserFactory(is_staff=True)
         self.request = dsar_services.dsar_request_file(kind="access", user=UserFactory())[0]
-        self.submission = FormSubmission.objects.create(
-            kind="contact_request",
-            email="walkin@example.com",
-            name="Walk In",
-            retain_until=timezone.now() + timedelta(days=30),
-        )
+        self.submission = FormSubmissionFactory(email="walkin@example.com")
 
 
 CALLS: dict[str, Call] = {

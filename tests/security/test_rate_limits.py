@@ -10,7 +10,7 @@ from django.core import mail
 from accounts.models import User
 from dsar.models import AuditEvent, DataSubjectRequest, RequestEvent
 from dsar.ratelimits import rates_parse
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

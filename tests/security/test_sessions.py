@@ -8,7 +8,7 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.middleware import SESSION_LOGIN_AT, SESSION_SEEN_AT
-from tests.factories import PASSWORD
+from tests.accounts.factories import PASSWORD
 
 
 def login(client, user):

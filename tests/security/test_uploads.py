@@ -15,10 +15,10 @@ from PIL import Image
 
 from accounts.models import User
 from accounts.workspaces import workspace_create
+from tests.accounts.factories import UserFactory
 from tests.accounts.test_profile import profile_data
 from tests.accounts.test_services import make_image
 from tests.accounts.workspace_helpers import workspace_join
-from tests.factories import UserFactory
 from tests.forms_walk import project_form_classes
 
 pytestmark = pytest.mark.django_db

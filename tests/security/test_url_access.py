@@ -24,10 +24,10 @@ from consent.models import ConsentEvent, FormSubmission, PolicyVersion
 from dsar import registry, services
 from dsar.models import AuditEvent, DataSubjectRequest, RequestKind
 from dsar.registry import Subject
+from tests.accounts.factories import UserFactory
 from tests.accounts.workspace_helpers import workspace_join
 from tests.conftest import login_with_totp
 from tests.dsar.people import jpeg_upload
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

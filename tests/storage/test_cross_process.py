@@ -14,9 +14,9 @@ from django.test import Client
 
 from dsar import services
 from dsar.models import ExportFile, RequestKind
+from tests.accounts.factories import UserFactory
 from tests.conftest import ROOT, _database_url
 from tests.dsar.people import make_person
-from tests.factories import UserFactory
 
 from .conftest import files_on_disk
 

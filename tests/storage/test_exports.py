@@ -15,8 +15,8 @@ from dsar import services
 from dsar.erasure import erasure_erase_subject
 from dsar.models import AuditEvent, ExportFile, RequestKind
 from dsar.registry import Subject
+from tests.accounts.factories import UserFactory
 from tests.dsar.people import make_person
-from tests.factories import UserFactory
 
 from .conftest import files_on_disk
 

@@ -14,9 +14,9 @@ from accounts.services import user_photo_set
 from dsar.erasure import erasure_erase_subject
 from dsar.registry import Subject
 from review import services as review
+from tests.accounts.factories import UserFactory
 from tests.conftest import login_with_totp
 from tests.dsar.people import jpeg_upload
-from tests.factories import UserFactory
 
 from .conftest import files_on_disk
 

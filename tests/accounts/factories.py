@@ -1,9 +1,13 @@
+"""Factories for the accounts app's models (factory_boy). Rows the tests need as they are;
+anything a service decides (a removal's state change, an access window's checks) the tests make
+through the service instead."""
+
 from datetime import date
 
 import factory
 from allauth.account.models import EmailAddress
 
-from accounts.models import User
+from accounts.models import ChildDataReport, User
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -25,3 +29,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     def verified_email(self, create, extracted, **kwargs):
         if create:
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class ChildDataReportFactory(factory.django.DjangoModelFactory):
+    """A report as the public form leaves it: waiting for review."""
+
+    class Meta:
+        model = ChildDataReport
+
+    reporter_email = factory.Sequence(lambda n: f"reporter{n}@example.net")
+    child_name = "Kim Young"
