@@ -95,6 +95,7 @@ def _officer_client():
     from django.contrib.auth import get_user_model
     from django.test import Client
 
+    from accounts.admin_site import MFA_SESSION_KEY
     from dsar.registry import Subject  # noqa: F401  (apps ready)
 
     user, _ = get_user_model().objects.get_or_create(
@@ -114,8 +115,7 @@ def _officer_client():
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
     session = client.session
-    session["account_authentication_methods"] = [{"method": "mfa", "at": 0}]
-    session["account_authentication_methods_user"] = str(user.pk)
+    session[MFA_SESSION_KEY] = str(user.pk)  # as a completed two-factor step leaves it
     session.save()
     return client
 

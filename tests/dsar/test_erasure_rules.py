@@ -5,6 +5,10 @@ categories, and the arguments it refuses. The whole-registry effect is in test_e
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from consent.models import FormSubmission
@@ -146,3 +150,56 @@ def test_only_the_entries_holding_the_subject_are_named(ada):
     submission(email="someone@example.org", name="x", message="m")
     someone = Subject(user_id=None, email="someone@example.org")
     assert entries_holding([users, forms], [someone]) == [forms]
+
+
+def _statements(queries) -> list[str]:
+    """The statements' first words, savepoints left out (the test's transaction makes them)."""
+    verbs = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    return [verb for verb in verbs if verb not in ("SAVEPOINT", "RELEASE")]
+
+
+@pytest.mark.parametrize("batch_size", [1, 100])
+def test_constant_replacements_are_one_update_whatever_the_batch_size(ada, monkeypatch, batch_size):
+    entry = hand_made(
+        ProcessingBlock,
+        erasure=ErasureStrategy.ANONYMISE,
+        anonymise={"reason": "[erased]", "purpose": ""},
+        user_field="user",
+    )
+    monkeypatch.setattr(registry, "entries", lambda: [entry])
+    with CaptureQueriesContext(connection) as queries:
+        erasure_erase_subject(subject=ada.subject, batch_size=batch_size)
+    assert _statements(queries) == ["UPDATE"]
+
+
+def test_an_expression_goes_batch_by_batch_of_the_size_asked(ada, monkeypatch):
+    """A replacement computed per row is never "already held", so its rows are taken by key,
+    `batch_size` at a time: one row per batch here, so a second read finds the end."""
+    entry = hand_made(
+        ProcessingBlock,
+        erasure=ErasureStrategy.ANONYMISE,
+        anonymise={"reason": Concat(Value("erased #"), Cast("pk", CharField())), "purpose": ""},
+        user_field="user",
+    )
+    monkeypatch.setattr(registry, "entries", lambda: [entry])
+    with CaptureQueriesContext(connection) as queries:
+        erasure_erase_subject(subject=ada.subject, batch_size=1)
+    assert _statements(queries) == ["SELECT", "UPDATE", "SELECT"]
+
+
+def test_anonymising_other_fields_leaves_the_file_of_a_file_field(
+    ada, monkeypatch, django_capture_on_commit_callbacks
+):
+    photo = ada.user.photo
+    entry = hand_made(
+        User,
+        erasure=ErasureStrategy.ANONYMISE,
+        anonymise={"full_name": "[erased]"},
+        user_field="pk",
+    )
+    monkeypatch.setattr(registry, "entries", lambda: [entry])
+    with django_capture_on_commit_callbacks(execute=True):
+        erasure_erase_subject(subject=ada.subject)
+    user = User.objects.get(pk=ada.user.pk)
+    assert (user.full_name, user.photo.name) == ("[erased]", photo.name)
+    assert photo.storage.exists(photo.name)
