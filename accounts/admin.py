@@ -105,6 +105,7 @@ class UserAdmin(StaffAccessGateMixin, AuditedViewMixin, DjangoUserAdmin):
                     "phone",
                     "company_name",
                     "country",
+                    "region",
                     "date_of_birth",
                     "time_zone",
                     "language",
