@@ -210,9 +210,21 @@ def ccpa_disclosure(request):
                 "Complied with (in whole or in part)",
                 "Denied",
                 "Median days to respond",
+                "Of which Global Privacy Control signals",
+                "Of which partner opt-outs",
+                "Scope",
             ],
             (
-                [r["type"], r["received"], r["complied"], r["denied"], _round(r["median_days"])]
+                [
+                    r["type"],
+                    r["received"],
+                    r["complied"],
+                    r["denied"],
+                    _round(r["median_days"]),
+                    r.get("gpc", ""),
+                    r.get("partner_opt_outs", ""),
+                    "California consumers only (country US, state CA)",
+                ]
                 for r in rows
             ),
         )

@@ -157,3 +157,8 @@ def test_production_refuses_to_start_without_a_signing_key(capsys):
         pytest.raises(SystemCheckError, match="consent.E003"),
     ):
         call_command("check", "--deploy", "--tag", "security")
+
+
+def test_the_preference_centre_says_where_the_key_is(user_client):
+    page = user_client.get("/preferences/").content.decode()
+    assert 'href="/.well-known/jwks.json"' in page

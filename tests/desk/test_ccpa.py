@@ -152,3 +152,15 @@ def test_the_public_page_is_in_german_too(officer_client, californians):
     officer_client.post("/admin/desk/ccpa-disclosure/", {"year": YEAR})
     page = Client(headers={"accept-language": "de"}).get(f"/ccpa-metrics/{YEAR}/")
     assert "Kalifornien" in page.content.decode()
+
+
+def test_the_csv_states_the_scope_and_the_parts(officer_client, californians):
+    import csv
+    import io
+
+    response = officer_client.get(f"/admin/desk/ccpa-disclosure/?year={YEAR}&format=csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    opt_outs = next(r for r in rows if r["Request type"] == "Requests to opt out of sale/sharing")
+    assert opt_outs["Of which Global Privacy Control signals"] == "2"
+    assert opt_outs["Of which partner opt-outs"] == "1"
+    assert all(r["Scope"].startswith("California consumers only") for r in rows)
