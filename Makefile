@@ -106,6 +106,10 @@ check-deploy: install
 	ALLOWED_HOSTS=privacy.workpex.example SITE_URL=https://privacy.workpex.example \
 	STORAGE_BUCKET=workpex-check-deploy \
 	PAYMENT_TOKEN_KEYS=$$($(PY) -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
+	CONSENT_RECEIPT_SIGNING_KEY="$$($(PY) -c "from cryptography.hazmat.primitives.asymmetric import ec; from cryptography.hazmat.primitives import serialization as s; print(ec.generate_private_key(ec.SECP256R1()).private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.NoEncryption()).decode())")" \
+	CONTROLLER_EMAIL=privacy@workpex.com CONTROLLER_PHONE="+49 30 1234567" \
+	CONTROLLER_STREET="Beispielstraße 1" CONTROLLER_LOCALITY=Berlin CONTROLLER_POSTAL_CODE=10115 \
+	CONTROLLER_COUNTRY=DE \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:

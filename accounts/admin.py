@@ -47,6 +47,7 @@ class UserAdmin(AuditedViewMixin, DjangoUserAdmin):
                     "phone",
                     "company_name",
                     "country",
+                    "region",
                     "date_of_birth",
                     "time_zone",
                     "language",

@@ -173,12 +173,25 @@ class ProfileForm(CardNumberGuardMixin, forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["full_name", "phone", "company_name", "country", "photo", "time_zone", "language"]
+        fields = [
+            "full_name",
+            "phone",
+            "company_name",
+            "country",
+            "region",
+            "photo",
+            "time_zone",
+            "language",
+        ]
         help_texts = {
             "phone": _("Optional. Leave blank to remove it."),
             "time_zone": _("Optional. Dates and times are shown in this zone."),
             "language": _("Optional. The portal is shown in this language."),
+            "region": _("Optional. For the United States: your state's two-letter code, like CA."),
         }
+
+    def clean_region(self):
+        return self.cleaned_data.get("region", "").strip().upper()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -190,7 +203,7 @@ class ProfileForm(CardNumberGuardMixin, forms.ModelForm):
         )[1:]
         if not self.instance.photo:
             del self.fields["remove_photo"]
-        self.order_fields(self.Meta.fields[:5] + ["remove_photo"])
+        self.order_fields(self.Meta.fields[:6] + ["remove_photo"])
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")

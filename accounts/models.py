@@ -37,6 +37,14 @@ class User(AbstractUser):
     phone = PhoneNumberField(_("phone number"), blank=True)
     company_name = models.CharField(_("company name"), max_length=200)
     country = CountryField(_("country"))
+    # Where in the country (a US state's two-letter code, like CA): which state privacy law applies
+    # (the CCPA disclosure counts California consumers by country US and region CA).
+    region = models.CharField(
+        _("state or region"),
+        max_length=3,
+        blank=True,
+        help_text=_("For the United States: the two-letter state code, like CA."),
+    )
     # Indexed for the daily under-16 sweep, which looks for the few births after a date.
     date_of_birth = models.DateField(_("date of birth"), null=True, db_index=True)
 

@@ -72,6 +72,7 @@ personal_data(
         "phone",
         "company_name",
         "country",
+        "region",
         "date_of_birth",
         "time_zone",
         "language",

@@ -17,7 +17,15 @@ from .models import User
 
 ACCEPTED_PHOTO_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 SIGNUP_FIELDS = ("full_name", "phone", "company_name", "country", "date_of_birth")
-PROFILE_FIELDS = ("full_name", "phone", "company_name", "country", "time_zone", "language")
+PROFILE_FIELDS = (
+    "full_name",
+    "phone",
+    "company_name",
+    "country",
+    "region",
+    "time_zone",
+    "language",
+)
 
 
 def age_on(*, date_of_birth: date, on: date) -> int:

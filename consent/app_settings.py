@@ -18,6 +18,32 @@ class AppSettings:
         return settings.SITE_URL.rstrip("/")
 
     @property
+    def CONTROLLER(self) -> dict:  # noqa: N802
+        """Who is responsible for the data (the controller), as receipts and records name it:
+        name, contact, email, phone, postal address and the entity's identifier (a URL)."""
+        return settings.PRIVACY_CONTROLLER
+
+    @property
+    def RECEIPT_SIGNING_KEY(self) -> str:  # noqa: N802
+        """PEM of the EC P-256 private key that signs consent receipts; empty derives one from
+        SECRET_KEY (the embedded default; consent/receipt_signing.py)."""
+        return _get("RECEIPT_SIGNING_KEY", "")
+
+    @property
+    def RECEIPT_RETIRED_PUBLIC_KEYS(self) -> list[str]:  # noqa: N802
+        """PEMs of public keys that signed receipts before, still published for old receipts."""
+        return list(_get("RECEIPT_RETIRED_PUBLIC_KEYS", []))
+
+    @property
+    def RECEIPT_STORAGE_LOCATIONS(self) -> list[str]:  # noqa: N802
+        """Where the consent records are stored (ISO 3166 codes, or EU), as receipts say."""
+        return list(_get("RECEIPT_STORAGE_LOCATIONS", ["EU"]))
+
+    @property
+    def RECEIPT_JURISDICTION(self) -> str:  # noqa: N802
+        return _get("RECEIPT_JURISDICTION", "EU")
+
+    @property
     def IP_HASH_KEY(self) -> bytes:  # noqa: N802
         """Key of the HMAC that pseudonymises IP addresses in the ledger."""
         key = _get("IP_HASH_KEY", "")

@@ -34,3 +34,39 @@ def check_notices_retry_for_three_days(app_configs=None, **kwargs):
             id="consent.E003",
         )
     ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_receipt_signing_key(app_configs=None, **kwargs):
+    """Production signs consent receipts with its own key, not one derived from SECRET_KEY."""
+    if settings.DEBUG or app_settings.RECEIPT_SIGNING_KEY:
+        return []
+    return [
+        checks.Error(
+            "CONSENT_RECEIPT_SIGNING_KEY is not set: consent receipts would be signed with a key "
+            "derived from SECRET_KEY.",
+            hint="Generate an EC P-256 key (openssl ecparam -name prime256v1 -genkey -noout | "
+            "openssl pkcs8 -topk8 -nocrypt) and set its PEM in CONSENT_RECEIPT_SIGNING_KEY.",
+            id="consent.E003",
+        )
+    ]
+
+
+_PLACEHOLDERS = {"privacy@workpex.example", "+1 555 0100", "1 Example Street", "00000"}
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_controller_is_real(app_configs=None, **kwargs):
+    """Receipts give people the controller's address and phone: not the placeholders."""
+    controller = app_settings.CONTROLLER
+    values = {controller.get("email"), controller.get("phone"), *controller["address"].values()}
+    if settings.DEBUG or not values & _PLACEHOLDERS:
+        return []
+    return [
+        checks.Error(
+            "PRIVACY_CONTROLLER still holds placeholder contact details.",
+            hint="Set CONTROLLER_EMAIL, CONTROLLER_PHONE, CONTROLLER_STREET, "
+            "CONTROLLER_LOCALITY, CONTROLLER_POSTAL_CODE and CONTROLLER_COUNTRY.",
+            id="consent.E004",
+        )
+    ]

@@ -1,6 +1,10 @@
 """What the consent app holds about people: its entries in the personal-data registry."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
+
+from django.utils.translation import gettext as _
 
 from dsar.registry import ErasureStrategy, Source, no_personal_data, personal_data
 
@@ -8,6 +12,7 @@ from .models import (
     CampaignUnsubscribeCount,
     ConsentEvent,
     FormSubmission,
+    MessageChannel,
     PageViewCount,
     Partner,
     PolicyAcknowledgement,
@@ -16,6 +21,39 @@ from .models import (
     PrivacySignalCount,
     Purpose,
 )
+
+
+# Exports name purposes, partners and policy versions in words, not by id (`export_words`): each
+# function reads its table once per export and returns the lookup for the rows.
+def _lookup(words: dict[Any, str]) -> Callable[[Any], Any]:
+    return lambda pk: None if pk is None else words.get(pk, str(pk))
+
+
+def purpose_names() -> Callable[[Any], Any]:
+    return _lookup(dict(Purpose.objects.values_list("pk", "name")))
+
+
+def partner_names() -> Callable[[Any], Any]:
+    return _lookup(dict(Partner.objects.values_list("pk", "name")))
+
+
+def policy_version_names() -> Callable[[Any], Any]:
+    return _lookup(
+        {
+            pk: _("Privacy policy %(version)s, in force from %(date)s")
+            % {"version": version, "date": effective_at.date().isoformat()}
+            for pk, version, effective_at in PolicyVersion.objects.values_list(
+                "pk", "version", "effective_at"
+            )
+        }
+    )
+
+
+def channel_names() -> Callable[[Any], Any]:
+    words = {value: str(label) for value, label in MessageChannel.choices}
+    every = _("Every channel")
+    return lambda value: words.get(value, value) if value else every
+
 
 personal_data(
     ConsentEvent,
@@ -28,7 +66,22 @@ personal_data(
     source=Source.PROVIDED,
     retention="As long as we hold your other data; erased with it.",
     recipients=("Workpex staff on a need-to-know basis",),
-    export_fields=("purpose", "partner", "action", "method", "policy_version", "at", "reason"),
+    export_fields=(
+        "purpose",
+        "partner",
+        "action",
+        "channel",
+        "method",
+        "policy_version",
+        "at",
+        "reason",
+    ),
+    export_words={
+        "purpose": purpose_names,
+        "partner": partner_names,
+        "channel": channel_names,
+        "policy_version": policy_version_names,
+    },
     erasure=ErasureStrategy.DELETE,
     user_field="user",
     email_field="email",
@@ -63,6 +116,7 @@ personal_data(
         "confirmed_at",
         "from_child",
     ),
+    export_words={"marketing_purpose": purpose_names},
     erasure=ErasureStrategy.DELETE,
     user_field="user",
     email_field="email",
@@ -82,6 +136,7 @@ personal_data(
     retention="Three years after the notice was made, as proof that we told you; then deleted.",
     recipients=("Our email delivery provider",),
     export_fields=("version", "state", "attempts", "sent_at", "created_at"),
+    export_words={"version": policy_version_names},
     erasure=ErasureStrategy.DELETE,
     user_field="user",
     retention_field="created_at",
@@ -96,6 +151,7 @@ personal_data(
     retention="While you have an account; erased with it.",
     recipients=(),
     export_fields=("version", "method", "at"),
+    export_words={"version": policy_version_names},
     erasure=ErasureStrategy.DELETE,
     user_field="user",
     erase_order=30,

@@ -21,6 +21,7 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("cookies/", views.cookie_settings, name="cookies"),
     path(".well-known/gpc.json", views.gpc_json, name="gpc_json"),
+    path(".well-known/jwks.json", views.jwks_json, name="jwks_json"),
     path("analytics/page-view/", views.analytics_page_view, name="analytics_page_view"),
     path("forms/confirm/<str:token>/", views.form_confirm, name="form_confirm"),
     path("forms/<slug:kind>/", views.form_submit, name="form"),

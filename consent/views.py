@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -35,6 +36,7 @@ from .forms import (
 )
 from .models import Channel, FormSubmission, Partner, PolicyVersion, Purpose
 from .policy_text import policy_diff, policy_markdown_render
+from .receipt_signing import receipt_jwks, receipt_sign
 
 SESSION_EMAIL = "consent_email_subject"
 SESSION_MATERIAL = "consent_last_material"
@@ -157,7 +159,10 @@ def preferences_receipt(request):
     if subject is None:
         return redirect("consent:preferences")
     receipt = selectors.consent_receipt(subject=subject, language=request.LANGUAGE_CODE)
-    response = JsonResponse(receipt, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    # The file is the readable receipt plus "jws": the same receipt signed (its payload), which
+    # anyone verifies offline with the keys at /.well-known/jwks.json.
+    signed = {**receipt, "jws": receipt_sign(receipt)}
+    response = JsonResponse(signed, json_dumps_params={"indent": 2, "ensure_ascii": False})
     stamp = timezone.now().strftime("%Y-%m-%d")
     response["Content-Disposition"] = f'attachment; filename="workpex-consent-receipt-{stamp}.json"'
     return response
@@ -476,3 +481,13 @@ def policy_acknowledge(request):
 
 def _too_many(request):
     return too_many_response(request)
+
+
+@require_GET
+def jwks_json(request):
+    """The public keys that verify consent receipts (RFC 7517 JWK Set)."""
+    response = JsonResponse(receipt_jwks())
+    response["Content-Type"] = "application/jwk-set+json"
+    response["Access-Control-Allow-Origin"] = "*"
+    patch_cache_control(response, public=True, max_age=3600)
+    return response

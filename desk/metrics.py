@@ -19,9 +19,10 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
+from consent.models import ConsentEvent
 from dsar.models import OPEN_STATES, DataSubjectRequest, RequestKind, RequestState
 
 SECONDS_PER_DAY = 86400.0
@@ -166,15 +167,61 @@ CCPA_TYPES = {
     "Requests to opt out of sale/sharing": [RequestKind.OBJECTION],
     "Requests to limit": [RequestKind.RESTRICTION],
 }
+OPT_OUT_TYPE = "Requests to opt out of sale/sharing"
+# Whom the disclosure counts: California consumers, that is people whose country is the United
+# States and whose state is California (a request's own country and region; for the ledger's
+# opt-outs, the account holder's). People we cannot place (no country or state given, or known by
+# email only) are not counted; their requests are answered all the same.
+CCPA_COUNTRY, CCPA_REGION = "US", "CA"
+
+
+def _californian_requests():
+    return DataSubjectRequest.objects.filter(country=CCPA_COUNTRY, region__iexact=CCPA_REGION)
+
+
+def ledger_opt_outs(*, start: datetime, end: datetime) -> dict[str, int]:
+    """Opt-outs of sale/sharing recorded in the consent ledger in [start, end) by California
+    consumers: Global Privacy Control signals (the browser's signal withdrew sharing with the
+    reselling partners) and the person's own partner opt-outs (withdrawing a purpose shared with
+    reselling partners: all partners at once, one partner, or the partner mail's unsubscribe
+    link). One request is one person's opt-out by one means on one day. They take effect at once:
+    complied with, zero days."""
+    rows = (
+        ConsentEvent.objects.filter(
+            at__gte=start,
+            at__lt=end,
+            action=ConsentEvent.Action.WITHDRAWN,
+            purpose__per_partner=True,
+            user__country=CCPA_COUNTRY,
+            user__region__iexact=CCPA_REGION,
+        )
+        .annotate(
+            day=TruncDate("at"),
+            gpc=Case(
+                When(method=ConsentEvent.Method.GLOBAL_PRIVACY_CONTROL, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+        )
+        .values("user_id", "gpc", "day")
+        .distinct()
+        .order_by()
+    )
+    counted = {0: 0, 1: 0}
+    for row in rows.iterator():
+        counted[row["gpc"]] += 1
+    return {"gpc": counted[1], "partner_opt_outs": counted[0]}
 
 
 def ccpa_disclosure(*, year: int) -> list[dict]:
     """For each request type: received, complied with in whole or in part, denied, and the
-    median days to respond substantively (to the closing of a completed or rejected request)."""
+    median days to respond substantively (to the closing of a completed or rejected request),
+    counting California consumers only. Opt-outs of sale/sharing add the ledger's GPC signals and
+    partner opt-outs (`ledger_opt_outs`) to the objection requests."""
     tz = timezone.get_current_timezone()
     start = datetime(year, 1, 1, tzinfo=tz)
     end = datetime(year + 1, 1, 1, tzinfo=tz)
-    received = DataSubjectRequest.objects.filter(received_at__gte=start, received_at__lt=end)
+    received = _californian_requests().filter(received_at__gte=start, received_at__lt=end)
     answered = received.filter(
         state__in=[RequestState.COMPLETED, RequestState.REJECTED], closed_at__isnull=False
     )
@@ -189,16 +236,26 @@ def ccpa_disclosure(*, year: int) -> list[dict]:
     }
     for label, kinds in CCPA_TYPES.items():
         group = [counts[k] for k in kinds if k in counts]
-        (median,) = _days_percentiles(answered.filter(kind__in=kinds), (0.5,))
-        rows.append(
-            {
-                "type": label,
-                "received": sum(r["received"] for r in group),
-                "complied": sum(r["complied"] for r in group),
-                "denied": sum(r["denied"] for r in group),
-                "median_days": median,
-            }
-        )
+        row = {
+            "type": label,
+            "received": sum(r["received"] for r in group),
+            "complied": sum(r["complied"] for r in group),
+            "denied": sum(r["denied"] for r in group),
+        }
+        if label == OPT_OUT_TYPE:
+            ledger = ledger_opt_outs(start=start, end=end)
+            immediate = ledger["gpc"] + ledger["partner_opt_outs"]
+            row |= ledger | {"requests": row["received"]}
+            row["received"] += immediate
+            row["complied"] += immediate
+            days = [
+                d.total_seconds() / SECONDS_PER_DAY
+                for d in answered.filter(kind__in=kinds).values_list(_duration(), flat=True)
+            ]
+            row["median_days"] = percentile([0.0] * immediate + days, 0.5)
+        else:
+            (row["median_days"],) = _days_percentiles(answered.filter(kind__in=kinds), (0.5,))
+        rows.append(row)
     return rows
 
 

@@ -4,18 +4,21 @@ opening one is written to the audit log."""
 import io
 from datetime import date
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from dsar.models import RequestKind, RequestState
 from dsar.services import audit_record
 from dsar.spreadsheet import SpreadsheetWriter
 
-from . import attention, consent_insights, metrics, pdf, records
+from . import attention, consent_insights, metrics, pdf, records, services
+from .models import CcpaDisclosurePublication
 
 PERMISSION = "dsar.work_request"
 
@@ -195,6 +198,8 @@ def ccpa_disclosure(request):
         year = default_year
     if not 2000 <= year <= timezone.localdate().year:
         year = default_year
+    if request.method == "POST":
+        return _ccpa_publication_change(request)
     rows = metrics.ccpa_disclosure(year=year)
     if request.GET.get("format") == "csv":
         return _csv_response(
@@ -205,16 +210,86 @@ def ccpa_disclosure(request):
                 "Complied with (in whole or in part)",
                 "Denied",
                 "Median days to respond",
+                "Of which Global Privacy Control signals",
+                "Of which partner opt-outs",
+                "Scope",
             ],
             (
-                [r["type"], r["received"], r["complied"], r["denied"], _round(r["median_days"])]
+                [
+                    r["type"],
+                    r["received"],
+                    r["complied"],
+                    r["denied"],
+                    _round(r["median_days"]),
+                    r.get("gpc", ""),
+                    r.get("partner_opt_outs", ""),
+                    "California consumers only (country US, state CA)",
+                ]
                 for r in rows
             ),
         )
     return render(
         request,
         "desk/ccpa.html",
-        _context(request, _("CCPA metrics disclosure (11 CCR § 7102)"), rows=rows, year=year),
+        _context(
+            request,
+            _("CCPA metrics disclosure (11 CCR § 7102)"),
+            rows=rows,
+            year=year,
+            published=CcpaDisclosurePublication.objects.filter(year=year).first(),
+            publications=CcpaDisclosurePublication.objects.all(),
+        ),
+    )
+
+
+def _ccpa_publication_change(request):
+    """Publish a year's figures at the public URL, or take them down (a closed year only: the
+    figures of a year still running would change under the public page)."""
+    try:
+        year = int(request.POST.get("year", ""))
+    except ValueError:
+        year = 0
+    if not 2000 <= year < timezone.localdate().year:
+        messages.error(request, _("Choose a calendar year that has ended."))
+        return redirect("desk:ccpa")
+    if request.POST.get("action") == "unpublish":
+        services.ccpa_disclosure_unpublish(year=year, actor=request.user)
+        messages.success(
+            request, _("The %(year)s disclosure is no longer public.") % {"year": year}
+        )
+    else:
+        services.ccpa_disclosure_publish(year=year, actor=request.user)
+        messages.success(
+            request,
+            _("The %(year)s disclosure is published at %(url)s.")
+            % {"year": year, "url": reverse("ccpa_public:year", args=[year])},
+        )
+    return redirect(f"{reverse('desk:ccpa')}?year={year}")
+
+
+# --- Public pages (no login) ---------------------------------------------------------------------
+
+
+@require_GET
+def ccpa_public_index(request):
+    """The CCPA disclosures officers have published, newest year first."""
+    return render(
+        request,
+        "desk/ccpa_public_index.html",
+        {"publications": CcpaDisclosurePublication.objects.all()},
+    )
+
+
+@require_GET
+def ccpa_public_year(request, year: int):
+    publication = get_object_or_404(CcpaDisclosurePublication, year=year)
+    return render(
+        request,
+        "desk/ccpa_public.html",
+        {
+            "publication": publication,
+            "publications": CcpaDisclosurePublication.objects.all(),
+        },
     )
 
 

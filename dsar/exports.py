@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape as html_escape
 from typing import IO, Any, Protocol
@@ -194,6 +194,16 @@ def export_converter(field: models.Field):
     return lambda value: export_value(field, value)
 
 
+def export_entry_converters(entry: PersonalData) -> list[Callable[[Any], Any]]:
+    """The converter of each export column of an entry, in `export_columns` order: the entry's
+    own `export_words` where it names the field (purposes and versions in words), else the
+    generic `export_converter`. Build once per export: a words function may query once."""
+    return [
+        entry.export_words[name]() if name in entry.export_words else export_converter(f)
+        for name, f in export_columns(entry)
+    ]
+
+
 def _redactions_check(redactions: Redactions) -> dict[str, dict[str, set[str]]]:
     """Normalise redactions, refusing unknown models and fields before anything is written: a
     typo in a redaction must not let someone else's data through unnoticed."""
@@ -252,7 +262,7 @@ def _records(
     """(primary key, record) for the subject's rows of one model; only those in `pks` if given."""
     columns = export_columns(entry)
     names = [name for name, _field in columns]
-    converters = [export_converter(model_field) for _name, model_field in columns]
+    converters = export_entry_converters(entry)
     row_id = export_converter(entry.model._meta.pk) if entry.export_row_id else lambda pk: None
     redacted = _redactions_check(redactions or {}).get(entry.label, {})
     rows = entry.rows_for(subject)

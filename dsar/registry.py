@@ -114,6 +114,10 @@ class PersonalData:
     # that applies an approved correction through its services: rectify(subject, field, value).
     rectifiable_fields: tuple[str, ...] = ()
     rectify: Callable[[Subject, str, str], None] | None = None
+    # Export fields whose stored value means nothing to a person (a foreign key's id, a code):
+    # field name -> a function called once per export that returns `value -> words`, so a
+    # lookup costs one query per export, not one per row. Every export format uses it.
+    export_words: Mapping[str, Callable[[], Callable[[Any], Any]]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -316,6 +320,9 @@ def _check_fields(entry: PersonalData) -> None:
     columns = {f.name for f in entry.model._meta.concrete_fields} | {
         f.attname for f in entry.model._meta.concrete_fields
     }
+    for name in entry.export_words:
+        if name not in entry.export_fields:
+            raise RegistryError(f"{entry.label}: export_words names {name!r}, not exported")
     for name in entry.export_fields:
         if name not in columns:
             # Exports write one flat record per row; a to-many relation has no single value.

@@ -26,6 +26,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("privacy/", include("dsar.urls")),
     path("admin/desk/", include("desk.urls")),
+    path("", include("desk.public_urls")),  # the published CCPA disclosures
     path("admin/", admin.site.urls),
 ]
 

@@ -304,6 +304,17 @@ def check_policy_version(make_staff):
         assert client.get("/policy/..%2F..%2Fetc/").status_code == 404
 
 
+def check_ccpa_public_year(make_staff):
+    """Public, but only for a year an officer published: any other year is a 404 for anyone."""
+    from desk.models import CcpaDisclosurePublication
+
+    CcpaDisclosurePublication.objects.create(year=2024, rows=[])
+    for client in (anonymous(), signed_in(UserFactory())):
+        assert client.get("/ccpa-metrics/2024/").status_code == 200
+        assert client.get("/ccpa-metrics/2023/").status_code == 404
+        assert client.post("/ccpa-metrics/2024/").status_code == 405
+
+
 def _token_url_refused(url, *, counts):
     before = counts()
     for client in (anonymous(), signed_in(UserFactory())):
@@ -761,6 +772,7 @@ CHECKS = {
     "admin:notifications_device_change": check_admin_device_change,
     "admin:notifications_testmodepush_change": check_admin_testmodepush_change,
     "consent:policy_version": check_policy_version,
+    "ccpa_public:year": check_ccpa_public_year,
     "consent:preferences_link": check_preferences_link,
     "consent:unsubscribe": check_unsubscribe,
     "consent:form_confirm": check_form_confirm,

@@ -435,7 +435,34 @@ DSAR_SERVICE_PROVIDERS = [
     },
 ]
 
+# The controller, as consent receipts (and records of processing) name it. The defaults are
+# placeholders: production refuses them (consent.E004), so set the real ones.
+PRIVACY_CONTROLLER = {
+    "name": env("CONTROLLER_NAME", default="Workpex"),
+    "contact": env("CONTROLLER_CONTACT", default="Workpex privacy team"),
+    "email": env("CONTROLLER_EMAIL", default="privacy@workpex.example"),
+    "phone": env("CONTROLLER_PHONE", default="+1 555 0100"),
+    "url": env("CONTROLLER_URL", default="https://www.workpex.com"),
+    # The entity's identifier in receipts (ISO/IEC TS 27560 "entity id"): a URL or other IRI.
+    "entity_id": env("CONTROLLER_ENTITY_ID", default="https://www.workpex.com"),
+    "address": {
+        "streetAddress": env("CONTROLLER_STREET", default="1 Example Street"),
+        "addressLocality": env("CONTROLLER_LOCALITY", default="Example City"),
+        "postalCode": env("CONTROLLER_POSTAL_CODE", default="00000"),
+        "addressRegion": env("CONTROLLER_REGION", default=""),
+        "addressCountry": env("CONTROLLER_COUNTRY", default="US"),
+    },
+}
+
 # Consent (read through consent/app_settings.py).
+# The key that signs consent receipts (PEM of an EC P-256 private key; `\n` for newlines is
+# fine). Empty derives one from SECRET_KEY (embedded default); production requires it
+# (consent.E003). Retired public keys stay published at /.well-known/jwks.json (comma-separated
+# PEMs are awkward in the environment, so give them as a JSON list).
+CONSENT_RECEIPT_SIGNING_KEY = env("CONSENT_RECEIPT_SIGNING_KEY", default="")
+CONSENT_RECEIPT_RETIRED_PUBLIC_KEYS = env.json("CONSENT_RECEIPT_RETIRED_PUBLIC_KEYS", default=[])
+# Where consent records are stored (ISO 3166 codes, or EU), as receipts state it.
+CONSENT_RECEIPT_STORAGE_LOCATIONS = env.list("CONSENT_RECEIPT_STORAGE_LOCATIONS", default=["EU"])
 # Key of the HMAC that pseudonymises IP addresses in the consent ledger; empty derives one from
 # SECRET_KEY (changing SECRET_KEY then changes the hashes of new rows).
 CONSENT_IP_HASH_KEY = env("CONSENT_IP_HASH_KEY", default="")
