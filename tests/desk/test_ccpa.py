@@ -13,7 +13,7 @@ from dsar.deadlines import add_months
 from dsar.models import AuditEvent, DataSubjectRequest, RequestKind, RequestState
 from dsar.registry import Subject
 from tests.conftest import login_with_totp
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 
 YEAR = 2025
 RECEIVED = datetime(YEAR, 3, 2, 9, tzinfo=UTC)

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from desk import metrics, records
 from dsar import registry
 from dsar.deadlines import add_months
-from dsar.models import AuditEvent, RequestKind, RequestState
+from dsar.models import AuditEvent, DataSubjectRequest, RequestKind, RequestState
 from tests.accounts.factories import UserFactory
 from tests.conftest import login_with_totp
 from tests.dsar.factories import DataSubjectRequestFactory
