@@ -12,8 +12,8 @@ from desk import metrics
 from dsar.deadlines import add_months
 from dsar.models import AuditEvent, DataSubjectRequest, RequestKind, RequestState
 from dsar.registry import Subject
-from tests.conftest import login_with_totp
 from tests.accounts.factories import UserFactory
+from tests.conftest import login_with_totp
 
 YEAR = 2025
 RECEIVED = datetime(YEAR, 3, 2, 9, tzinfo=UTC)
