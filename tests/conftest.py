@@ -141,6 +141,15 @@ def login_with_totp(client, user, secret: str, next_url: str = "/admin/"):
     return client.post("/accounts/2fa/authenticate/", {"code": totp_now(secret)})
 
 
+@pytest.fixture
+def officer_client(client, make_staff):
+    """A client signed in, with two-factor, as a privacy officer (`client.officer`)."""
+    officer, secret = make_staff("Privacy officer")
+    login_with_totp(client, officer, secret)
+    client.officer = officer
+    return client
+
+
 def _database_url(settings_dict: dict) -> str:
     if settings_dict["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{settings_dict['NAME']}"

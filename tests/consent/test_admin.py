@@ -18,14 +18,6 @@ LEDGER = "/admin/consent/consentevent/"
 
 
 @pytest.fixture
-def officer_client(client, make_staff):
-    officer, secret = make_staff("Privacy officer")
-    login_with_totp(client, officer, secret)
-    client.officer = officer
-    return client
-
-
-@pytest.fixture
 def ledger(user, partners):
     other = UserFactory(username="zed")
     grant(Subject(user_id=user.pk), "newsletter", method="signup")

@@ -97,14 +97,6 @@ def test_an_outage_of_three_days_less_an_hour_delays_every_notice_and_loses_none
     assert User.objects.filter(is_active=True).count() == len(smtp_sink.received)
 
 
-@pytest.fixture
-def officer_client(client, make_staff):
-    officer, secret = make_staff("Privacy officer")
-    login_with_totp(client, officer, secret)
-    client.officer = officer
-    return client
-
-
 @pytest.mark.django_db
 def test_past_72_hours_they_fail_in_plain_words_and_an_officer_sends_them_again(
     smtp_sink, officer_client

@@ -77,14 +77,6 @@ def californians(db):
     opt_out(person(country="DE", region=""), method="gpc")  # not counted
 
 
-@pytest.fixture
-def officer_client(client, make_staff):
-    officer, secret = make_staff("Privacy officer")
-    login_with_totp(client, officer, secret)
-    client.officer = officer
-    return client
-
-
 def test_only_california_consumers_are_counted(californians):
     rows = {r["type"]: r for r in metrics.ccpa_disclosure(year=YEAR)}
     assert rows["Requests to know"]["received"] == 1

@@ -144,14 +144,6 @@ def test_a_registry_change_shows_up_without_hand_edits():
         registry._registry.pop(Webinar._meta.label)
 
 
-@pytest.fixture
-def officer_client(client, make_staff):
-    officer, secret = make_staff("Privacy officer")
-    login_with_totp(client, officer, secret)
-    client.officer = officer
-    return client
-
-
 REPORTS = [
     "/admin/desk/",
     "/admin/desk/records-of-processing/",

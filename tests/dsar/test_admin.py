@@ -14,14 +14,6 @@ def file_for(user, kind="access"):
     return request
 
 
-@pytest.fixture
-def officer_client(client, make_staff):
-    officer, secret = make_staff("Privacy officer")
-    login_with_totp(client, officer, secret)
-    client.officer = officer
-    return client
-
-
 @pytest.mark.django_db
 def test_queue_lists_overdue_first_and_closed_last(officer_client):
     closed = file_for(UserFactory())  # filed first: the earliest due date, but closed

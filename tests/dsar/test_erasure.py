@@ -15,26 +15,7 @@ from dsar.models import AuditEvent, ProcessingBlock
 from dsar.registry import ErasureStrategy, PersonalData, RegistryError, Source, Subject
 from tests.accounts.factories import UserFactory
 
-from .people import make_person
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff():
-    return UserFactory(is_staff=True, full_name="Staff Member")
-
-
-@pytest.fixture
-def ada(staff):
-    return make_person(username="ada", full_name="Ada Lovelace", phone="+353861234567", staff=staff)
-
-
-@pytest.fixture
-def grace(staff):
-    return make_person(
-        username="grace", full_name="Grace Hopper", phone="+353871112222", staff=staff
-    )
 
 
 def held_about(person):

@@ -16,30 +16,11 @@ from dsar import registry
 from dsar.erasure import erasure_erase_subject, erasure_erase_subjects
 from dsar.models import ProcessingBlock
 from dsar.registry import ErasureStrategy, Subject, entries_holding
-from tests.accounts.factories import UserFactory
 from tests.consent.factories import FormSubmissionFactory
 
-from .people import make_person
 from .test_erasure import hand_made
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff():
-    return UserFactory(is_staff=True, full_name="Staff Member")
-
-
-@pytest.fixture
-def ada(staff):
-    return make_person(username="ada", full_name="Ada Lovelace", phone="+353861234567", staff=staff)
-
-
-@pytest.fixture
-def grace(staff):
-    return make_person(
-        username="grace", full_name="Grace Hopper", phone="+353871112222", staff=staff
-    )
 
 
 def submission(**fields) -> FormSubmission:

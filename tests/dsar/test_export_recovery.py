@@ -15,20 +15,11 @@ from dsar.models import AuditEvent, ExportFile, RequestKind, RequestState
 from dsar.services import exports as export_services
 from dsar.services.exports import MAX_ATTEMPTS
 from tests.accounts.factories import UserFactory
-from tests.conftest import login_with_totp
 from tests.dsar.factories import ExportFileFactory
 
 from .people import make_person
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def officer_client(client, make_staff):
-    officer, secret = make_staff("Privacy officer")
-    login_with_totp(client, officer, secret)
-    client.officer = officer
-    return client
 
 
 @pytest.fixture

@@ -12,18 +12,9 @@ from accounts.models import ChildDataReport
 from dsar import selectors, services
 from dsar.jobstatus import JobStatus, job_status
 from dsar.models import ErasureSchedule, RequestKind, ThirdPartyTransfer
-from tests.conftest import login_with_totp
 from tests.plain_words import assert_folded
 
 from .test_restriction import restriction_in_progress
-
-
-@pytest.fixture
-def officer_client(client, make_staff):
-    officer, secret = make_staff("Privacy officer")
-    login_with_totp(client, officer, secret)
-    client.officer = officer
-    return client
 
 
 def test_the_status_prints_plain_words_and_folds_the_detail_escaped():

@@ -21,14 +21,6 @@ CHANGE = "/admin/dsar/datasubjectrequest/{}/change/"
 ACT = "/admin/dsar/datasubjectrequest/{}/act/"
 
 
-@pytest.fixture
-def officer_client(client, make_staff):
-    officer, secret = make_staff("Privacy officer")
-    login_with_totp(client, officer, secret)
-    client.officer = officer
-    return client
-
-
 def file_for(user=None, kind=RequestKind.ACCESS, **kwargs):
     request, _ = services.dsar_request_file(kind=kind, user=user or UserFactory(), **kwargs)
     return request

@@ -26,14 +26,6 @@ def providers(settings):
     adapters.TOLD.clear()
 
 
-@pytest.fixture
-def officer_client(client, make_staff):
-    officer, secret = make_staff("Privacy officer")
-    login_with_totp(client, officer, secret)
-    client.officer = officer
-    return client
-
-
 def rectification(user, target=DOB, value="1985-02-03"):
     request, _ = services.dsar_request_file(
         kind=RequestKind.RECTIFICATION,
