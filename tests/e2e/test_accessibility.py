@@ -157,6 +157,8 @@ PUBLIC_PAGES = {
         f"/forms/confirm/{tokens.confirmation_token_make(submission_id=s.submission_id)}/"
     ],
     "dsar:request_new": "/privacy/requests/new/",
+    "ccpa_public:index": "/ccpa-metrics/",
+    "ccpa_public:year": lambda s: [ccpa_year_published()],
     "dsar:request_confirm": lambda s: [f"/privacy/requests/confirm/{s.request_confirm_token}/"],
     "dsar:transfer_download": lambda s: [f"/privacy/transfers/{s.transfer_token}/"],
 }
@@ -208,6 +210,7 @@ ADMIN_PAGES = [
 NOT_PAGES = {
     "healthz": "JSON for monitoring",
     "consent:gpc_json": "JSON (/.well-known/gpc.json)",
+    "consent:jwks_json": "JSON (/.well-known/jwks.json, the receipts' signing keys)",
     "consent:receipt": "a JSON download",
     "consent:analytics_page_view": "POST only, no page",
     "consent:preferences_link": "a signed link that redirects to /preferences/ (audited there)",
@@ -240,6 +243,15 @@ NOT_PAGES = {
     "notifications:api_device_register": "JSON API for the mobile apps",
     "notifications:api_device_sign_out": "JSON API for the mobile apps",
 }
+
+
+def ccpa_year_published() -> str:
+    """Last year's CCPA disclosure, published by an officer as the desk does it."""
+    from desk.services import ccpa_disclosure_publish
+
+    year = timezone.now().year - 1
+    ccpa_disclosure_publish(year=year, actor=UserFactory(is_staff=True))
+    return f"/ccpa-metrics/{year}/"
 
 
 def our_url_names() -> set[str]:
