@@ -62,7 +62,11 @@ RULES = [
             "consent.selectors.purpose_get",
             "consent.selectors.partner_id_of",
         ),
-        ("tests/consent/test_selectors.py", "tests/consent/test_channels.py"),
+        (
+            "tests/consent/test_selectors.py",
+            "tests/consent/test_channels.py",
+            "tests/dsar/test_purposes.py",
+        ),
     ),
     Rule(
         "restriction",
