@@ -223,12 +223,12 @@ def users_ensure(db: RawDB, count: int, *, minors_every: int = 0) -> None:
     added = db.execute(
         "INSERT INTO accounts_user (password, is_superuser, username, is_staff, is_active, "
         "date_joined, full_name, email, phone, company_name, country, date_of_birth, photo, "
-        "time_zone, language, security_question, security_answer_hash) "
+        "time_zone, language, security_question, security_answer_hash, region) "
         "SELECT '!', false, 'bench_' || lpad(n::text, 7, '0'), false, true, now(), "
         "'Bench Person ' || n, 'bench_' || lpad(n::text, 7, '0') || '@" + BENCH_DOMAIN + "', "
         "'', 'Bench Ltd', 'IE', "
         f"CASE WHEN {minor} THEN current_date - interval '12 years' "
-        "ELSE date '1980-01-01' + (n %% 9000) END, '', '', 'en', '', '' "
+        "ELSE date '1980-01-01' + (n %% 9000) END, '', '', 'en', '', '', '' "
         "FROM generate_series(1, %s) AS n ON CONFLICT (username) DO NOTHING",
         [count],
     )
@@ -360,9 +360,9 @@ def user_ensure_one(db: RawDB, number: int) -> tuple[int, str]:
     db.execute(
         "INSERT INTO accounts_user (password, is_superuser, username, is_staff, is_active, "
         "date_joined, full_name, email, phone, company_name, country, date_of_birth, photo, "
-        "time_zone, language, security_question, security_answer_hash) "
+        "time_zone, language, security_question, security_answer_hash, region) "
         "VALUES ('!', false, %(u)s, false, true, now(), 'Heavy Subject', %(e)s, '', 'Bench Ltd', "
-        "'IE', '1980-01-01', '', '', 'en', '', '') ON CONFLICT (username) DO NOTHING",
+        "'IE', '1980-01-01', '', '', 'en', '', '', '') ON CONFLICT (username) DO NOTHING",
         {"u": username, "e": f"{username}@{BENCH_DOMAIN}"},
     )
     db.execute(

@@ -34,10 +34,10 @@ def _prepare(db, size: int) -> tuple[int, int]:
     db.execute(
         "INSERT INTO accounts_user (password, is_superuser, username, is_staff, is_active, "
         "date_joined, full_name, email, phone, company_name, country, date_of_birth, photo, "
-        "time_zone, language, security_question, security_answer_hash) "
+        "time_zone, language, security_question, security_answer_hash, region) "
         "SELECT '!', false, 'bench_' || n, false, true, now(), 'Erased Person ' || n, "
         "'bench_' || n || '@bench.invalid', '', 'Bench Ltd', 'IE', '1980-01-01', '', '', 'en', "
-        "'', '' FROM generate_series(%s, %s) AS n",
+        "'', '', '' FROM generate_series(%s, %s) AS n",
         [FIRST_NUMBER, FIRST_NUMBER + size - 1],
     )
     lo, hi = db.fetchall(
