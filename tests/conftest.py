@@ -142,6 +142,16 @@ def login_with_totp(client, user, secret: str, next_url: str = "/admin/"):
 
 
 @pytest.fixture
+def support(client, make_staff):
+    """A member of Support, signed in with two-factor on `client`."""
+    staff, secret = make_staff("Support")
+    staff.full_name = "Sam Support"
+    staff.save()
+    login_with_totp(client, staff, secret)
+    return staff
+
+
+@pytest.fixture
 def officer_client(client, make_staff):
     """A client signed in, with two-factor, as a privacy officer (`client.officer`)."""
     officer, secret = make_staff("Privacy officer")

@@ -14,15 +14,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def support(client, make_staff):
-    staff, secret = make_staff("Support")
-    staff.full_name = "Sam Support"
-    staff.save()
-    login_with_totp(client, staff, secret)
-    return staff
-
-
-@pytest.fixture
 def customer():
     return UserFactory(full_name="Cora Customer")
 

@@ -23,15 +23,6 @@ TICKET, WHY = "SUP-1042", "Customer cannot sign in after changing email"
 
 
 @pytest.fixture
-def support(client, make_staff):
-    staff, secret = make_staff("Support")
-    staff.full_name = "Sam Support"
-    staff.save()
-    login_with_totp(client, staff, secret)
-    return staff
-
-
-@pytest.fixture
 def customer():
     return UserFactory(full_name="Cora Customer", email="cora@example.com", country="DE")
 

@@ -165,16 +165,27 @@ def hand_made(model, **declaration):
     return PersonalData(model=model, **(common | declaration))
 
 
+def registry_of_one(monkeypatch, model, **declaration) -> PersonalData:
+    """The registry as one hand-made entry, for a test of one rule of the planner."""
+    entry = hand_made(model, **declaration)
+    monkeypatch.setattr(registry, "entries", lambda: [entry])
+    return entry
+
+
+# A replacement computed per row: never "already held".
+PER_ROW_REASON = Concat(Value("erased #"), Cast("pk", CharField()))
+
+
 def test_anonymising_with_an_expression_is_set_based_and_runs_once(
     ada, grace, monkeypatch, django_assert_max_num_queries
 ):
-    entry = hand_made(
+    registry_of_one(
+        monkeypatch,
         ProcessingBlock,
         erasure=ErasureStrategy.ANONYMISE,
-        anonymise={"reason": Concat(Value("erased #"), Cast("pk", CharField())), "purpose": ""},
+        anonymise={"reason": PER_ROW_REASON, "purpose": ""},
         user_field="user",
     )
-    monkeypatch.setattr(registry, "entries", lambda: [entry])
     with django_assert_max_num_queries(4):
         assert erasure_erase_subject(subject=Subject(user_id=ada.user.pk)) == {
             "dsar.ProcessingBlock": 1
@@ -189,14 +200,14 @@ def test_anonymising_with_an_expression_is_set_based_and_runs_once(
 
 
 def test_a_legal_hold_keeps_the_rows_detached_from_the_person(ada, grace, monkeypatch):
-    entry = hand_made(
+    registry_of_one(
+        monkeypatch,
         UserSession,
         erasure=ErasureStrategy.LEGAL_HOLD,
         legal_hold_reason="Kept for the security investigation.",
         detach_fields=("user_id",),
         user_field="user_id",
     )
-    monkeypatch.setattr(registry, "entries", lambda: [entry])
     assert erasure_erase_subject(subject=ada.subject) == {"accounts.UserSession": 1}
     kept = UserSession.objects.get(pk=ada.session.pk)
     assert kept.user_id is None
@@ -205,13 +216,13 @@ def test_a_legal_hold_keeps_the_rows_detached_from_the_person(ada, grace, monkey
 
 
 def test_callable_replacements_are_refused(ada, monkeypatch):
-    entry = hand_made(
+    registry_of_one(
+        monkeypatch,
         ProcessingBlock,
         erasure=ErasureStrategy.ANONYMISE,
         anonymise={"reason": lambda row: f"erased {row.pk}"},
         user_field="user",
     )
-    monkeypatch.setattr(registry, "entries", lambda: [entry])
     with pytest.raises(RegistryError, match="is a callable; use a constant or a Django expression"):
         erasure_erase_subject(subject=ada.subject)
     assert ProcessingBlock.objects.get(pk=ada.block.pk).reason.startswith("Disputes")

@@ -6,8 +6,6 @@ import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import CharField, Value
-from django.db.models.functions import Cast, Concat
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
@@ -18,7 +16,7 @@ from dsar.models import ProcessingBlock
 from dsar.registry import ErasureStrategy, Subject, entries_holding
 from tests.consent.factories import FormSubmissionFactory
 
-from .test_erasure import hand_made
+from .test_erasure import PER_ROW_REASON, registry_of_one
 
 pytestmark = pytest.mark.django_db
 
@@ -46,13 +44,13 @@ def test_an_anonymised_file_field_loses_its_file_in_every_batch(
     ada, grace, monkeypatch, django_capture_on_commit_callbacks
 ):
     photos = [ada.user.photo, grace.user.photo]
-    entry = hand_made(
+    registry_of_one(
+        monkeypatch,
         User,
         erasure=ErasureStrategy.ANONYMISE,
         anonymise={"photo": "", "full_name": "[erased]"},
         user_field="pk",
     )
-    monkeypatch.setattr(registry, "entries", lambda: [entry])
     with django_capture_on_commit_callbacks(execute=True):
         counts = erasure_erase_subjects(subjects=[ada.subject, grace.subject], batch_size=1)
     assert counts == {"accounts.User": 2}
@@ -73,13 +71,13 @@ def test_counts_add_up_over_batches_and_chunks(ada, grace, monkeypatch):
                 user=person.user,
             )
     held = FormSubmission.objects.filter(user__in=[ada.user, grace.user]).count()
-    entry = hand_made(
+    registry_of_one(
+        monkeypatch,
         FormSubmission,
         erasure=ErasureStrategy.ANONYMISE,
         anonymise={"message": "[erased]", "name": ""},
         user_field="user",
     )
-    monkeypatch.setattr(registry, "entries", lambda: [entry])
     counts = erasure_erase_subjects(
         subjects=[ada.subject, grace.subject], batch_size=1, chunk_size=1
     )
@@ -92,13 +90,13 @@ def test_counts_add_up_over_batches_and_chunks(ada, grace, monkeypatch):
 
 
 def test_a_legal_hold_that_keeps_its_rows_counts_none_changed(ada, monkeypatch):
-    entry = hand_made(
+    registry_of_one(
+        monkeypatch,
         ProcessingBlock,
         erasure=ErasureStrategy.ANONYMISE,
         anonymise={},
         user_field="user",
     )
-    monkeypatch.setattr(registry, "entries", lambda: [entry])
     assert erasure_erase_subject(subject=ada.subject) == {"dsar.ProcessingBlock": 0}
 
 
@@ -141,13 +139,13 @@ def _statements(queries) -> list[str]:
 
 @pytest.mark.parametrize("batch_size", [1, 100])
 def test_constant_replacements_are_one_update_whatever_the_batch_size(ada, monkeypatch, batch_size):
-    entry = hand_made(
+    registry_of_one(
+        monkeypatch,
         ProcessingBlock,
         erasure=ErasureStrategy.ANONYMISE,
         anonymise={"reason": "[erased]", "purpose": ""},
         user_field="user",
     )
-    monkeypatch.setattr(registry, "entries", lambda: [entry])
     with CaptureQueriesContext(connection) as queries:
         erasure_erase_subject(subject=ada.subject, batch_size=batch_size)
     assert _statements(queries) == ["UPDATE"]
@@ -156,13 +154,13 @@ def test_constant_replacements_are_one_update_whatever_the_batch_size(ada, monke
 def test_an_expression_goes_batch_by_batch_of_the_size_asked(ada, monkeypatch):
     """A replacement computed per row is never "already held", so its rows are taken by key,
     `batch_size` at a time: one row per batch here, so a second read finds the end."""
-    entry = hand_made(
+    registry_of_one(
+        monkeypatch,
         ProcessingBlock,
         erasure=ErasureStrategy.ANONYMISE,
-        anonymise={"reason": Concat(Value("erased #"), Cast("pk", CharField())), "purpose": ""},
+        anonymise={"reason": PER_ROW_REASON, "purpose": ""},
         user_field="user",
     )
-    monkeypatch.setattr(registry, "entries", lambda: [entry])
     with CaptureQueriesContext(connection) as queries:
         erasure_erase_subject(subject=ada.subject, batch_size=1)
     assert _statements(queries) == ["SELECT", "UPDATE", "SELECT"]
@@ -172,13 +170,13 @@ def test_anonymising_other_fields_leaves_the_file_of_a_file_field(
     ada, monkeypatch, django_capture_on_commit_callbacks
 ):
     photo = ada.user.photo
-    entry = hand_made(
+    registry_of_one(
+        monkeypatch,
         User,
         erasure=ErasureStrategy.ANONYMISE,
         anonymise={"full_name": "[erased]"},
         user_field="pk",
     )
-    monkeypatch.setattr(registry, "entries", lambda: [entry])
     with django_capture_on_commit_callbacks(execute=True):
         erasure_erase_subject(subject=ada.subject)
     user = User.objects.get(pk=ada.user.pk)
