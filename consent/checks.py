@@ -47,7 +47,7 @@ def check_receipt_signing_key(app_configs=None, **kwargs):
             "derived from SECRET_KEY.",
             hint="Generate an EC P-256 key (openssl ecparam -name prime256v1 -genkey -noout | "
             "openssl pkcs8 -topk8 -nocrypt) and set its PEM in CONSENT_RECEIPT_SIGNING_KEY.",
-            id="consent.E003",
+            id="consent.E005",
         )
     ]
 

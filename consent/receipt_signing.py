@@ -5,7 +5,7 @@ RFC 7638 thumbprint). The public half is published at `/.well-known/jwks.json`, 
 a regulator can check a receipt offline with any JOSE library.
 
 The private key comes from `CONSENT_RECEIPT_SIGNING_KEY` (a PEM, newlines may be written as
-`\\n` in the environment); production refuses to start without one (consent.E003). The embedded
+`\\n` in the environment); production refuses to start without one (consent.E005). The embedded
 default derives a P-256 key from SECRET_KEY, so the web server and the workers share it with no
 file to keep; changing SECRET_KEY then changes the key, and receipts signed before can be checked
 only with the old public key (keep it: `CONSENT_RECEIPT_RETIRED_PUBLIC_KEYS`).

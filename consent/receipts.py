@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
+from dsar.mail import absolute_url
 from dsar.registry import Subject
 
 from .app_settings import app_settings
@@ -18,7 +20,6 @@ from .models import Channel, ConsentEvent, MessageChannel, Partner, PolicyVersio
 if TYPE_CHECKING:
     from .selectors import ConsentState
 
-POLICY_URL = "https://www.Workpex.com/privacy-policy"
 DPV_CONFORMS_TO = "https://w3id.org/dpv/schema/iso-27560#receipt-summary"
 
 # What each consent purpose really uses (what the registry holds for it), for the receipt's
@@ -114,7 +115,11 @@ def receipt_build(
     ISO/IEC TS 27560 record fields as DPV names them (`iso27560`), the current state and the
     whole history. Each consented purpose carries the time and method of the grant in force."""
     now = timezone.now()
-    preferences_url = f"{app_settings.SITE_URL}/preferences/"
+    preferences_url = absolute_url(reverse("consent:preferences"))
+    # The text the person agreed to: the version in force, on this portal, where it stays.
+    policy_url = absolute_url(
+        reverse("consent:policy_version", args=[policy.version]) if policy else reverse("consent:policy")
+    )
     controller = app_settings.CONTROLLER
     principal_id = subject.email or subject.ref
     party_type = "dpv:User" if subject.user_id is not None else "dpv:DataSubject"
@@ -214,7 +219,7 @@ def receipt_build(
         "language": language,
         "piiPrincipalId": principal_id,
         "piiControllers": [_controller()],
-        "policyUrl": POLICY_URL,
+        "policyUrl": policy_url,
         "policyVersion": policy.version if policy else "",
         "services": [{"service": controller["name"], "purposes": consented}],
         "sensitive": False,

@@ -21,6 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from consent.models import ConsentEvent
 from dsar.models import OPEN_STATES, DataSubjectRequest, RequestKind, RequestState
@@ -160,12 +161,14 @@ def _buckets(completed) -> list[dict]:
 
 
 # CCPA regulations, 11 CCR § 7102(a): requests of the previous calendar year, by type.
+# The row labels stay English in the rows (a published year keeps them as stored); pages
+# translate them when they show them.
 CCPA_TYPES = {
-    "Requests to know": [RequestKind.ACCESS, RequestKind.PORTABILITY],
-    "Requests to delete": [RequestKind.ERASURE],
-    "Requests to correct": [RequestKind.RECTIFICATION],
-    "Requests to opt out of sale/sharing": [RequestKind.OBJECTION],
-    "Requests to limit": [RequestKind.RESTRICTION],
+    gettext_noop("Requests to know"): [RequestKind.ACCESS, RequestKind.PORTABILITY],
+    gettext_noop("Requests to delete"): [RequestKind.ERASURE],
+    gettext_noop("Requests to correct"): [RequestKind.RECTIFICATION],
+    gettext_noop("Requests to opt out of sale/sharing"): [RequestKind.OBJECTION],
+    gettext_noop("Requests to limit"): [RequestKind.RESTRICTION],
 }
 OPT_OUT_TYPE = "Requests to opt out of sale/sharing"
 # Whom the disclosure counts: California consumers, that is people whose country is the United

@@ -57,6 +57,17 @@ def test_a_receipt_with_no_consent_in_force_still_passes(user_client):
     assert receipt["services"][0]["purposes"] == []
 
 
+def test_the_policy_url_is_the_version_in_force_on_this_portal(user_client, settings):
+    receipt = download(user_client)
+    version = receipt["policyVersion"]
+    assert version
+    path = f"/policy/{version}/"
+    assert receipt["policyUrl"] == settings.SITE_URL.rstrip("/") + path
+    page = Client().get(path)
+    assert page.status_code == 200
+    assert version in page.content.decode()
+
+
 def test_the_jws_verifies_with_the_published_key_and_says_what_the_file_says(
     user_client, user_subject
 ):
@@ -154,7 +165,7 @@ def test_production_refuses_to_start_without_a_signing_key(capsys):
 
     with (
         override_settings(DEBUG=False, CONSENT_RECEIPT_SIGNING_KEY=""),
-        pytest.raises(SystemCheckError, match="consent.E003"),
+        pytest.raises(SystemCheckError, match="consent.E005"),
     ):
         call_command("check", "--deploy", "--tag", "security")
 

@@ -143,7 +143,16 @@ def test_support_cannot_publish(client, make_staff, californians):
 def test_the_public_page_is_in_german_too(officer_client, californians):
     officer_client.post("/admin/desk/ccpa-disclosure/", {"year": YEAR})
     page = Client(headers={"accept-language": "de"}).get(f"/ccpa-metrics/{YEAR}/")
-    assert "Kalifornien" in page.content.decode()
+    text = page.content.decode()
+    assert "Kalifornien" in text
+    assert "Widersprüche gegen Verkauf/Weitergabe" in text
+    assert "Requests to" not in text
+
+
+def test_every_page_links_the_published_disclosure_from_its_footer(db):
+    page = Client().get("/policy/").content.decode()
+    footer = page[page.index("<footer") :]
+    assert 'href="/ccpa-metrics/"' in footer
 
 
 def test_the_csv_states_the_scope_and_the_parts(officer_client, californians):

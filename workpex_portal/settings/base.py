@@ -457,7 +457,7 @@ PRIVACY_CONTROLLER = {
 # Consent (read through consent/app_settings.py).
 # The key that signs consent receipts (PEM of an EC P-256 private key; `\n` for newlines is
 # fine). Empty derives one from SECRET_KEY (embedded default); production requires it
-# (consent.E003). Retired public keys stay published at /.well-known/jwks.json (comma-separated
+# (consent.E005). Retired public keys stay published at /.well-known/jwks.json (comma-separated
 # PEMs are awkward in the environment, so give them as a JSON list).
 CONSENT_RECEIPT_SIGNING_KEY = env("CONSENT_RECEIPT_SIGNING_KEY", default="")
 CONSENT_RECEIPT_RETIRED_PUBLIC_KEYS = env.json("CONSENT_RECEIPT_RETIRED_PUBLIC_KEYS", default=[])
