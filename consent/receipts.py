@@ -118,7 +118,9 @@ def receipt_build(
     preferences_url = absolute_url(reverse("consent:preferences"))
     # The text the person agreed to: the version in force, on this portal, where it stays.
     policy_url = absolute_url(
-        reverse("consent:policy_version", args=[policy.version]) if policy else reverse("consent:policy")
+        reverse("consent:policy_version", args=[policy.version])
+        if policy
+        else reverse("consent:policy")
     )
     controller = app_settings.CONTROLLER
     principal_id = subject.email or subject.ref
