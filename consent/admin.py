@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from modeltranslation.admin import TranslationAdmin
+
 from dsar.admin import AuditedViewMixin
 from dsar.registry import Subject
 from dsar.services import audit_record
@@ -42,7 +44,7 @@ class LedgerReferencedAdminMixin:
 
 
 @admin.register(Purpose)
-class PurposeAdmin(LedgerReferencedAdminMixin, admin.ModelAdmin):
+class PurposeAdmin(LedgerReferencedAdminMixin, TranslationAdmin):
     list_display = (
         "name",
         "code",
@@ -60,7 +62,7 @@ class PurposeAdmin(LedgerReferencedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Partner)
-class PartnerAdmin(LedgerReferencedAdminMixin, admin.ModelAdmin):
+class PartnerAdmin(LedgerReferencedAdminMixin, TranslationAdmin):
     list_display = ("name", "code", "website", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "code")

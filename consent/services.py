@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dsar.registry import Subject
 from dsar.services import audit_record
@@ -479,21 +480,32 @@ def cookie_choices_record(
 
 @dataclass(frozen=True)
 class FormKind:
-    purpose: str  # why we keep it, in plain words
+    # Why we keep it, in plain words: stored in English with the submission, shown translated.
+    purpose: str
     marketing_purpose: str | None  # the purpose of the optional, unticked marketing box
 
 
 FORM_KINDS: dict[str, FormKind] = {
     "event_registration": FormKind(
-        "To register you for the event and send you its joining details.", "events"
+        gettext_noop("To register you for the event and send you its joining details."), "events"
     ),
-    "newsletter_signup": FormKind("To send you the newsletter you asked for.", "newsletter"),
-    "material_download": FormKind("To give you the material you asked for.", "product_updates"),
-    "contest_entry": FormKind("To run the contest and contact the winners.", "marketing"),
-    "survey_response": FormKind("To learn from your answers and improve our services.", None),
-    "support_request": FormKind("To answer your support request.", None),
-    "quote_request": FormKind("To prepare the quote you asked for.", "product_updates"),
-    "contact_request": FormKind("To answer your message.", None),
+    "newsletter_signup": FormKind(
+        gettext_noop("To send you the newsletter you asked for."), "newsletter"
+    ),
+    "material_download": FormKind(
+        gettext_noop("To give you the material you asked for."), "product_updates"
+    ),
+    "contest_entry": FormKind(
+        gettext_noop("To run the contest and contact the winners."), "marketing"
+    ),
+    "survey_response": FormKind(
+        gettext_noop("To learn from your answers and improve our services."), None
+    ),
+    "support_request": FormKind(gettext_noop("To answer your support request."), None),
+    "quote_request": FormKind(
+        gettext_noop("To prepare the quote you asked for."), "product_updates"
+    ),
+    "contact_request": FormKind(gettext_noop("To answer your message."), None),
 }
 
 

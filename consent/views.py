@@ -334,7 +334,7 @@ def form_submit(request, kind):
             "kind_label": FormSubmission.Kind(kind).label,
             "source": source,
             "retention_days": services.app_settings.FORM_RETENTION_DAYS[kind],
-            "purpose_text": services.FORM_KINDS[kind].purpose,
+            "purpose_text": _(services.FORM_KINDS[kind].purpose),
         },
         status=400 if request.method == "POST" else 200,
     )

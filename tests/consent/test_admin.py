@@ -131,8 +131,10 @@ def test_officer_edits_purposes_but_not_their_codes_and_cannot_delete(officer_cl
     url = f"/admin/consent/purpose/{purpose.pk}/change/"
     data = {
         "code": "renamed",
-        "name": "Events, webinars and seminars",
-        "description": "Invitations to our events.",
+        "name_en": "Events, webinars and seminars",
+        "name_de": "Veranstaltungen, Webinare und Seminare",
+        "description_en": "Invitations to our events.",
+        "description_de": "Einladungen zu unseren Veranstaltungen.",
         "legal_basis": "consent",
         "channel": "email",
         "is_direct_marketing": "on",
@@ -150,8 +152,10 @@ def test_an_essential_purpose_cannot_be_made_optional_marketing(officer_client):
     response = officer_client.post(
         f"/admin/consent/purpose/{purpose.pk}/change/",
         {
-            "name": "Payment",
-            "description": "x",
+            "name_en": "Payment",
+            "name_de": "Zahlung",
+            "description_en": "x",
+            "description_de": "x",
             "legal_basis": "contract",
             "channel": "email",
             "is_essential": "on",

@@ -25,6 +25,8 @@ SITE_ID = 1
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 DJANGO_APPS = [
+    # Before the admin: its admin classes show a field per language.
+    "modeltranslation",
     "accounts.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -139,6 +141,11 @@ LOGIN_REDIRECT_URL = "accounts:profile"
 # Internationalisation: the user's own language and time zone win over the defaults.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German"))]
+# Texts people read that live in the database (consent purposes, cookie categories, partners'
+# descriptions) have a column per language (django-modeltranslation, registered in each app's
+# translation.py); officers fill every language, and a missing one falls back to English.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
