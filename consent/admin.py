@@ -9,7 +9,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-
 from modeltranslation.admin import TranslationAdmin
 
 from dsar.admin import AuditedViewMixin
