@@ -11,6 +11,7 @@ never mix with what `seed_demo` made, and `users_ensure` adds them with one INSE
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -19,7 +20,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 BENCH_DOMAIN = "bench.invalid"
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/workpex_bench"
+# One bench database per checkout (like the test database), so two clones or worktrees can
+# measure at the same time without dropping each other's data.
+_CHECKOUT = hashlib.sha256(os.path.dirname(os.path.dirname(os.path.abspath(__file__))).encode())
+DEFAULT_DATABASE_URL = (
+    f"postgres://postgres@127.0.0.1:5432/workpex_bench_{_CHECKOUT.hexdigest()[:8]}"
+)
 
 
 def database_url() -> str:
