@@ -190,8 +190,18 @@ def export_download(request, public_id, part):
     export = selectors.export_for_subject(public_id=public_id, part=part, user=user, token=token)
     if export is None:
         raise Http404(_("This download does not exist, is not yours, or has expired."))
+    try:
+        response = export_file_response(export, part)
+    except FileNotFoundError:
+        services.export_file_missing(export=export, part=part)
+        message = _(
+            "We cannot find this file in our storage right now. Our privacy team has been told "
+            "and will make it available again; you need not make a new request."
+        )
+        context = {"message": message, "keep_request": True}
+        return render(request, "dsar/link_problem.html", context, status=503)
     services.export_download_record(export=export, actor=user, part=part)
-    return export_file_response(export, part)
+    return response
 
 
 @require_POST

@@ -23,6 +23,7 @@ from .erasure import (
 from .exports import (
     export_build,
     export_download_record,
+    export_file_missing,
     export_redact,
     export_redaction_choices,
     export_release,
@@ -87,6 +88,7 @@ __all__ = [
     "erasures_due",
     "export_build",
     "export_download_record",
+    "export_file_missing",
     "export_redact",
     "export_redaction_choices",
     "export_release",

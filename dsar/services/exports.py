@@ -377,6 +377,23 @@ def export_download_record(*, export: ExportFile, actor, part: str) -> None:
     )
 
 
+def export_file_missing(*, export: ExportFile, part: str) -> None:
+    """A finished export whose file storage no longer has: logged for operations (an error) and
+    kept in the audit log, so officers see it with the request. The person is told in the view."""
+    logger.error(
+        "Export %s of request %s: the file for %r is missing from storage.",
+        export.pk,
+        export.request.reference,
+        part,
+    )
+    audit_record(
+        action="export_file_missing",
+        subject=request_subject(export.request),
+        obj=export,
+        detail={"part": part},
+    )
+
+
 def exports_sweep(*, now=None) -> dict[str, int]:
     """Delete expired files (keeping the row as a record), and hand out again exports whose
     worker died (stuck), whose message was lost (pending too long) or whose retry after a

@@ -13,6 +13,7 @@ from django.utils import timezone
 from dsar import services
 from dsar.erasure import personal_data_leftovers
 from dsar.models import (
+    AuditEvent,
     DataSubjectRequest,
     ErasureSchedule,
     ExportFile,
@@ -218,3 +219,23 @@ def test_an_expired_download_link_refuses(user_client, user):
     ExportFile.objects.filter(pk=export.pk).update(expires_at=timezone.now())
     assert user_client.get(url).status_code == 404
     assert user_client.get(f"/privacy/exports/{export.public_id}/secrets.txt").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_file_gone_from_storage_is_explained_and_reported_not_a_server_error(user_client, user):
+    request = in_progress(user, RequestKind.PORTABILITY)
+    services.dsar_request_apply(request=request, actor=None)
+    export = request.exports.get()
+    services.export_build(export_id=export.pk)
+    services.export_release(export=export, actor=None)
+    export.refresh_from_db()
+    export.file.storage.delete(export.file.name)  # lost by the storage, not by us
+
+    response = user_client.get(f"/privacy/exports/{export.public_id}/package.zip")
+    assert response.status_code == 503
+    text = response.content.decode()
+    assert "cannot find this file" in text and "need not make a new request" in text
+    assert "Make a new privacy request" not in text
+    missing = AuditEvent.objects.get(action="export_file_missing")
+    assert missing.object_id == str(export.pk) and missing.detail == {"part": "package.zip"}
+    assert not AuditEvent.objects.filter(action="export_downloaded").exists()
