@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.app_settings import app_settings as accounts_settings
 from accounts.models import ChildDataReport
 from consent.models import PolicyNotice
 from dsar.models import (
@@ -18,6 +19,7 @@ from dsar.models import (
     RecipientNotification,
     RequestState,
 )
+from dsar.services.erasure import resume_after
 
 
 @dataclass
@@ -75,6 +77,25 @@ def officer_attention(*, now=None) -> list[Item]:
                 state=RecipientNotification.State.FAILED, attempts__gte=MAX_NOTIFY_ATTEMPTS
             ).count(),
             _changelist("datasubjectrequest", "state__exact=in_progress"),
+            urgent=True,
+        ),
+        Item(
+            # Running past the time after which the sweep resumes them: resumed automatically,
+            # but an officer should know if one keeps stopping.
+            _("Erasures that stopped before they finished"),
+            ErasureSchedule.objects.filter(
+                state=ErasureSchedule.State.RUNNING, started_at__lt=now - resume_after()
+            ).count(),
+            _changelist("datasubjectrequest", "kind__exact=erasure&state__exact=in_progress"),
+            urgent=True,
+        ),
+        Item(
+            _("Removals of children's data that stopped before they finished"),
+            ChildDataReport.objects.filter(
+                state=ChildDataReport.State.REMOVING,
+                started_at__lt=now - accounts_settings.CHILD_REMOVAL_STUCK_AFTER,
+            ).count(),
+            reverse("admin:accounts_childdatareport_changelist") + "?state__exact=removing",
             urgent=True,
         ),
         Item(

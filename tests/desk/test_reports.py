@@ -256,6 +256,40 @@ def test_attention_counts_what_waits(officer_client):
 
 
 @pytest.mark.django_db
+def test_attention_counts_erasures_and_child_removals_that_stopped(officer_client):
+    from accounts.models import ChildDataReport
+    from desk.attention import officer_attention
+    from dsar.models import ErasureSchedule
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+
+    def erasure(started_minutes_ago):
+        return ErasureSchedule.objects.create(
+            request=request_row(RequestKind.ERASURE),
+            due_at=now - timedelta(days=1),
+            state=ErasureSchedule.State.RUNNING,
+            started_at=now - timedelta(minutes=started_minutes_ago),
+        )
+
+    def removal(started_minutes_ago, child):
+        return ChildDataReport.objects.create(
+            reporter_email="parent@example.org",
+            child_name=child,
+            state=ChildDataReport.State.REMOVING,
+            erase_email=f"{child.lower()}@example.org",  # whom it removes, one removal each
+            started_at=now - timedelta(minutes=started_minutes_ago),
+        )
+
+    erasure(1), erasure(24 * 60)  # one at work now, one stopped a day ago
+    removal(1, "Sam"), removal(24 * 60, "Kim"), removal(24 * 60, "Lou")
+    items = {str(item.title): item for item in officer_attention(now=now)}
+    assert items["Erasures that stopped before they finished"].count == 1
+    assert items["Removals of children's data that stopped before they finished"].count == 2
+    page = officer_client.get("/admin/desk/").content.decode()
+    assert "?state__exact=removing" in page
+
+
+@pytest.mark.django_db
 def test_unsubscribes_per_campaign_and_gpc_share(client, user, django_capture_on_commit_callbacks):
     import re
 
