@@ -103,9 +103,10 @@ class PersonalData:
     # Retention sweeps: rows whose `retention_field` is older than `retention_period` are erased.
     retention_field: str | None = None
     retention_period: timedelta | None = None
-    # Records of processing (GDPR Art. 30): whose data this is, and any transfer outside the EEA.
-    data_subjects: tuple[str, ...] = ("Account holders",)
-    transfers: str = "None outside the EEA"
+    # The processing activity this data serves: the code of a `dsar.ProcessingActivity` row,
+    # where its lawful basis, recipients, transfers and measures are (docs/activities.md). The
+    # system check dsar.E004 fails on an entry with none, or with a code that has no row.
+    activity: str = ""
     # Erasure order: lower runs first (rows that point at others before the rows they point at).
     erase_order: int = 50
     # False where the primary key is itself a secret (a session key): exports leave it out.
@@ -442,6 +443,15 @@ def rectification_value_display(target: str, value) -> str:
     if found is not None and found[1].flatchoices:
         return str(dict(found[1].flatchoices).get(value, value))
     return str(value)
+
+
+def activity_codes() -> set[str]:
+    """The codes of the processing activities the registered entries serve."""
+    return {e.activity for e in _registry.values()}
+
+
+def entries_for_activity(code: str) -> list[PersonalData]:
+    return [e for e in entries() if e.activity == code]
 
 
 def categories() -> Iterable[str]:
