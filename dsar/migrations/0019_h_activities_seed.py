@@ -5,6 +5,7 @@ points at them (registry entries, consent purposes, the uses a person may stop).
 these seeded texts is in locale/de (the public page translates a text that is still as seeded).
 """
 
+import django.utils.timezone
 from django.db import migrations
 
 from dsar.migration_helpers import group_permissions_grant
@@ -347,13 +348,22 @@ ACTIVITIES += [
 
 def seed(apps, schema_editor):
     Activity = apps.get_model("dsar", "ProcessingActivity")
+    History = apps.get_model("dsar", "HistoricalProcessingActivity")
+    now = django.utils.timezone.now()
     for position, row in enumerate(ACTIVITIES, start=1):
         values = dict(row)
         code = values.pop("code")
         values["recipients"] = "\n".join(values.get("recipients", []))
         values["measures"] = "\n".join(values.get("measures", []))
-        Activity.objects.update_or_create(
+        activity, _created = Activity.objects.update_or_create(
             code=code, defaults={**values, "position": position * 10}
+        )
+        # The history starts with the seeded words, so an officer's first edit has a before.
+        History.objects.create(
+            **{f.attname: getattr(activity, f.attname) for f in Activity._meta.concrete_fields},
+            history_date=now,
+            history_type="+",
+            history_change_reason="Seeded from the registry and the consent purposes",
         )
 
 

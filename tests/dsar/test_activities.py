@@ -148,3 +148,78 @@ def test_the_service_refuses_it_too_and_takes_an_objection_based_on_f(user):
         kind="objection", user=user, purposes=["service_improvement", "newsletter"]
     )
     assert request.purposes == ["service_improvement", "newsletter"]
+
+
+# --- Officers edit the words in the admin, with history ----------------------------------------
+
+
+def _form(activity: ProcessingActivity, **changes) -> dict:
+    data = {
+        "name": activity.name,
+        "description": activity.description,
+        "lawful_basis": activity.lawful_basis,
+        "legitimate_interest": activity.legitimate_interest,
+        "data_categories": activity.data_categories,
+        "data_uses": activity.data_uses,
+        "data_subjects": activity.data_subjects,
+        "recipients": activity.recipients,
+        "transfers": activity.transfers,
+        "transfer_safeguard": activity.transfer_safeguard,
+        "retention": activity.retention,
+        "measures": activity.measures,
+        "position": activity.position,
+    }
+    return {**data, **changes}
+
+
+def test_an_officer_edits_the_words_and_the_history_says_who_changed_what_when(officer_client):
+    billing = ProcessingActivity.objects.get(code="billing")
+    url = f"/admin/dsar/processingactivity/{billing.pk}/change/"
+    page = officer_client.get(url).content.decode()
+    assert "accounts.Invoice" in page  # the registry entries, from the code, read-only
+    response = officer_client.post(
+        url,
+        _form(billing, code="invoices", retention="Eleven years, as the new tax law says."),
+    )
+    assert response.status_code == 302
+    billing.refresh_from_db()
+    assert billing.code == "billing"  # the key the code points at stays
+    assert billing.retention == "Eleven years, as the new tax law says."
+    new, old = billing.history.all()[:2]
+    assert new.history_user == officer_client.officer and new.history_type == "~"
+    assert [change.field for change in new.diff_against(old).changes] == ["retention"]
+    history = officer_client.get(f"/admin/dsar/processingactivity/{billing.pk}/history/")
+    page = history.content.decode()
+    assert str(officer_client.officer) in page  # who
+    assert "Eleven years, as the new tax law says." in page  # what, before and after
+    assert "Ten years after the end of the financial year" in page
+
+
+def test_an_edit_outside_the_vocabulary_is_refused_and_nothing_changes(officer_client):
+    billing = ProcessingActivity.objects.get(code="billing")
+    url = f"/admin/dsar/processingactivity/{billing.pk}/change/"
+    response = officer_client.post(
+        url, _form(billing, data_categories=["user.invoice"], lawful_basis="f")
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "user.invoice" in page and "Basis (f) needs the legitimate interest" in page
+    billing.refresh_from_db()
+    assert billing.lawful_basis == "c" and billing.history.count() == 1
+
+
+def test_an_activity_cannot_be_deleted_and_support_cannot_edit(officer_client, make_staff):
+    from django.test import Client
+
+    from tests.conftest import login_with_totp
+
+    billing = ProcessingActivity.objects.get(code="billing")
+    delete = f"/admin/dsar/processingactivity/{billing.pk}/delete/"
+    assert officer_client.get(delete).status_code == 403
+    support, secret = make_staff("Support")
+    client = Client()
+    login_with_totp(client, support, secret)
+    url = f"/admin/dsar/processingactivity/{billing.pk}/change/"
+    assert client.post(url, _form(billing, retention="Forever.")).status_code == 403
+    billing.refresh_from_db()
+    assert billing.retention.startswith("Ten years")
