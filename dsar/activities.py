@@ -22,6 +22,7 @@ from .models import (
     TransferSafeguard,
 )
 from .purposes import processing_uses
+from .taxonomy import taxonomy_keys_invalid
 
 
 def activities(*, include_test_mode: bool = False) -> QuerySet[ProcessingActivity]:
@@ -74,6 +75,14 @@ def activity_problems() -> list[tuple[str, str]]:
     for code, activity in rows.items():
         if not activity.lawful_basis:
             problems.append((f"activity {code!r}", "has no lawful basis"))
+        for kind, keys in (
+            ("data_category", activity.data_categories),
+            ("data_use", activity.data_uses),
+            ("data_subject", activity.data_subjects),
+        ):
+            # Rows written past the admin (a shell, a fixture) are checked too.
+            for key in taxonomy_keys_invalid(kind, keys):
+                problems.append((f"activity {code!r}", f"names {key}, no Fides {kind}"))
     uses = {use.code for use in processing_uses()}
     for code in sorted(uses - rows.keys() - {DIRECT_MARKETING}):
         problems.append((f"use {code!r}", "a person may restrict it, but it is no activity"))

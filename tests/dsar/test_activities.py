@@ -86,6 +86,12 @@ def test_the_check_fails_on_an_activity_with_no_basis(capsys):
     assert "dsar.E004" in report and "activity 'billing' has no lawful basis" in report
 
 
+def test_the_check_fails_on_a_key_outside_the_taxonomy_written_past_the_admin(capsys):
+    ProcessingActivity.objects.filter(code="billing").update(data_subjects=["taxpayer"])
+    report = _check(capsys)
+    assert "activity 'billing' names taxpayer, no Fides data_subject" in report
+
+
 def test_the_check_fails_on_a_consent_purpose_that_is_no_consent_activity(capsys):
     ProcessingActivity.objects.filter(code="events").update(lawful_basis=LawfulBasis.CONTRACT)
     report = _check(capsys)
