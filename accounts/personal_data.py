@@ -82,6 +82,8 @@ personal_data(
         "date_joined",
         "last_login",
     ),
+    # The security question and the last sign-in protect the account: sign-in security.
+    field_activities={"security_question": "sign_in", "last_login": "sign_in"},
     erasure=ErasureStrategy.DELETE,
     user_field="pk",
     erase_order=100,  # last: other rows point at the user

@@ -49,8 +49,8 @@ def _taxonomy(kind: str, keys: list[str]) -> list[str]:
 def _registry_data(code: str) -> list[str]:
     return [
         f"{entry.model._meta.verbose_name_plural}: "
-        + ", ".join(str(entry.model._meta.get_field(n).verbose_name) for n in entry.export_fields)
-        for entry in registry.entries_for_activity(code)
+        + ", ".join(str(entry.model._meta.get_field(n).verbose_name) for n in names)
+        for entry, names in registry.fields_for_activity(code)
     ]
 
 

@@ -72,6 +72,10 @@ def activity_problems() -> list[tuple[str, str]]:
             problems.append(
                 (entry.label, f"serves the activity {entry.activity!r}, which has no row")
             )
+        for name, code in entry.field_activities.items():
+            if code not in rows:
+                what = f"{entry.label}.{name}"
+                problems.append((what, f"serves the activity {code!r}, which has no row"))
     for code, activity in rows.items():
         if not activity.lawful_basis:
             problems.append((f"activity {code!r}", "has no lawful basis"))

@@ -125,8 +125,15 @@ def test_an_officers_edit_shows_up_in_every_format(officer_client):
         assert _present(_text(officer_client, output), "Eleven years, as the new tax law says.")
 
 
-def test_a_registry_entry_shows_its_fields_under_its_activity(officer_client):
-    text = _text(officer_client, "csv")
-    device = registry.entry_by_label("notifications.Device")
-    assert device.activity == "push_notifications"
-    assert _present(text, "device token")
+def test_registry_fields_show_under_the_activity_they_serve(officer_client):
+    from desk import records
+
+    report = records.records_of_processing()
+    data = {row[0][0]: " ".join(row[4]) for row in report.rows}
+    user = registry.entry_by_label("accounts.User")
+    assert user.activity == "account" and user.field_activities["security_question"] == "sign_in"
+    assert (
+        "date of birth" in data["Your account"] and "security question" not in data["Your account"]
+    )
+    assert "security question" in data["Sign-in security"]
+    assert "device token" in data["Push notifications"]

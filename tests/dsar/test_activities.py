@@ -80,6 +80,14 @@ def test_the_check_fails_on_an_entry_pointing_at_a_missing_activity(monkeypatch,
     assert "dsar.E004" in report and "accounts.Invoice serves the activity 'invoicing'" in report
 
 
+def test_the_check_fails_on_a_field_pointing_at_a_missing_activity(monkeypatch, capsys):
+    entry = registry.entry_by_label("accounts.User")
+    moved = dataclasses.replace(entry, field_activities={"phone": "phone_marketing"})
+    monkeypatch.setitem(registry._registry, entry.label, moved)
+    report = _check(capsys)
+    assert "accounts.User.phone serves the activity 'phone_marketing'" in report
+
+
 def test_the_check_fails_on_an_activity_with_no_basis(capsys):
     ProcessingActivity.objects.filter(code="billing").update(lawful_basis="")
     report = _check(capsys)
