@@ -60,6 +60,7 @@ def _admin_log_rows_many(subjects):
 
 personal_data(
     User,
+    activity="account",
     category="Account and profile",
     purpose="To set up and run your account, support you, and keep it secure.",
     source=Source.PROVIDED,
@@ -81,6 +82,8 @@ personal_data(
         "date_joined",
         "last_login",
     ),
+    # The security question and the last sign-in protect the account: sign-in security.
+    field_activities={"security_question": "sign_in", "last_login": "sign_in"},
     erasure=ErasureStrategy.DELETE,
     user_field="pk",
     erase_order=100,  # last: other rows point at the user
@@ -89,6 +92,7 @@ personal_data(
 )
 personal_data(
     EmailAddress,
+    activity="account",
     category="Account and profile",
     purpose="To sign you in, verify your address and send you account mail.",
     source=Source.PROVIDED,
@@ -102,6 +106,7 @@ personal_data(
 )
 personal_data(
     EmailConfirmation,
+    activity="account",
     category="Account and profile",
     purpose="To confirm that an email address is yours.",
     source=Source.AUTOMATIC,
@@ -115,6 +120,7 @@ personal_data(
 )
 personal_data(
     Authenticator,
+    activity="sign_in",
     category="Sign-in security",
     purpose="Two-factor authentication for your account.",
     source=Source.PROVIDED,
@@ -127,6 +133,7 @@ personal_data(
 )
 personal_data(
     UserSession,
+    activity="sign_in",
     category="Sign-in security",
     purpose="To keep you signed in.",
     source=Source.AUTOMATIC,
@@ -143,6 +150,7 @@ personal_data(
 )
 personal_data(
     LogEntry,
+    activity="accountability",
     category="Staff actions on your account",
     purpose="A record of changes staff made to your account in the admin.",
     source=Source.AUTOMATIC,
@@ -190,6 +198,7 @@ def _child_report_rows_many(subjects):
 
 personal_data(
     ChildDataReport,
+    activity="child_reports",
     category="Reports about children's data",
     purpose=(
         "To remove information given to us by children under 16, and to tell the person who "
@@ -226,6 +235,7 @@ no_personal_data(Session, reason="Not used: sessions live in accounts.UserSessio
 
 personal_data(
     PaymentMethod,
+    activity="stored_payment_method",
     category="Payments",
     purpose="To take your payments. The full card number goes to the payment processor only.",
     source=Source.PROVIDED,
@@ -251,6 +261,7 @@ personal_data(
 )
 personal_data(
     Invoice,
+    activity="billing",
     category="Payments",
     purpose="To bill you and keep the accounting records the law requires.",
     source=Source.PROVIDED,
@@ -292,6 +303,7 @@ personal_data(
 )
 personal_data(
     Testimonial,
+    activity="testimonial",
     category="Testimonials",
     purpose="To publish your testimonial, only as you approved it, while you allow it.",
     source=Source.PROVIDED,
@@ -321,6 +333,7 @@ SERVICE_DATA_PURPOSE = (
 SERVICE_DATA_RETENTION = "Until you delete it, ask us to, or close your account."
 personal_data(
     Workspace,
+    activity="service_data",
     category=SERVICE_DATA_CATEGORY,
     purpose=SERVICE_DATA_PURPOSE,
     source=Source.PROVIDED,
@@ -337,6 +350,7 @@ personal_data(
 )
 personal_data(
     WorkspaceRecord,
+    activity="service_data",
     category=SERVICE_DATA_CATEGORY,
     purpose=SERVICE_DATA_PURPOSE,
     source=Source.PROVIDED,
@@ -354,6 +368,7 @@ personal_data(
 )
 personal_data(
     WorkspaceMember,
+    activity="service_data",
     category=SERVICE_DATA_CATEGORY,
     purpose="To let you work with others in a workspace; they see your name and photo only.",
     source=Source.PROVIDED,
@@ -366,6 +381,7 @@ personal_data(
 )
 personal_data(
     IntegrationGrant,
+    activity="integrations",
     category="Third-party integrations",
     purpose="To let the integrations you enabled read what you allowed, and to show you what "
     "you shared.",
@@ -379,6 +395,7 @@ personal_data(
 )
 personal_data(
     StaffAccessWindow,
+    activity="support_access",
     category="Staff access to your data",
     purpose="To let support staff see your profile or service data only for a support ticket, "
     "for a limited time, and to show you who looked and why.",

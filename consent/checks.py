@@ -70,3 +70,33 @@ def check_controller_is_real(app_configs=None, **kwargs):
             id="consent.E004",
         )
     ]
+
+
+@checks.register(checks.Tags.database)
+def check_consent_purposes_are_activities(app_configs=None, databases=None, **kwargs):
+    """A purpose people consent to is a processing activity based on consent: the same code,
+    basis (a) (docs/activities.md)."""
+    from django.db import connection
+
+    from dsar.models import LawfulBasis, ProcessingActivity
+
+    from .models import LegalBasis, Purpose
+
+    tables = connection.introspection.table_names()
+    if not databases or not {Purpose._meta.db_table, ProcessingActivity._meta.db_table} <= set(
+        tables
+    ):
+        return []
+    bases = dict(ProcessingActivity.objects.values_list("code", "lawful_basis"))
+    return [
+        checks.Error(
+            f"The consent purpose {code!r} is not a processing activity based on consent.",
+            hint="Add the activity with the same code and basis (a) in the admin.",
+            id="consent.E006",
+            obj=code,
+        )
+        for code in Purpose.objects.filter(legal_basis=LegalBasis.CONSENT).values_list(
+            "code", flat=True
+        )
+        if bases.get(code) != LawfulBasis.CONSENT
+    ]

@@ -57,8 +57,8 @@ def channel_names() -> Callable[[Any], Any]:
 
 personal_data(
     ConsentEvent,
+    activity="consent_records",
     category="Consents and marketing preferences",
-    data_subjects=("Account holders", "People without an account who gave us their address"),
     purpose=(
         "To know what you agreed to and withdrew, when and how, so that we contact you only as "
         "you allow, and can prove it."
@@ -89,8 +89,8 @@ personal_data(
 )
 personal_data(
     FormSubmission,
+    activity="forms",
     category="Forms you sent us",
-    data_subjects=("Account holders", "People without an account who filled in a form"),
     purpose=(
         "To handle what you asked for: event registrations, newsletter signups, downloads, "
         "contests, surveys, support, quotes and messages."
@@ -127,6 +127,7 @@ personal_data(
 )
 personal_data(
     PolicyNotice,
+    activity="policy_notices",
     category="Privacy policy notices",
     purpose=(
         "To tell you about significant changes to our privacy policy at least 30 days before "
@@ -145,6 +146,7 @@ personal_data(
 )
 personal_data(
     PolicyAcknowledgement,
+    activity="policy_notices",
     category="Privacy policy notices",
     purpose="To know that you read a change to our privacy policy, so we stop reminding you.",
     source=Source.PROVIDED,

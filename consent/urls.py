@@ -7,6 +7,7 @@ app_name = "consent"
 urlpatterns = [
     path("policy/", views.policy, name="policy"),
     path("policy/acknowledge/", views.policy_acknowledge, name="policy_acknowledge"),
+    path("policy/processing/", views.processing_activities, name="processing"),
     path("policy/<str:version>/", views.policy_version, name="policy_version"),
     path("preferences/", views.preferences, name="preferences"),
     path("preferences/link/", views.preferences_link_request, name="preferences_link_request"),

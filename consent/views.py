@@ -19,12 +19,14 @@ from django.views.decorators.http import (
     require_safe,
 )
 
+from dsar.activities import activity_notices
 from dsar.ratelimits import limit_consume, too_many_response
 from dsar.registry import Subject
 from dsar.selectors import processing_allowed, processing_blocks_shown
 from dsar.textinput import id_from_text, json_object_parse
 
 from . import selectors, services, tasks, tokens
+from .app_settings import app_settings
 from .cookies import cookie_choices, cookie_choices_set
 from .forms import (
     MATERIALS,
@@ -384,6 +386,21 @@ def form_confirm(request, token):
 
 
 # --- The privacy policy: in force, upcoming, history, and what changed ---------------------------
+
+
+@require_GET
+def processing_activities(request):
+    """What we do with your data (GDPR Art. 13/14), generated from the processing activities in
+    the reader's language, so it always says what the portal really does."""
+    return render(
+        request,
+        "consent/processing.html",
+        {
+            "activities": activity_notices(),
+            "processor_activities": activity_notices(as_processor=True),
+            "controller": app_settings.CONTROLLER,
+        },
+    )
 
 
 @require_GET

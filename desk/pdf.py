@@ -13,42 +13,40 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from . import records
 
 
-def _cell(value: str | list[str], style) -> Paragraph:
-    parts = [value] if isinstance(value, str) else value
+def _cell(parts: list[str], style) -> Paragraph:
     return Paragraph("<br/>".join(escape(part) for part in parts), style)
 
 
-def records_pdf(activities: list[records.Activity]) -> bytes:
+def records_pdf(report: records.Records) -> bytes:
+    """The report as a landscape A4 table: the same header lines, columns and cells as the HTML
+    page and the CSV (records.Records)."""
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer,
         pagesize=landscape(A4),
-        leftMargin=12 * mm,
-        rightMargin=12 * mm,
-        topMargin=12 * mm,
-        bottomMargin=12 * mm,
-        title="Records of processing activities (GDPR Art. 30)",
+        leftMargin=10 * mm,
+        rightMargin=10 * mm,
+        topMargin=10 * mm,
+        bottomMargin=10 * mm,
+        title=report.title,
         author="Workpex",
     )
     styles = getSampleStyleSheet()
-    small = styles["BodyText"].clone("small", fontSize=7, leading=8.5)
-    head = styles["BodyText"].clone("head", fontSize=7.5, leading=9, fontName="Helvetica-Bold")
-    story = [
-        Paragraph("Records of processing activities (GDPR Art. 30)", styles["Title"]),
-        Paragraph(escape(records.CONTROLLER), styles["BodyText"]),
-        Paragraph(
-            f"Generated {timezone.now():%Y-%m-%d %H:%M} UTC from the personal-data registry.",
-            styles["BodyText"],
-        ),
-        Spacer(1, 4 * mm),
+    small = styles["BodyText"].clone("small", fontSize=6, leading=7.5)
+    head = styles["BodyText"].clone("head", fontSize=6.5, leading=8, fontName="Helvetica-Bold")
+    story = [Paragraph(escape(report.title), styles["Title"])]
+    story += [
+        Paragraph(f"<b>{escape(label)}</b>: {escape(value)}", styles["BodyText"])
+        for label, value in report.header
     ]
-    header = [Paragraph(label, head) for _name, label in records.COLUMNS]
-    rows = [header] + [
-        [_cell(getattr(activity, name), small) for name, _label in records.COLUMNS]
-        for activity in activities
+    story += [
+        Paragraph(f"{timezone.now():%Y-%m-%d %H:%M} UTC", styles["BodyText"]),
+        Spacer(1, 3 * mm),
     ]
-    widths = [28, 38, 46, 26, 20, 30, 18, 30, 30]
-    table = Table(rows, colWidths=[w * mm for w in widths], repeatRows=1)
+    header = [Paragraph(escape(label), head) for label in report.columns]
+    rows = [header] + [[_cell(cell, small) for cell in row] for row in report.rows]
+    width = (document.width) / len(report.columns)
+    table = Table(rows, colWidths=[width] * len(report.columns), repeatRows=1)
     table.setStyle(
         TableStyle(
             [
@@ -58,11 +56,11 @@ def records_pdf(activities: list[records.Activity]) -> bytes:
             ]
         )
     )
-    story += [table, Spacer(1, 4 * mm), Paragraph("Security measures", styles["Heading3"])]
-    story += [Paragraph("• " + escape(m), styles["BodyText"]) for m in records.SECURITY_MEASURES]
     story += [
-        Paragraph("Service providers", styles["Heading3"]),
-        Paragraph(escape(", ".join(records.service_providers()) or "—"), styles["BodyText"]),
+        table,
+        Spacer(1, 4 * mm),
+        Paragraph(escape(report.measures_title), styles["Heading3"]),
     ]
+    story += [Paragraph("• " + escape(m), styles["BodyText"]) for m in report.measures]
     document.build(story)
     return buffer.getvalue()

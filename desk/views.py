@@ -74,34 +74,30 @@ def home(request):
 
 @officer_report("records_of_processing")
 def records_of_processing(request):
-    activities = records.records_of_processing()
+    """Art. 30(1), or Art. 30(2) with ?view=processor; ?test_mode=1 adds test-mode processing.
+    HTML, CSV (?format=csv) and PDF (?format=pdf) hold the same content."""
+    include_test_mode = request.GET.get("test_mode") == "1"
+    processor = request.GET.get("view") == "processor"
+    build = records.processor_records if processor else records.records_of_processing
+    report = build(include_test_mode=include_test_mode)
+    name = "records-of-processing" + ("-processor" if processor else "")
     output = request.GET.get("format")
     if output == "csv":
-        return _csv_response(
-            "records-of-processing.csv",
-            [label for _name, label in records.COLUMNS],
-            (
-                [
-                    value if isinstance(value, str) else "; ".join(value)
-                    for value in (getattr(a, name) for name, _label in records.COLUMNS)
-                ]
-                for a in activities
-            ),
-        )
+        rows = records.records_csv_rows(report)
+        return _csv_response(f"{name}.csv", rows[0], rows[1:])
     if output == "pdf":
-        response = HttpResponse(pdf.records_pdf(activities), content_type="application/pdf")
-        response["Content-Disposition"] = 'attachment; filename="records-of-processing.pdf"'
+        response = HttpResponse(pdf.records_pdf(report), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
         return response
     return render(
         request,
         "desk/records.html",
         _context(
             request,
-            _("Records of processing activities (GDPR Art. 30)"),
-            activities=activities,
-            controller=records.CONTROLLER,
-            security_measures=records.SECURITY_MEASURES,
-            service_providers=records.service_providers(),
+            report.title,
+            report=report,
+            processor=processor,
+            include_test_mode=include_test_mode,
             generated_at=timezone.now(),
         ),
     )

@@ -1,5 +1,6 @@
 import re
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
@@ -10,14 +11,16 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
-from . import selectors, services
+from . import registry, selectors, services
 from .forms import ExtensionForm, LogRequestForm
 from .models import (
     CLOSED_STATES,
     AuditEvent,
     DataSubjectRequest,
     ExportFile,
+    ProcessingActivity,
     ProcessingBlock,
     RecipientNotification,
     RectificationProposal,
@@ -28,6 +31,7 @@ from .models import (
 )
 from .services.exports import EXPORT_KINDS
 from .staff import staff_assignable, staff_can_work_requests, staff_sees_only_assigned
+from .taxonomy import taxonomy_choices
 from .textinput import id_from_text
 from .views import export_file_response
 
@@ -699,3 +703,69 @@ class ExportFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return request.user.has_perm(OFFICER_PERMISSION) or super().has_view_permission(
             request, obj
         )
+
+
+class ProcessingActivityForm(forms.ModelForm):
+    """The Fides keys chosen from the taxonomy itself, never typed."""
+
+    data_categories = forms.MultipleChoiceField(
+        label=_("data categories"), choices=lambda: taxonomy_choices("data_category")
+    )
+    data_uses = forms.MultipleChoiceField(
+        label=_("data uses"), choices=lambda: taxonomy_choices("data_use")
+    )
+    data_subjects = forms.MultipleChoiceField(
+        label=_("data subjects"), choices=lambda: taxonomy_choices("data_subject")
+    )
+
+    class Meta:
+        model = ProcessingActivity
+        fields = (
+            "code",
+            "name",
+            "description",
+            "lawful_basis",
+            "legitimate_interest",
+            "data_categories",
+            "data_uses",
+            "data_subjects",
+            "recipients",
+            "transfers",
+            "transfer_safeguard",
+            "retention",
+            "measures",
+            "as_processor",
+            "test_mode",
+            "position",
+        )
+
+
+@admin.register(ProcessingActivity)
+class ProcessingActivityAdmin(SimpleHistoryAdmin):
+    """Officers edit the words and the policy; the code (which models and fields serve an
+    activity, how they are erased) stays in code. Every change is kept in the history."""
+
+    form = ProcessingActivityForm
+    list_display = (
+        "name",
+        "code",
+        "lawful_basis",
+        "transfer_safeguard",
+        "as_processor",
+        "test_mode",
+    )
+    list_filter = ("lawful_basis", "as_processor", "test_mode")
+    search_fields = ("code", "name", "description")
+    readonly_fields = ("registry_entries",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code is the key other code points at: set once, never changed here.
+        return (*self.readonly_fields, "code") if obj is not None else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the code and the consent purposes point at activities by their code
+
+    @admin.display(description=_("registry entries (from the code)"))
+    def registry_entries(self, obj):
+        labels = [e.label for e in registry.entries_for_activity(obj.code)] if obj else []
+        return ", ".join(labels) or "—"

@@ -19,6 +19,25 @@ def check_personal_data_registry(app_configs=None, **kwargs):
     ]
 
 
+@checks.register(checks.Tags.database)
+def check_processing_activities(app_configs=None, databases=None, **kwargs):
+    """The code (registry entries, the uses people may stop) and the activities' rows agree."""
+    if not databases:
+        return []
+    from .activities import activity_problems
+
+    return [
+        checks.Error(
+            f"{what} {problem}.",
+            hint="Add or fix the processing activity in the admin, or point the code at an "
+            "existing one (docs/activities.md).",
+            id="dsar.E004",
+            obj=what,
+        )
+        for what, problem in activity_problems()
+    ]
+
+
 def _names_registered_data(held: str) -> bool:
     if registry.entry_by_label(held) is not None:
         return True

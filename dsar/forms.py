@@ -6,7 +6,13 @@ from django_countries.fields import LazyTypedChoiceField
 from .cardnumbers import CardNumberGuardMixin
 from .deadlines import DEFAULT_RULE, DeadlineRule
 from .models import RequestChannel, RequestKind
-from .purposes import ALL_USES, processing_use_choices
+from .purposes import (
+    ALL_USES,
+    objection_refused_message,
+    objection_uses_clean,
+    objection_uses_text,
+    processing_use_choices,
+)
 from .registry import rectifiable_choices
 from .services import RequestError, rectification_value_check
 
@@ -78,6 +84,12 @@ class RequestForm(CardNumberGuardMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["rectification_target"].choices = [("", "—")] + rectifiable_choices()
         self.fields["purposes"].choices = processing_use_choices()
+        objection = _("An objection (GDPR Art. 21) can name: %(uses)s.")
+        self.fields[
+            "purposes"
+        ].help_text = (
+            f"{self.fields['purposes'].help_text} {objection % {'uses': objection_uses_text()}}"
+        )
         if destinations:
             self.fields["recipient_key"] = forms.ChoiceField(
                 label=_("Or send my package to one of my integrations"),
@@ -113,6 +125,11 @@ class RequestForm(CardNumberGuardMixin, forms.Form):
                 self.add_error("purposes", _("Tick the uses of your data to stop, or all uses."))
             elif ALL_USES in cleaned.get("purposes", []):
                 cleaned["purposes"] = [ALL_USES]
+            if cleaned.get("kind") == RequestKind.OBJECTION:
+                try:
+                    objection_uses_clean(cleaned.get("purposes", []))
+                except ValueError as error:
+                    self.add_error("purposes", objection_refused_message(error.args[0]))
         else:
             cleaned["purposes"] = []  # ticked before choosing another kind: not part of it
         if cleaned.get("kind") == RequestKind.COMPLAINT and not cleaned.get("country"):

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
 from .deadlines import DeadlineRule, deadline_rule_for
 
@@ -587,3 +588,145 @@ class ThirdPartyTransfer(models.Model):
         if self.is_expired:
             return str(_("Expired unused"))
         return self.get_state_display()
+
+
+class LawfulBasis(models.TextChoices):
+    """GDPR Art. 6(1): the six lawful bases, by their letter."""
+
+    CONSENT = "a", _("Consent (GDPR Art. 6(1)(a))")
+    CONTRACT = "b", _("A contract with the person (GDPR Art. 6(1)(b))")
+    LEGAL_OBLIGATION = "c", _("A legal obligation (GDPR Art. 6(1)(c))")
+    VITAL_INTERESTS = "d", _("Vital interests (GDPR Art. 6(1)(d))")
+    PUBLIC_TASK = "e", _("A task in the public interest (GDPR Art. 6(1)(e))")
+    LEGITIMATE_INTERESTS = "f", _("Legitimate interests (GDPR Art. 6(1)(f))")
+
+
+# GDPR Art. 21(1): a person may object to processing based on (e) or (f).
+OBJECTIONABLE_BASES = (LawfulBasis.PUBLIC_TASK, LawfulBasis.LEGITIMATE_INTERESTS)
+
+
+class TransferSafeguard(models.TextChoices):
+    """GDPR Art. 44–49: what makes a transfer outside the EEA lawful."""
+
+    NONE = "", _("No transfer outside the EEA")
+    ADEQUACY = "adequacy", _("Adequacy decision (GDPR Art. 45)")
+    SCCS = "sccs", _("Standard contractual clauses (GDPR Art. 46(2)(c))")
+    DPF = "dpf", _("EU-US Data Privacy Framework (adequacy decision, GDPR Art. 45)")
+
+
+class ProcessingActivity(models.Model):
+    """One processing activity: what the company does with data and why (docs/activities.md).
+
+    The code is the stable key the code points at (registry entries, consent purposes, the uses
+    a person may restrict or object to); everything else is words and policy, edited by officers
+    in the admin, with history. `name` and `description` stay plain fields so that translatable
+    rows (modeltranslation) can be added later."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), help_text=_("Plain language, for people."))
+    lawful_basis = models.CharField(
+        _("lawful basis"), max_length=1, choices=LawfulBasis.choices, blank=True
+    )
+    legitimate_interest = models.TextField(
+        _("legitimate interest"),
+        blank=True,
+        help_text=_("For basis (f): the interest, in words, and why it is not overridden."),
+    )
+    data_categories = models.JSONField(
+        _("data categories"),
+        default=list,
+        help_text=_("Fides taxonomy keys, e.g. user.contact.email."),
+    )
+    data_uses = models.JSONField(
+        _("data uses"), default=list, help_text=_("Fides taxonomy keys, e.g. essential.service.")
+    )
+    data_subjects = models.JSONField(
+        _("data subjects"), default=list, help_text=_("Fides taxonomy keys, e.g. customer.")
+    )
+    recipients = models.TextField(_("recipients"), blank=True, help_text=_("One per line."))
+    transfers = models.TextField(
+        _("transfers outside the EEA"),
+        blank=True,
+        help_text=_("Who receives the data, and in which country. Empty: no transfer."),
+    )
+    transfer_safeguard = models.CharField(
+        _("transfer safeguard"), max_length=16, choices=TransferSafeguard.choices, blank=True
+    )
+    retention = models.TextField(_("retention"), help_text=_("How long, in words, for people."))
+    measures = models.TextField(
+        _("technical and organisational measures"), blank=True, help_text=_("One per line.")
+    )
+    as_processor = models.BooleanField(
+        _("as processor"),
+        default=False,
+        help_text=_("We process this data for our customers (policy Part II, GDPR Art. 30(2))."),
+    )
+    test_mode = models.BooleanField(
+        _("test mode only"),
+        default=False,
+        help_text=_("Happens only in test mode: left out of the records unless asked for."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=100)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("processing activity")
+        verbose_name_plural = _("processing activities")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(lawful_basis="f") | ~Q(legitimate_interest=""),
+                name="dsar_activity_f_names_its_interest",
+            ),
+            models.CheckConstraint(
+                condition=(Q(transfers="") & Q(transfer_safeguard=""))
+                | (~Q(transfers="") & ~Q(transfer_safeguard="")),
+                name="dsar_activity_transfer_has_safeguard",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .taxonomy import taxonomy_keys_invalid
+
+        errors = {}
+        for name, kind in (
+            ("data_categories", "data_category"),
+            ("data_uses", "data_use"),
+            ("data_subjects", "data_subject"),
+        ):
+            bad = taxonomy_keys_invalid(kind, getattr(self, name))
+            if bad:
+                errors[name] = _("Not in the Fides taxonomy: %(keys)s") % {"keys": ", ".join(bad)}
+        if (
+            self.lawful_basis == LawfulBasis.LEGITIMATE_INTERESTS
+            and not self.legitimate_interest.strip()
+        ):
+            errors["legitimate_interest"] = _("Basis (f) needs the legitimate interest in words.")
+        if self.transfers.strip() and not self.transfer_safeguard:
+            errors["transfer_safeguard"] = _("A transfer outside the EEA needs its safeguard.")
+        if self.transfer_safeguard and not self.transfers.strip():
+            errors["transfers"] = _("Say who receives the data outside the EEA, and where.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def objectionable(self) -> bool:
+        return self.lawful_basis in OBJECTIONABLE_BASES
+
+    @property
+    def recipient_list(self) -> list[str]:
+        return _lines(self.recipients)
+
+    @property
+    def measure_list(self) -> list[str]:
+        return _lines(self.measures)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]

@@ -10,6 +10,7 @@ from .models import (
     DataSubjectRequest,
     ErasureSchedule,
     ExportFile,
+    ProcessingActivity,
     ProcessingBlock,
     RecipientNotification,
     RectificationProposal,
@@ -20,6 +21,7 @@ from .registry import (
     ErasureStrategy,
     Source,
     Subject,
+    no_personal_data,
     personal_data,
     values_in,
 )
@@ -45,6 +47,7 @@ def _audit_rows_many(subjects):
 
 personal_data(
     AuditEvent,
+    activity="accountability",
     category="Records of who handled your data",
     purpose="To show who looked at or changed your data, when and why (accountability).",
     source=Source.AUTOMATIC,
@@ -59,6 +62,7 @@ personal_data(
 )
 personal_data(
     ProcessingBlock,
+    activity="privacy_requests",
     category="Restrictions and objections",
     purpose="To stop processing you asked us to restrict or objected to.",
     source=Source.PROVIDED,
@@ -72,8 +76,8 @@ personal_data(
 )
 personal_data(
     DataSubjectRequest,
+    activity="privacy_requests",
     category="Your privacy requests",
-    data_subjects=("Account holders", "Anyone who exercises a privacy right by email"),
     purpose="To handle the rights you exercise, and to prove we did.",
     source=Source.PROVIDED,
     retention="Three years after the request is closed; detached from you if you ask for erasure.",
@@ -102,6 +106,7 @@ personal_data(
 )
 personal_data(
     RequestEvent,
+    activity="privacy_requests",
     category="Your privacy requests",
     purpose="The history of each of your requests.",
     source=Source.AUTOMATIC,
@@ -116,6 +121,7 @@ personal_data(
 )
 personal_data(
     RecipientNotification,
+    activity="privacy_requests",
     category="Your privacy requests",
     purpose="To pass your rectification, erasure or restriction on to whoever received your data.",
     source=Source.AUTOMATIC,
@@ -135,6 +141,7 @@ personal_data(
 )
 personal_data(
     RectificationProposal,
+    activity="privacy_requests",
     category="Your privacy requests",
     purpose="To correct your data as you asked.",
     source=Source.PROVIDED,
@@ -149,6 +156,7 @@ personal_data(
 )
 personal_data(
     ExportFile,
+    activity="privacy_requests",
     category="Your privacy requests",
     purpose="The copy of your data you asked for.",
     source=Source.AUTOMATIC,
@@ -162,12 +170,8 @@ personal_data(
 )
 personal_data(
     ThirdPartyTransfer,
+    activity="privacy_requests",
     category="Your privacy requests",
-    data_subjects=(
-        "Account holders",
-        "Anyone who exercises a privacy right by email",
-        "The recipients people name for their data",
-    ),
     purpose=(
         "To send your portable data to the recipient you named (GDPR Art. 20(2)), and to show "
         "you where it went."
@@ -212,6 +216,7 @@ def _erasure_schedule_rows(subject):
 
 personal_data(
     ErasureSchedule,
+    activity="privacy_requests",
     category="Your privacy requests",
     purpose="To erase your data as you asked, and to finish the erasure if it is interrupted.",
     source=Source.AUTOMATIC,
@@ -222,4 +227,25 @@ personal_data(
     anonymise={"erase_user_id": None, "erase_email": "", "erase_extra_email": ""},
     subject_rows=_erasure_schedule_rows,
     erase_order=10,
+)
+
+
+no_personal_data(
+    ProcessingActivity,
+    reason="What the company does with data and why, in words: about no one in particular.",
+)
+personal_data(
+    ProcessingActivity.history.model,
+    activity="accountability",
+    category="Records of who handled your data",
+    purpose="Who changed the description of a processing activity, and when (privacy officers).",
+    source=Source.AUTOMATIC,
+    retention="Kept as proof of how the records of processing changed; the officer's name is "
+    "removed on erasure.",
+    recipients=("Workpex privacy officers",),
+    export_fields=("history_date", "history_type", "code"),
+    erasure=ErasureStrategy.ANONYMISE,
+    anonymise={"history_user": None},
+    user_field="history_user",
+    erase_order=95,
 )

@@ -95,3 +95,38 @@ def immediate_objection_uses(codes: Sequence[str]) -> list[str]:
     if ALL_USES in codes:
         return [DIRECT_MARKETING]
     return [code for code in codes if code == DIRECT_MARKETING or code in marketing]
+
+
+def objection_uses() -> list[ProcessingUse]:
+    """The uses an objection may name (GDPR Art. 21): exactly the activities based on (e) or
+    (f), and direct marketing (Art. 21(2), whatever its basis)."""
+    from .activities import objectionable_activities
+
+    objectionable = set(objectionable_activities().values_list("code", flat=True))
+    return [use for use in processing_uses() if use.direct_marketing or use.code in objectionable]
+
+
+def objection_uses_clean(codes: Sequence[str]) -> list[str]:
+    """The codes of an objection, checked: raises ValueError naming the first use an objection
+    cannot name (a use based on consent or a contract: withdraw the consent or ask for a
+    restriction instead). "All uses" stands for every use an objection can name."""
+    allowed = {use.code for use in objection_uses()} | {ALL_USES}
+    for code in codes:
+        if code not in allowed:
+            raise ValueError(code)
+    return list(codes)
+
+
+def objection_uses_text() -> str:
+    """The uses an objection may name, in words, for the request form."""
+    return ", ".join(str(use.label) for use in objection_uses())
+
+
+def objection_refused_message(code: str) -> str:
+    """Why an objection cannot name `code` (GDPR Art. 21): it applies to processing based on
+    (e) or (f), and to direct marketing; for the rest, a person withdraws consent or asks for a
+    restriction."""
+    return _(
+        "You can object only to %(uses)s (GDPR Art. 21). “%(use)s” rests on your consent, our "
+        "contract or the law: withdraw your consent, or ask for a restriction instead."
+    ) % {"uses": objection_uses_text(), "use": processing_use_label(code)}

@@ -103,9 +103,13 @@ class PersonalData:
     # Retention sweeps: rows whose `retention_field` is older than `retention_period` are erased.
     retention_field: str | None = None
     retention_period: timedelta | None = None
-    # Records of processing (GDPR Art. 30): whose data this is, and any transfer outside the EEA.
-    data_subjects: tuple[str, ...] = ("Account holders",)
-    transfers: str = "None outside the EEA"
+    # The processing activity this data serves: the code of a `dsar.ProcessingActivity` row,
+    # where its lawful basis, recipients, transfers and measures are (docs/activities.md). The
+    # system check dsar.E004 fails on an entry with none, or with a code that has no row.
+    activity: str = ""
+    # Fields that serve another activity than the model's (field name -> activity code), e.g. a
+    # user's security question serves sign-in security, not the account. Checked like `activity`.
+    field_activities: Mapping[str, str] = field(default_factory=dict)
     # Erasure order: lower runs first (rows that point at others before the rows they point at).
     erase_order: int = 50
     # False where the primary key is itself a secret (a session key): exports leave it out.
@@ -349,7 +353,7 @@ def _check_fields(entry: PersonalData) -> None:
         raise RegistryError(f"{entry.label}: anonymising needs the fields to anonymise")
     if entry.rectifiable_fields and entry.rectify is None:
         raise RegistryError(f"{entry.label}: rectifiable fields need a rectify function")
-    for name in entry.rectifiable_fields:
+    for name in (*entry.rectifiable_fields, *entry.field_activities):
         if name not in names:
             raise RegistryError(f"{entry.label} has no field {name!r}")
     if not (entry.subject_rows or entry.user_field or entry.email_field):
@@ -442,6 +446,27 @@ def rectification_value_display(target: str, value) -> str:
     if found is not None and found[1].flatchoices:
         return str(dict(found[1].flatchoices).get(value, value))
     return str(value)
+
+
+def entries_for_activity(code: str) -> list[PersonalData]:
+    """The entries whose model serves the activity `code`."""
+    return [e for e in entries() if e.activity == code]
+
+
+def fields_for_activity(code: str) -> list[tuple[PersonalData, list[str]]]:
+    """(entry, exported fields) serving the activity `code`: the fields of its own models, less
+    those that serve another activity, and the fields of other models declared for it."""
+    found = []
+    for entry in entries():
+        own = entry.activity == code
+        names = [
+            name
+            for name in entry.export_fields
+            if entry.field_activities.get(name, entry.activity if own else None) == code
+        ]
+        if names:
+            found.append((entry, names))
+    return found
 
 
 def categories() -> Iterable[str]:

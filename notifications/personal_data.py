@@ -11,6 +11,7 @@ PUSH_CATEGORY = "Devices and push notifications"
 
 personal_data(
     Device,
+    activity="push_notifications",
     category=PUSH_CATEGORY,
     purpose=(
         "To send push notifications to the devices where you use our apps: security notices "
@@ -29,14 +30,11 @@ personal_data(
     export_fields=("platform", "name", "token", "registered_at", "last_seen_at"),
     erasure=ErasureStrategy.DELETE,
     user_field="user",
-    transfers=(
-        "Apple, Google and Microsoft may process device tokens and notifications in the USA "
-        "(EU-US Data Privacy Framework)"
-    ),
     erase_order=40,
 )
 personal_data(
     TestModePush,
+    activity="push_test_mode",
     category=PUSH_CATEGORY,
     purpose="Test mode only: the push notifications the portal would have sent you.",
     source=Source.AUTOMATIC,

@@ -27,6 +27,7 @@ COMMON = {
 spam_rows, spam_rows_many = review_rows_for(SpamReview)
 personal_data(
     SpamReview,
+    activity="spam_review",
     purpose=(
         "To manually verify messages you report as spam, to improve our spam detection "
         "(our legitimate interest in a working spam filter, and our contract with you)."
@@ -35,7 +36,6 @@ personal_data(
         "The message is deleted as soon as a reviewer has checked it, and at the latest 30 days "
         "after you reported it; the outcome is deleted 30 days after the check."
     ),
-    data_subjects=("Account holders", "People who sent the reported messages"),
     export_fields=(
         "workspace",
         "state",
@@ -54,6 +54,7 @@ personal_data(
 scan_rows, scan_rows_many = review_rows_for(ScanReview)
 personal_data(
     ScanReview,
+    activity="scan_review",
     purpose=(
         "To manually verify scanned images you send us, to ensure the accuracy of optical "
         "character recognition (our contract with you)."
@@ -63,7 +64,6 @@ personal_data(
         "them, and at the latest 30 days after you sent them; the checked text is kept for you "
         "for 30 days after the check."
     ),
-    data_subjects=("Account holders", "People named in the scanned documents"),
     export_fields=(
         "workspace",
         "state",

@@ -33,6 +33,8 @@ from ..purposes import (
     ALL_USES,
     ALL_USES_BLOCK,
     immediate_objection_uses,
+    objection_refused_message,
+    objection_uses_clean,
     processing_use_label,
     processing_uses_clean,
 )
@@ -331,6 +333,11 @@ def _purposes_checked(kind: str, purposes: Sequence[str]) -> list[str]:
             _("“%(code)s” is not one of the uses of your data we have. Choose from the list.")
             % {"code": error.args[0]}
         ) from None
+    if kind == RequestKind.OBJECTION:
+        try:
+            objection_uses_clean(cleaned)
+        except ValueError as error:
+            raise RequestError(objection_refused_message(error.args[0])) from None
     return cleaned or [ALL_USES]
 
 

@@ -148,6 +148,7 @@ PUBLIC_PAGES = {
     "testimonials": "/testimonials/",
     "consent:policy": "/policy/",
     "consent:policy_version": lambda s: [f"/policy/{s.policy_version}/"],
+    "consent:processing": "/policy/processing/",
     "consent:preferences": "/preferences/",
     "consent:unsubscribe": lambda s: [f"/unsubscribe/{s.unsubscribe_token}/"],
     "consent:cookies": "/cookies/",
@@ -206,6 +207,8 @@ ADMIN_PAGES = [
     "/admin/review/spamreview/",
     "/admin/review/scanreview/",
     "/admin/notifications/device/",
+    "/admin/dsar/processingactivity/",
+    "/admin/dsar/processingactivity/1/change/",
 ]
 NOT_PAGES = {
     "healthz": "JSON for monitoring",

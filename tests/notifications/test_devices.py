@@ -205,11 +205,13 @@ def test_the_registry_exports_and_erases_devices(owner, other, django_capture_on
 def test_devices_are_in_the_records_of_processing():
     from desk.records import records_of_processing
 
-    activity = next(
-        a for a in records_of_processing() if a.name == "Devices and push notifications"
-    )
-    assert any("device token" in d for d in activity.data), activity.data
-    assert any("Apple Push Notification service" in r for r in activity.recipients)
+    report = records_of_processing()
+    [row] = [row for row in report.rows if row[0] == ["Push notifications"]]
+    cells = dict(zip(report.columns, row, strict=True))
+    assert any("device token" in d for d in cells["(c) Categories of personal data"])
+    assert any("Apple Push Notification service" in r for r in cells["(d) Recipients"])
+    transfers = cells["(e) Transfers to third countries and safeguards"]
+    assert "in the USA" in transfers[0] and "Data Privacy Framework" in transfers[1]
 
 
 # --- A new device: an essential security notice to the others -----------------------------------

@@ -18,7 +18,7 @@ from dsar import registry, services
 from dsar.erasure import erasure_erase_subject
 from dsar.exports import access_report_write
 from dsar.models import AuditEvent, RequestKind
-from dsar.registry import SERVICE_DATA_CATEGORY, Subject
+from dsar.registry import Subject
 from dsar.retention import retention_sweep
 from review import services as review
 from review.models import ReviewState, ScanReview, SpamReview
@@ -298,19 +298,24 @@ def test_both_purposes_are_in_the_registry_and_the_records_of_processing(make_st
     scan_entry = registry.entry_for(ScanReview)
     assert "spam" in spam_entry.purpose and "optical character recognition" in scan_entry.purpose
     assert spam_entry.retention_field == scan_entry.retention_field == "purge_after"
-    [activity] = [a for a in records.records_of_processing() if a.name == SERVICE_DATA_CATEGORY]
-    assert spam_entry.purpose in activity.purposes and scan_entry.purpose in activity.purposes
-    assert scan_entry.retention in activity.retention
-    assert "People who sent the reported messages" in activity.data_subjects
+    # Part II service data: we review for our customers, as processor (GDPR Art. 30(2)).
+    assert (spam_entry.activity, scan_entry.activity) == ("spam_review", "scan_review")
+    report = records.processor_records()
+    names = [row[0][0] for row in report.rows]
+    assert "Manual spam checks" in names and "Manual checks of scanned documents" in names
+    spam_row = report.rows[names.index("Manual spam checks")]
+    assert any("anonymous_user" in subject for subject in spam_row[1])
+    controller_rows = records.records_of_processing().rows
+    assert not any(row[0][0] == "Manual spam checks" for row in controller_rows)
 
     officer, secret = make_staff("Privacy officer")
     client = Client()
     login_with_totp(client, officer, secret)
-    page = client.get("/admin/desk/records-of-processing/").content.decode()
-    assert "to improve our spam detection" in page
-    assert "to ensure the accuracy of optical character recognition" in page
-    csv_text = client.get("/admin/desk/records-of-processing/?format=csv").content.decode()
-    assert "optical character recognition" in csv_text
+    page = client.get("/admin/desk/records-of-processing/?view=processor").content.decode()
+    assert "so that our spam detection works for you" in page
+    assert "the text recognised in images you send us" in page
+    csv_url = "/admin/desk/records-of-processing/?view=processor&format=csv"
+    assert "the text recognised in images you send us" in client.get(csv_url).content.decode()
 
 
 def test_the_access_report_holds_the_owners_items_and_no_one_elses(owner, spam, scan):

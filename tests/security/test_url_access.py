@@ -560,6 +560,15 @@ def check_admin_user_history(make_staff):
     _admin_refused(make_staff, f"/admin/accounts/user/{a.pk}/history/", audited_as=f"user:{a.pk}")
 
 
+def check_admin_processingactivity_history(make_staff):
+    """Who edited the records of processing: privacy officers only (the rows hold no customer's
+    data, but the history names the officers)."""
+    from dsar.models import ProcessingActivity
+
+    activity = ProcessingActivity.objects.get(code="billing")
+    _admin_refused(make_staff, f"/admin/dsar/processingactivity/{activity.pk}/history/")
+
+
 def check_admin_workspace_change(make_staff):
     a = owner()
     workspace = workspaces.workspace_create(owner=a, name=SECRET_NAME)
@@ -790,6 +799,7 @@ CHECKS = {
     "admin:accounts_user_history": check_admin_user_history,
     "admin:accounts_workspace_change": check_admin_workspace_change,
     "admin:accounts_workspace_history": check_admin_workspace_history,
+    "admin:dsar_processingactivity_history": check_admin_processingactivity_history,
     "admin:accounts_testimonial_change": check_admin_testimonial_change,
     "admin:accounts_childdatareport_change": check_admin_childdatareport_change,
     "admin:dsar_datasubjectrequest_change": check_admin_dsar_change,

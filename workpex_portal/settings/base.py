@@ -47,6 +47,7 @@ THIRD_PARTY_APPS = [
     "phonenumber_field",
     "django_celery_beat",
     "csp",
+    "simple_history",
 ]
 LOCAL_APPS = [
     "dsar",
@@ -459,6 +460,11 @@ PRIVACY_CONTROLLER = {
         "addressRegion": env("CONTROLLER_REGION", default=""),
         "addressCountry": env("CONTROLLER_COUNTRY", default="US"),
     },
+    # Records of processing, GDPR Art. 30(1)(a): the data protection officer and the
+    # representative in the Union (Art. 27), where there are any (empty: none designated).
+    "dpo": env("CONTROLLER_DPO", default=""),
+    "dpo_email": env("CONTROLLER_DPO_EMAIL", default=""),
+    "representative": env("CONTROLLER_REPRESENTATIVE", default=""),
 }
 
 # Consent (read through consent/app_settings.py).
