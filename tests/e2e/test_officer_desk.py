@@ -41,7 +41,7 @@ def test_officer_desk_pages_and_charts_render(page, screenshot, make_staff):
 
     page.goto("/admin/desk/records-of-processing/")
     screenshot("records-of-processing")
-    assert page.get_by_role("row", name="Account and profile").count() >= 1
+    assert page.get_by_role("row", name="Your account").count() >= 1
     page.goto("/admin/desk/ccpa-disclosure/")
     screenshot("ccpa-disclosure")
     page.goto("/admin/desk/consent-insights/")
