@@ -16,8 +16,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dsar.models import WebhookEventType
 from dsar.registry import Subject
-from dsar.services import audit_record
+from dsar.services import audit_record, webhook_emit
 from dsar.textinput import text_refuse_unstorable
 
 from . import selectors, signals
@@ -155,6 +156,17 @@ def consent_record(
     # foreign key are still validated.
     event.full_clean(exclude=["purpose", "policy_version"], validate_constraints=False)
     event.save()
+    webhook_emit(
+        type=WebhookEventType.CONSENT_CHANGED,
+        subject=subject,
+        data={
+            "purpose": purpose.code,
+            "action": action,
+            "channel": channel or None,
+            "partner_id": partner_id,
+            "at": at.isoformat(),
+        },
+    )
     if action == Action.WITHDRAWN and not channel:
         # Other apps stop what the consent allowed at once, in this transaction.
         signals.consent_withdrawn.send(

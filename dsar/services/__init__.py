@@ -70,6 +70,16 @@ from .transfers import (
     transfers_send_released,
     transfers_sweep,
 )
+from .webhooks import (
+    webhook_deliver,
+    webhook_deliveries_replay,
+    webhook_deliveries_sweep,
+    webhook_emit,
+    webhook_endpoint_check,
+    webhook_endpoint_create,
+    webhook_endpoint_rotate_secret,
+    webhook_endpoint_update,
+)
 
 __all__ = [
     "LIFT_NOTICE_DAYS",
@@ -126,4 +136,12 @@ __all__ = [
     "transfer_revoke",
     "transfers_send_released",
     "transfers_sweep",
+    "webhook_deliveries_replay",
+    "webhook_deliveries_sweep",
+    "webhook_deliver",
+    "webhook_emit",
+    "webhook_endpoint_check",
+    "webhook_endpoint_create",
+    "webhook_endpoint_rotate_secret",
+    "webhook_endpoint_update",
 ]
