@@ -25,6 +25,7 @@ class Receiver:
         self.events: dict[str, dict] = {}  # id -> payload, each id once (the dedupe)
         self.arrivals: list[str] = []  # every verified request's id, repeats included
         self.refused = 0  # requests whose signature did not verify
+        self.raw: list[tuple[bytes, dict]] = []  # every request as it came: body, headers
         self.lock = threading.Lock()
         self._server = None
 
@@ -38,6 +39,8 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                with receiver.lock:
+                    receiver.raw.append((body, dict(self.headers)))
                 try:
                     payload = Webhook(receiver.secret).verify(body, dict(self.headers))
                 except WebhookVerificationError:
