@@ -781,17 +781,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             url=data["url"],
             events=data["events"],
             description=data.get("description", ""),
+            active=data.get("active", False),
             actor=request.user,
         )
-        if not data.get("active", True):
-            services.webhook_endpoint_update(
-                endpoint=endpoint,
-                url=endpoint.url,
-                events=endpoint.events,
-                description=endpoint.description,
-                active=False,
-                actor=request.user,
-            )
         obj.pk = endpoint.pk
         request.webhook_secret = secret
 

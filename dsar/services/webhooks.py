@@ -71,7 +71,7 @@ def webhook_endpoint_check(
 
 @transaction.atomic
 def webhook_endpoint_create(
-    *, url: str, events: Sequence[str], description: str = "", actor
+    *, url: str, events: Sequence[str], description: str = "", active: bool = True, actor
 ) -> tuple[WebhookEndpoint, str]:
     """Subscribe a system. Returns the endpoint and its new secret, which is shown this once and
     kept only encrypted. Bad input raises RequestError and creates nothing."""
@@ -81,6 +81,7 @@ def webhook_endpoint_create(
         url=url,
         events=events,
         description=description.strip(),
+        active=active,
         secret_encrypted=secret_encrypt(secret),
     )
     endpoint.full_clean()
