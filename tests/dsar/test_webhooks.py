@@ -270,3 +270,21 @@ def test_a_real_worker_delivers_after_the_commit_and_retries_until_the_receiver_
     services.webhook_deliveries_sweep()  # what beat runs every minute
     wait_for(lambda: WebhookDelivery.objects.filter(state="delivered").exists())
     assert down.arrivals == [WebhookEvent.objects.get().message_id]
+
+
+def test_a_delivery_whose_worker_died_mid_send_is_sent_again_by_the_sweep(
+    user, receiver, deliver_now
+):
+    subscribe(receiver, "consent.changed")
+    receiver.answer = 503
+    deliver_now(lambda: grant(user))
+    receiver.answer = 200
+    delivery = WebhookDelivery.objects.get()
+    # A worker claimed it and died before recording anything.
+    claimed = timezone.now() - timedelta(minutes=6)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(state="sending", claimed_at=claimed)
+    assert services.webhook_deliveries_sweep(now=claimed + timedelta(minutes=4)) == 0  # in time
+    assert services.webhook_deliveries_sweep() == 1
+    delivery.refresh_from_db()
+    assert delivery.state == "delivered"
+    assert receiver.arrivals == [delivery.event.message_id]
