@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from dsar.models import WebhookEventType
 from dsar.registry import Subject
-from dsar.services import audit_record
+from dsar.services import audit_record, webhook_emit
 from dsar.textinput import text_refuse_unstorable
 
 from . import selectors, signals
@@ -163,6 +164,17 @@ def consent_record(
     # (no savepoint of its own: a one-click unsubscribe paid two statements for one).
     with transaction.atomic(savepoint=False):
         event.save()
+        webhook_emit(
+            type=WebhookEventType.CONSENT_CHANGED,
+            subject=subject,
+            data={
+                "purpose": purpose.code,
+                "action": action,
+                "channel": channel or None,
+                "partner_id": partner_id,
+                "at": at.isoformat(),
+            },
+        )
         if action == Action.WITHDRAWN and not channel:
             # Other apps stop what the consent allowed at once, in this transaction.
             signals.consent_withdrawn.send(
