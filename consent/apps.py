@@ -9,6 +9,8 @@ class ConsentConfig(AppConfig):
     verbose_name = _("Consent")
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
         from dsar.mail import mail_transport
 
         from . import (  # noqa: F401  (registers them)
@@ -21,3 +23,8 @@ class ConsentConfig(AppConfig):
         from .mail import mail_send
 
         mail_transport(mail_send)  # dsar's request mails leave through the same gate
+        from .models import Purpose
+        from .selectors import purposes_cached_clear
+
+        for signal in (post_save, post_delete):
+            signal.connect(purposes_cached_clear, sender=Purpose, dispatch_uid="consent.purposes")

@@ -57,8 +57,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from dsar.models import WebhookEventType
 from dsar.registry import Subject
-from dsar.services import audit_record
+from dsar.services import audit_record, webhook_emit
 from dsar.wake import job_wake
 
 from . import mail
@@ -206,6 +207,15 @@ def policy_version_publish(
             "material": locked.is_material,
             "effective_at": locked.effective_at.isoformat(),
             "notices": created,
+        },
+    )
+    webhook_emit(
+        type=WebhookEventType.POLICY_PUBLISHED,
+        data={
+            "version": locked.version,
+            "material": locked.is_material,
+            "published_at": now.isoformat(),
+            "effective_at": locked.effective_at.isoformat(),
         },
     )
     if created:

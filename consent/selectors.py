@@ -17,6 +17,7 @@ is on (a purpose grant has always meant mail) and push is off (push needs its ow
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -169,6 +170,29 @@ def purpose_get(purpose: Purpose | str) -> Purpose:
         return Purpose.objects.get(code=purpose)
     except Purpose.DoesNotExist:
         raise UnknownPurpose(f"There is no purpose with the code {purpose!r}.") from None
+
+
+# How long another process's edit of a purpose may take to show in this process's copy.
+PURPOSES_CACHED_SECONDS = 60.0
+_purposes_cached: dict = {"at": None, "by_code": {}}
+
+
+def purpose_cached(code: str) -> Purpose | None:
+    """The purpose with this code from a per-process copy of the purposes (a few rows that
+    rarely change), for hot paths that should not pay a query for them: one-click unsubscribe.
+    A save or delete of a purpose in this process clears the copy (consent/apps.py); an edit in
+    another process shows within PURPOSES_CACHED_SECONDS. The instances are shared: read only."""
+    now = time.monotonic()
+    at = _purposes_cached["at"]
+    if at is None or now - at > PURPOSES_CACHED_SECONDS:
+        _purposes_cached["by_code"] = {p.code: p for p in Purpose.objects.all()}
+        _purposes_cached["at"] = now
+    return _purposes_cached["by_code"].get(code)
+
+
+def purposes_cached_clear(**kwargs) -> None:
+    """Forget the copy (a signal receiver for Purpose's post_save and post_delete)."""
+    _purposes_cached["at"] = None
 
 
 def partner_id_of(partner: Partner | int | None) -> int | None:

@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from dsar.models import WebhookEventType
 from dsar.registry import Subject
-from dsar.services import audit_record
+from dsar.services import audit_record, webhook_emit
 from dsar.textinput import text_refuse_unstorable
 
 from . import selectors, signals
@@ -87,7 +88,6 @@ def _normalise(subject: Subject) -> Subject:
     return Subject(email=subject.email.strip().lower())
 
 
-@transaction.atomic
 def consent_record(
     *,
     subject: Subject,
@@ -100,11 +100,14 @@ def consent_record(
     reason: str = "",
     at: datetime | None = None,
     channel: str = "",
+    subject_locked: bool = False,
 ) -> ConsentEvent:
     """Append one grant or withdrawal to the ledger, checking that it makes sense.
 
     Without `channel` the row decides the purpose as a whole (a withdrawal stops every channel);
     with `channel` ("email" or "push") it switches that channel of the purpose only.
+    `subject_locked`: the caller holds the account's row lock (subject_resolve(lock=True)), so
+    the account is known to exist and its foreign key needs no second look.
     """
     text_refuse_unstorable(action, method, ip_hash, reason, channel)
     purpose = selectors.purpose_get(purpose)
@@ -152,15 +155,31 @@ def consent_record(
     # The ledger's check constraints are enforced by the database at the INSERT; validating
     # them here too cost a savepoint and a query each (18 of the 34 statements of a one-click
     # unsubscribe, bench/NOTES.md), and the purpose and the policy were just read from the
-    # database, so their foreign keys need no second look. Fields, choices and the subject's
-    # foreign key are still validated.
-    event.full_clean(exclude=["purpose", "policy_version"], validate_constraints=False)
-    event.save()
-    if action == Action.WITHDRAWN and not channel:
-        # Other apps stop what the consent allowed at once, in this transaction.
-        signals.consent_withdrawn.send(
-            sender=ConsentEvent, subject=subject, purpose=purpose.code, event=event
+    # database, so their foreign keys need no second look. Fields, choices and (unless the
+    # caller holds its row lock) the subject's foreign key are still validated.
+    exclude = ["purpose", "policy_version", *(["user"] if subject_locked else [])]
+    event.full_clean(exclude=exclude, validate_constraints=False)
+    # Everything above only reads and checks, so a refusal leaves the caller's transaction
+    # usable; the row and what other apps stop with it are one unit of the caller's transaction
+    # (no savepoint of its own: a one-click unsubscribe paid two statements for one).
+    with transaction.atomic(savepoint=False):
+        event.save()
+        webhook_emit(
+            type=WebhookEventType.CONSENT_CHANGED,
+            subject=subject,
+            data={
+                "purpose": purpose.code,
+                "action": action,
+                "channel": channel or None,
+                "partner_id": partner_id,
+                "at": at.isoformat(),
+            },
         )
+        if action == Action.WITHDRAWN and not channel:
+            # Other apps stop what the consent allowed at once, in this transaction.
+            signals.consent_withdrawn.send(
+                sender=ConsentEvent, subject=subject, purpose=purpose.code, event=event
+            )
     return event
 
 
@@ -353,6 +372,7 @@ def consent_unsubscribe(
                         action=Action.WITHDRAWN,
                         method=Method.UNSUBSCRIBE_LINK,
                         ip_hash=ip_hash,
+                        subject_locked=True,
                     )
                 )
         _campaign_unsubscribe_count(campaign=campaign, purpose=purpose, recorded=recorded)
@@ -370,6 +390,7 @@ def consent_unsubscribe(
                 action=Action.WITHDRAWN,
                 method=Method.UNSUBSCRIBE_LINK,
                 ip_hash=ip_hash,
+                subject_locked=True,
             )
         )
     _campaign_unsubscribe_count(campaign=campaign, purpose=purpose, recorded=recorded)

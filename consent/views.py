@@ -183,9 +183,9 @@ def unsubscribe(request, token):
         return _link_problem(request, expired=True)
     except tokens.TokenInvalid:
         return _link_problem(request)
-    purpose = Purpose.objects.filter(code=claim.purpose, is_essential=False).first()
+    purpose = selectors.purpose_cached(claim.purpose)
     partner = Partner.objects.filter(pk=claim.partner_id).first() if claim.partner_id else None
-    if purpose is None or (claim.partner_id and partner is None):
+    if purpose is None or purpose.is_essential or (claim.partner_id and partner is None):
         return _link_problem(request, status=404)
     context = {"purpose": purpose, "partner": partner, "token": token}
     if request.method == "GET":

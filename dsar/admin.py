@@ -28,6 +28,10 @@ from .models import (
     RequestKind,
     RequestState,
     ThirdPartyTransfer,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEventType,
 )
 from .services.exports import EXPORT_KINDS
 from .staff import staff_assignable, staff_can_work_requests, staff_sees_only_assigned
@@ -371,6 +375,7 @@ class DataSubjectRequestAdmin(AuditedViewMixin, admin.ModelAdmin):
             context["erasure_status"] = (
                 selectors.erasure_status(obj.erasure) if hasattr(obj, "erasure") else None
             )
+            context["systems_waiting"] = selectors.webhook_wait_words(obj)
             context["exports"] = [
                 {
                     "export": export,
@@ -769,3 +774,183 @@ class ProcessingActivityAdmin(SimpleHistoryAdmin):
     def registry_entries(self, obj):
         labels = [e.label for e in registry.entries_for_activity(obj.code)] if obj else []
         return ", ".join(labels) or "—"
+
+
+# --- Webhooks out (docs/webhooks.md): privacy officers only, by the permissions of their group ---
+
+SECRET_PAGE = "admin/dsar/webhookendpoint/secret.html"
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("address"), max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("events"),
+        choices=WebhookEventType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "An erasure or restriction is not done until every system subscribed to its events "
+            "has acknowledged them (GDPR Art. 19)."
+        ),
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("url", "description", "events", "active")
+
+    def clean(self):
+        cleaned = super().clean()
+        if "url" in cleaned and "events" in cleaned:
+            try:
+                services.webhook_endpoint_check(
+                    url=cleaned["url"],
+                    events=cleaned["events"],
+                    description=cleaned.get("description", ""),
+                )
+            except services.RequestError as error:
+                raise forms.ValidationError(error.messages) from None
+        return cleaned
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """The systems that receive events. The signing secret is shown once, on the page after
+    the endpoint is added or its secret changed, and never again."""
+
+    form = WebhookEndpointForm
+    list_display = ("url", "description", "events_display", "active", "created_at")
+    list_filter = ("active",)
+    readonly_fields = ("secret_display", "created_at", "secret_rotated_at")
+    change_form_template = "admin/dsar/webhookendpoint/change_form.html"
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # switched off instead: its deliveries stay visible
+
+    @admin.display(description=_("events"))
+    def events_display(self, obj):
+        labels = dict(WebhookEventType.choices)
+        return ", ".join(str(labels.get(code, code)) for code in obj.events)
+
+    @admin.display(description=_("signing secret"))
+    def secret_display(self, obj):
+        return _("Shown once when it was made; make a new one if it was lost.")
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            services.webhook_endpoint_update(
+                endpoint=obj,
+                url=data["url"],
+                events=data["events"],
+                description=data.get("description", ""),
+                active=data.get("active", False),
+                actor=request.user,
+            )
+            return
+        endpoint, secret = services.webhook_endpoint_create(
+            url=data["url"],
+            events=data["events"],
+            description=data.get("description", ""),
+            active=data.get("active", False),
+            actor=request.user,
+        )
+        obj.pk = endpoint.pk
+        request.webhook_secret = secret
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._secret_page(request, obj, request.webhook_secret)
+
+    def _secret_page(self, request, endpoint, secret):
+        response = TemplateResponse(
+            request,
+            SECRET_PAGE,
+            {
+                **self.admin_site.each_context(request),
+                "title": _("The endpoint's signing secret"),
+                "endpoint": endpoint,
+                "secret": secret,
+                "opts": self.model._meta,
+                "change_url": reverse("admin:dsar_webhookendpoint_change", args=[endpoint.pk]),
+            },
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def get_urls(self):
+        rotate = path(
+            "<int:pk>/new-secret/",
+            self.admin_site.admin_view(self.rotate_view),
+            name="dsar_webhookendpoint_rotate",
+        )
+        return [rotate, *super().get_urls()]
+
+    def rotate_view(self, request, pk):
+        endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+        if request.method != "POST" or not self.has_change_permission(request, endpoint):
+            raise PermissionDenied
+        secret = services.webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
+        return self._secret_page(request, endpoint, secret)
+
+
+class WebhookAttemptInline(ReadOnlyInline):
+    model = WebhookAttempt
+    fields = ("at", "status_code", "error", "detail", "duration_ms")
+    readonly_fields = fields
+    verbose_name_plural = _("attempts")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every event to every endpoint with its attempts, read-only; a replay sends a delivery
+    again with the same event id (receivers deduplicate by it)."""
+
+    list_display = ("event_type", "message_id", "endpoint", "state", "tries", "status_display")
+    list_filter = ("state", "event__type", "endpoint")
+    list_select_related = ("event", "endpoint", "event__request")
+    fields = (
+        "event_type",
+        "message_id",
+        "request_reference",
+        "endpoint",
+        "state",
+        "status_display",
+        "tries",
+        "due_at",
+        "delivered_at",
+        "last_status_code",
+        "created_at",
+    )
+    readonly_fields = fields
+    inlines = [WebhookAttemptInline]
+    actions = ["replay"]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The request's page links to the deliveries of its events.
+        return lookup == "event__request__id__exact" or super().lookup_allowed(
+            lookup, value, request
+        )
+
+    @admin.display(description=_("event"), ordering="event__type")
+    def event_type(self, obj):
+        return obj.event.get_type_display()
+
+    @admin.display(description=_("event id"))
+    def message_id(self, obj):
+        return obj.event.message_id
+
+    @admin.display(description=_("request"))
+    def request_reference(self, obj):
+        return obj.event.request.reference if obj.event.request_id else "—"
+
+    @admin.display(description=_("status"))
+    def status_display(self, obj):
+        return selectors.webhook_delivery_status(obj)
+
+    @admin.action(description=_("Replay the selected deliveries (same event id)"))
+    def replay(self, request, queryset):
+        if not request.user.has_perm("dsar.change_webhookdelivery"):
+            self.message_user(request, _("Only privacy officers may replay deliveries."), "error")
+            return
+        queued = services.webhook_deliveries_replay(deliveries=queryset, actor=request.user)
+        self.message_user(
+            request, _("%(count)s delivery(ies) queued again.") % {"count": queued}, "success"
+        )

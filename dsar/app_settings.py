@@ -51,6 +51,37 @@ class AppSettings:
         return _get("TRANSFER_LINK_DAYS", 7)
 
     @property
+    def WEBHOOK_SECRET_KEYS(self) -> list[str]:  # noqa: N802
+        """Fernet keys that encrypt the endpoints' signing secrets, newest first; empty: one
+        derived from SECRET_KEY."""
+        return _get("WEBHOOK_SECRET_KEYS", [])
+
+    @property
+    def WEBHOOK_ALLOW_PRIVATE_URLS(self) -> bool:  # noqa: N802
+        """Whether an endpoint may be on a loopback or private address (tests, a closed
+        network); off, such a URL is refused (it would let admin reach internal services)."""
+        return _get("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+
+    @property
+    def WEBHOOK_TIMEOUT_SECONDS(self) -> float:  # noqa: N802
+        return _get("WEBHOOK_TIMEOUT_SECONDS", 10)
+
+    @property
+    def WEBHOOK_MAX_ATTEMPTS(self) -> int:  # noqa: N802
+        """Tries of one delivery before it fails for good (an officer may replay it)."""
+        return _get("WEBHOOK_MAX_ATTEMPTS", 15)
+
+    @property
+    def WEBHOOK_BACKOFF_SECONDS(self) -> int:  # noqa: N802
+        """The wait after the first failed try; it doubles after each next one…"""
+        return _get("WEBHOOK_BACKOFF_SECONDS", 30)
+
+    @property
+    def WEBHOOK_BACKOFF_MAX_SECONDS(self) -> int:  # noqa: N802
+        """…up to this."""
+        return _get("WEBHOOK_BACKOFF_MAX_SECONDS", 6 * 3600)
+
+    @property
     def MAX_EXTENSION_MONTHS(self) -> int:  # noqa: N802
         return 2
 

@@ -730,3 +730,142 @@ class ProcessingActivity(models.Model):
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+# --- Webhooks out: the outbox, the subscribed endpoints and their deliveries (docs/webhooks.md) ---
+
+
+class WebhookEventType(models.TextChoices):
+    """The fixed list of events an endpoint may subscribe to (the `type` of each payload)."""
+
+    CONSENT_CHANGED = "consent.changed", _("Consent given or withdrawn")
+    REQUEST_FILED = "request.filed", _("Privacy request filed")
+    REQUEST_STATE_CHANGED = "request.state_changed", _("Privacy request changed state")
+    REQUEST_COMPLETED = "request.completed", _("Privacy request completed")
+    ERASURE_DUE = "erasure.due", _("Erasure due: erase the person now")
+    ERASURE_DONE = "erasure.done", _("Erasure done")
+    RESTRICTION_APPLIED = "restriction.applied", _("Restriction or objection applied")
+    RESTRICTION_LIFTED = "restriction.lifted", _("Restriction or objection lifted")
+    POLICY_PUBLISHED = "policy.published", _("Privacy policy version published")
+
+
+# A request is not done while a subscribed system has not acknowledged one of these (GDPR
+# Art. 19 reaching the company's own systems).
+ART19_EVENT_TYPES = (
+    WebhookEventType.ERASURE_DUE,
+    WebhookEventType.ERASURE_DONE,
+    WebhookEventType.RESTRICTION_APPLIED,
+)
+
+
+class WebhookEndpoint(models.Model):
+    """A system of the company that receives events, signed with its own secret."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    url = models.URLField(_("address"), max_length=500)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    events = models.JSONField(_("events"), default=list)
+    active = models.BooleanField(_("active"), default=True)
+    # The whsec_… secret, encrypted (dsar.webhooks.secret_encrypt); shown once, never again.
+    secret_encrypted = models.TextField(editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    secret_rotated_at = models.DateTimeField(_("secret last changed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        ordering = ["url", "pk"]
+
+    def __str__(self) -> str:
+        return self.description or self.url
+
+
+class WebhookEvent(models.Model):
+    """One event in the outbox, written in the transaction of the change it reports. Its id is
+    the `webhook-id` of every delivery and replay, so receivers deduplicate by it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(_("event"), max_length=40, choices=WebhookEventType.choices)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    # Ids, codes and dates only; whom it is about is in the two fields below.
+    data = models.JSONField(default=dict, blank=True)
+    account_id = models.BigIntegerField(_("account"), null=True, blank=True)
+    # Only where the receiving system needs it to find the person (docs/webhooks.md); cleared
+    # once every subscribed system has acknowledged the event.
+    subject_email = models.EmailField(_("email address"), blank=True)
+    request = models.ForeignKey(
+        DataSubjectRequest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="webhook_events",
+    )
+
+    class Meta:
+        verbose_name = _("webhook event")
+        ordering = ["-occurred_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.message_id}"
+
+    @property
+    def message_id(self) -> str:
+        return f"evt_{self.public_id.hex}"
+
+
+class WebhookDelivery(models.Model):
+    """One event to one endpoint: a job row with a due time, retried with backoff."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENDING = "sending", _("Being sent")
+        DELIVERED = "delivered", _("Acknowledged")
+        FAILED = "failed", _("Failed: no more automatic tries")
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.PENDING
+    )
+    due_at = models.DateTimeField(_("next try at"), default=timezone.now, db_index=True)
+    # Tries since it was queued or last replayed (the backoff counts these).
+    tries = models.PositiveIntegerField(_("tries"), default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(_("last answer"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "endpoint"], name="dsar_webhook_one_delivery_per_endpoint"
+            )
+        ]
+        indexes = [models.Index(fields=["state", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event.type} → {self.endpoint} ({self.get_state_display()})"
+
+
+class WebhookAttempt(models.Model):
+    """One try of a delivery: what the receiver answered, or why it could not be reached."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    status_code = models.PositiveIntegerField(_("answer"), null=True, blank=True)
+    error = models.TextField(_("what happened"), blank=True)
+    detail = models.TextField(_("technical detail"), blank=True)
+    duration_ms = models.PositiveIntegerField(_("took (ms)"), default=0)
+
+    class Meta:
+        verbose_name = _("webhook attempt")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.status_code or '—'}"

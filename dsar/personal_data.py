@@ -16,6 +16,10 @@ from .models import (
     RectificationProposal,
     RequestEvent,
     ThirdPartyTransfer,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
 )
 from .registry import (
     ErasureStrategy,
@@ -249,3 +253,45 @@ personal_data(
     user_field="history_user",
     erase_order=95,
 )
+
+
+def _webhook_event_rows(subject):
+    """Events about the person, except those a subscribed system has not acknowledged yet: they
+    keep what it needs to find the person until it has (an erasure's own events above all), and
+    the delivery clears the address then (dsar.services.webhooks)."""
+    about = Q()
+    if subject.user_id is not None:
+        about |= Q(account_id=subject.user_id)
+    if subject.email:
+        about |= Q(subject_email__iexact=subject.email)
+    if not about:
+        return WebhookEvent.objects.none()
+    waiting = WebhookDelivery.objects.filter(endpoint__active=True).exclude(
+        state=WebhookDelivery.State.DELIVERED
+    )
+    return WebhookEvent.objects.filter(about).exclude(pk__in=waiting.values("event_id"))
+
+
+personal_data(
+    WebhookEvent,
+    activity="privacy_requests",
+    category="Your privacy requests",
+    purpose=(
+        "To tell the company's other systems about your consent, your requests, an erasure or a "
+        "restriction, so that they act on it too (GDPR Art. 19)."
+    ),
+    source=Source.AUTOMATIC,
+    retention=(
+        "The address goes only with erasures and with events about people without an account, "
+        "and is cleared once every system has acknowledged the event."
+    ),
+    recipients=("The company's systems subscribed to the event",),
+    export_fields=("type", "occurred_at"),
+    erasure=ErasureStrategy.ANONYMISE,
+    anonymise={"account_id": None, "subject_email": ""},
+    subject_rows=_webhook_event_rows,
+    erase_order=12,
+)
+no_personal_data(WebhookEndpoint, reason="The addresses of the company's own systems.")
+no_personal_data(WebhookDelivery, reason="Delivery states of events, by id.")
+no_personal_data(WebhookAttempt, reason="Status codes and errors of delivery tries.")

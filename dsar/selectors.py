@@ -7,7 +7,13 @@ from datetime import timedelta
 from django.db.models import Q, QuerySet
 
 from . import registry
-from .models import AuditEvent, DataSubjectRequest, ProcessingBlock
+from .models import (
+    ART19_EVENT_TYPES,
+    AuditEvent,
+    DataSubjectRequest,
+    ProcessingBlock,
+    WebhookDelivery,
+)
 from .purposes import ALL_USES_BLOCK
 from .registry import Subject
 from .textinput import id_from_text
@@ -442,3 +448,65 @@ def open_requests_of(*, kind: str, user, email: str) -> QuerySet:
     return DataSubjectRequest.objects.filter(
         same_person, kind=kind, state__in=OPEN_STATES
     ).order_by("filed_at")
+
+
+def webhook_delivery_status(delivery):
+    """A webhook delivery's state for an officer, in plain words (a `dsar.jobstatus.JobStatus`):
+    what the receiving system answered, what is tried next, and what to do."""
+    from django.utils.translation import gettext as _
+
+    from .jobstatus import job_status, job_tries, job_when
+
+    State = WebhookDelivery.State
+    error = delivery.last_error
+    if delivery.state == State.DELIVERED:
+        return job_status(
+            _("Acknowledged by the system at %(when)s.") % {"when": job_when(delivery.delivered_at)}
+        )
+    if not delivery.endpoint.active:
+        return job_status(
+            _("The endpoint is switched off: nothing is sent until it is switched on again.")
+        )
+    if delivery.state == State.SENDING:
+        return job_status(_("Being sent now."))
+    if delivery.state == State.FAILED:
+        return job_status(
+            error,
+            _(
+                "It was tried %(n)s time(s) and is not tried again automatically. Check that the "
+                "system is up and its address right, then replay the delivery."
+            )
+            % {"n": delivery.tries},
+        )
+    if delivery.tries == 0:
+        return job_status(_("Waiting to be sent."))
+    return job_status(error, job_tries(attempts=delivery.tries, next_at=delivery.due_at))
+
+
+def webhook_unacknowledged(deliveries: QuerySet) -> QuerySet:
+    """The deliveries a subscribed (active) system has not acknowledged yet."""
+    return deliveries.filter(endpoint__active=True).exclude(state=WebhookDelivery.State.DELIVERED)
+
+
+def webhook_systems_waiting(request: DataSubjectRequest) -> int:
+    """How many subscribed systems have not acknowledged an erasure or restriction event of the
+    request (GDPR Art. 19): the request is not done until this is 0."""
+    deliveries = WebhookDelivery.objects.filter(
+        event__request=request, event__type__in=ART19_EVENT_TYPES
+    )
+    return webhook_unacknowledged(deliveries).values("endpoint").distinct().count()
+
+
+def webhook_wait_words(request: DataSubjectRequest) -> str:
+    """The wait for the connected systems, in plain words for the person and the officer ("" when
+    none is awaited)."""
+    from django.utils.translation import ngettext
+
+    waiting = webhook_systems_waiting(request)
+    if not waiting:
+        return ""
+    return ngettext(
+        "Waiting for %(n)s connected system to confirm it has done the same (GDPR Art. 19).",
+        "Waiting for %(n)s connected systems to confirm they have done the same (GDPR Art. 19).",
+        waiting,
+    ) % {"n": waiting}

@@ -109,3 +109,18 @@ def erasures_run_due_task() -> int:
 def retention_sweep_task() -> dict[str, int]:
     """Daily (beat). Idempotent: a repeat finds nothing left past its retention."""
     return retention_sweep()
+
+
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90)
+def webhook_deliver_task(delivery_id: int) -> None:
+    """One try of one delivery; a failed try is retried by the sweep when its wait is over."""
+    from .services.webhooks import webhook_deliver
+
+    webhook_deliver(delivery_id=delivery_id)
+
+
+@shared_task(ignore_result=True, soft_time_limit=120, time_limit=180)
+def webhook_deliveries_sweep_task() -> int:
+    from .services.webhooks import webhook_deliveries_sweep
+
+    return webhook_deliveries_sweep()

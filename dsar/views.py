@@ -125,6 +125,9 @@ def request_detail(request, public_id):
             "exports": dsar_request.exports.filter(state="released"),
             "export_delay": selectors.request_export_delay(dsar_request),
             "erasure": getattr(dsar_request, "erasure", None),
+            "systems_waiting": selectors.webhook_wait_words(dsar_request)
+            if dsar_request.is_open
+            else "",
             "kept": services.erasure_kept(request=dsar_request)
             if hasattr(dsar_request, "erasure")
             else [],

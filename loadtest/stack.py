@@ -217,12 +217,20 @@ def memory_verdicts(
 
 
 class Stack:
-    """gunicorn with `workers` sync workers; optionally a Celery worker (prefork, 2) and beat."""
+    """gunicorn with `workers` sync workers serving `app` (the portal, or the unsubscribe
+    benchmark's baseline); optionally a Celery worker (prefork, 2) and beat."""
 
     def __init__(
-        self, *, env: dict[str, str], workers: int = 2, celery: bool = True, log_dir: Path
+        self,
+        *,
+        env: dict[str, str],
+        workers: int = 2,
+        celery: bool = True,
+        log_dir: Path,
+        app: str = "workpex_portal.wsgi",
     ) -> None:
         self.env = env
+        self.app = app
         self.workers = workers
         self.celery = celery
         self.port = free_port()
@@ -249,7 +257,7 @@ class Stack:
             "gunicorn",
             [
                 "gunicorn",
-                "workpex_portal.wsgi",
+                self.app,
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",

@@ -79,14 +79,17 @@ def _reset_sequences(connection):
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
-    """Each test gets its own media folder and an empty cache (rate limits live there)."""
+    """Each test gets its own media folder, an empty cache (rate limits live there) and no
+    copy of the purposes from an earlier test (a transactional test recreates them)."""
     from django.core.cache import cache
 
+    from consent.selectors import purposes_cached_clear
     from dsar.ratelimits import limits_reset
 
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
     limits_reset()
+    purposes_cached_clear()
     yield
     # A request in another language leaves it active in this thread (LocaleMiddleware does not
     # reset it); the next test starts in the default language.

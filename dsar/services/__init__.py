@@ -71,6 +71,16 @@ from .transfers import (
     transfers_send_released,
     transfers_sweep,
 )
+from .webhooks import (
+    webhook_deliver,
+    webhook_deliveries_replay,
+    webhook_deliveries_sweep,
+    webhook_emit,
+    webhook_endpoint_check,
+    webhook_endpoint_create,
+    webhook_endpoint_rotate_secret,
+    webhook_endpoint_update,
+)
 
 __all__ = [
     "LIFT_NOTICE_DAYS",
@@ -128,4 +138,12 @@ __all__ = [
     "transfer_revoke",
     "transfers_send_released",
     "transfers_sweep",
+    "webhook_deliveries_replay",
+    "webhook_deliveries_sweep",
+    "webhook_deliver",
+    "webhook_emit",
+    "webhook_endpoint_check",
+    "webhook_endpoint_create",
+    "webhook_endpoint_rotate_secret",
+    "webhook_endpoint_update",
 ]

@@ -10,11 +10,29 @@ from ..mail import request_mail_send
 from ..models import (
     DataSubjectRequest,
     ProcessingBlock,
+    WebhookEventType,
 )
 from ..purposes import ALL_USES, ALL_USES_BLOCK, DIRECT_MARKETING, processing_uses
 from ..registry import Subject
 from ..textinput import text_refuse_unstorable
 from .base import RequestError, audit_record
+from .webhooks import webhook_emit
+
+
+def _block_webhook(type: str, block: ProcessingBlock) -> None:  # noqa: A002
+    """Tell the subscribed systems to stop (or resume) processing for the use the block names."""
+    webhook_emit(
+        type=type,
+        subject=Subject(user_id=block.user_id, email=block.email),
+        data={
+            "block_id": block.pk,
+            "kind": block.kind,
+            "purpose": block.purpose or "*",
+            "request": str(block.request.public_id) if block.request_id else None,
+            "lifted_at": block.lifted_at.isoformat() if block.lifted_at else None,
+        },
+        request=block.request,
+    )
 
 
 @transaction.atomic
@@ -57,6 +75,7 @@ def processing_block_add(
         obj=block,
         detail={"purpose": purpose or "*"},
     )
+    _block_webhook(WebhookEventType.RESTRICTION_APPLIED, block)
     return block
 
 
@@ -115,4 +134,5 @@ def processing_blocks_lift_due(*, now=None) -> int:
                 subject=Subject(user_id=block.user_id, email=block.email),
                 obj=block,
             )
+            _block_webhook(WebhookEventType.RESTRICTION_LIFTED, block)
     return len(due)

@@ -19,10 +19,12 @@ from ..models import (
     RecipientNotification,
     RequestKind,
     RequestState,
+    WebhookEventType,
 )
 from ..registry import SERVICE_DATA_CATEGORY, Subject
 from .base import RequestError, audit_record, request_subject
 from .recipients import recipient_notification_send, recipient_notifications_create
+from .webhooks import request_webhook_data, webhook_emit
 
 logger = logging.getLogger(__name__)
 
@@ -162,10 +164,24 @@ def _claim(schedule_id: int, now) -> ErasureSchedule | None:
                 request
             )
             fields += ["erase_user_id", "erase_email", "erase_extra_email"]
+        first_start = schedule.state == ErasureSchedule.State.SCHEDULED
         schedule.state = ErasureSchedule.State.RUNNING
         schedule.started_at = now
         schedule.save(update_fields=fields)
+        if first_start:
+            _erasure_webhook(WebhookEventType.ERASURE_DUE, schedule)
         return schedule
+
+
+def _erasure_webhook(type: str, schedule: ErasureSchedule) -> None:  # noqa: A002
+    """Tell the subscribed systems to erase the person too (due), or that our part is done. The
+    address goes with both: afterwards we can no longer say whom a number was."""
+    subjects = erasure_subjects(schedule)
+    if not subjects:
+        return
+    request = schedule.request
+    data = {**request_webhook_data(request), "categories": _categories(request) or "all"}
+    webhook_emit(type=type, subject=subjects[0], data=data, request=request)
 
 
 def erasure_run(*, schedule_id: int, now=None) -> bool:
@@ -208,6 +224,7 @@ def erasure_run(*, schedule_id: int, now=None) -> bool:
         schedule.counts = {
             label: (schedule.counts or {}).get(label, 0) + rows for label, rows in counts.items()
         }
+        _erasure_webhook(WebhookEventType.ERASURE_DONE, schedule)
         schedule.erase_user_id, schedule.erase_email, schedule.erase_extra_email = None, "", ""
         schedule.save(
             update_fields=[
@@ -243,6 +260,13 @@ def _send_final_confirmation(request: DataSubjectRequest, schedule: ErasureSched
     request_mail_send(
         request=request, template=template, context={"kept": schedule.kept, "request_link": link}
     )
+
+
+def erasure_request_complete(*, request: DataSubjectRequest) -> None:
+    """Complete an erasure request whose erasure is done, once nothing else holds it back (the
+    connected systems' acknowledgements, GDPR Art. 19). Any other request is left as it is."""
+    if request.kind in (RequestKind.ERASURE, RequestKind.SERVICE_DATA_DELETION):
+        _complete_if_possible(request)
 
 
 def _complete_if_possible(request: DataSubjectRequest) -> None:

@@ -28,6 +28,7 @@ from ..models import (
     RequestKind,
     RequestState,
     ThirdPartyTransfer,
+    WebhookEventType,
 )
 from ..purposes import (
     ALL_USES,
@@ -38,7 +39,8 @@ from ..purposes import (
     processing_use_label,
     processing_uses_clean,
 )
-from ..selectors import open_requests_of
+from ..registry import Subject
+from ..selectors import open_requests_of, webhook_wait_words
 from ..staff import staff_can_work_requests
 from ..textinput import text_refuse_unstorable
 from .base import RequestError, _event, audit_record, request_subject
@@ -48,6 +50,7 @@ from .exports import EXPORT_KINDS, export_completion_blockers, exports_create
 from .recipients import recipient_notifications_create
 from .rectification import rectification_propose, rectification_value_check
 from .transfers import transfer_create
+from .webhooks import request_webhook_data, webhook_emit
 
 # --- Data-subject requests -----------------------------------------------------------------
 
@@ -170,6 +173,7 @@ def dsar_request_file(
             request=request, target=rectification_target, value=rectification_value, actor=user
         )
     _event(request, RequestEvent.Kind.FILED, actor=user, to_state=request.state)
+    _request_webhook(WebhookEventType.REQUEST_FILED, request)
     audit_record(action="request_filed", actor=user, subject=request_subject(request), obj=request)
     _name_recipient(request, user, recipient_email, recipient_key)
     if user is None:
@@ -290,6 +294,7 @@ def dsar_request_log(
     request.full_clean()
     request.save()
     _event(request, RequestEvent.Kind.FILED, actor=actor, to_state=request.state)
+    _request_webhook(WebhookEventType.REQUEST_FILED, request)
     audit_record(
         action="request_logged",
         actor=actor,
@@ -431,6 +436,17 @@ def _transition(request: DataSubjectRequest, to_state: str, *, actor, reason: st
         reason=reason,
         detail={"from": from_state},
     )
+    _request_webhook(WebhookEventType.REQUEST_STATE_CHANGED, request, from_state=from_state)
+    if to_state == RequestState.COMPLETED:
+        _request_webhook(WebhookEventType.REQUEST_COMPLETED, request)
+
+
+def _request_webhook(type: str, request: DataSubjectRequest, **extra) -> None:  # noqa: A002
+    """Tell the subscribed systems about the request: by its id and the account's, never by the
+    address (docs/webhooks.md)."""
+    subject = Subject(user_id=request.user_id) if request.user_id else None
+    data = {**request_webhook_data(request), **extra}
+    webhook_emit(type=type, subject=subject, data=data, request=request)
 
 
 @transaction.atomic
@@ -480,6 +496,9 @@ def request_completion_blockers(request: DataSubjectRequest) -> list[str]:
         state__in=[RecipientNotification.State.SENT, RecipientNotification.State.DONE]
     ).exists():
         blockers.append(_("Some recipients have not been told yet (GDPR Art. 19)."))
+    waiting = webhook_wait_words(request)
+    if waiting:
+        blockers.append(waiting)
     return blockers
 
 

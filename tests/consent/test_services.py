@@ -241,3 +241,24 @@ def test_signup_consents_are_recorded_with_method_signup():
         "signup",
         "abc",
     )
+
+
+def test_a_refused_ledger_row_leaves_the_callers_transaction_usable(user_subject):
+    """consent_record checks before it writes and has no savepoint of its own: a refusal
+    inside someone's transaction must not spoil it (the next row is written and kept)."""
+    with transaction.atomic():
+        with pytest.raises(ValidationError):
+            services.consent_grant(
+                subject=user_subject, purpose="account_security", method="preference_centre"
+            )
+        services.consent_grant(subject=user_subject, purpose="newsletter", method="signup")
+    assert selectors.can_contact(user_subject, "newsletter")
+    assert ConsentEvent.objects.count() == 1
+
+
+def test_a_ledger_row_for_an_account_that_is_gone_is_refused_clearly(user_subject):
+    with pytest.raises(ValidationError):
+        services.consent_grant(
+            subject=Subject(user_id=987654), purpose="newsletter", method="signup"
+        )
+    assert not ConsentEvent.objects.exists()

@@ -58,6 +58,47 @@ def test_one_click_post_unsubscribes_without_login_and_is_idempotent(user_subjec
     assert withdrawals.get().ip_hash and "127.0.0.1" not in withdrawals.get().ip_hash
 
 
+def test_one_click_post_takes_seven_statements_and_a_repeat_four(
+    user_subject, django_assert_num_queries
+):
+    """The hot path's statements, so that none creeps back (bench/NOTES.md): no purpose
+    look-up (a per-process copy), no savepoint, no foreign-key check of the locked account."""
+    grant(user_subject, "newsletter")
+    client = Client(enforce_csrf_checks=True)
+    path = unsubscribe_path(user_subject)
+    body = "List-Unsubscribe=One-Click"
+    assert selectors.purpose_cached("newsletter")  # a running worker has its copy already
+    # BEGIN, the account's row lock with its address, the purpose's latest ledger row, the
+    # policy in force, the INSERT, the webhook endpoints subscribed to consent changes (none
+    # here: no event is written), COMMIT (SAVEPOINT/RELEASE inside the test's transaction).
+    with django_assert_num_queries(7):
+        response = client.post(path, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert not selectors.can_contact(user_subject, "newsletter")
+    with django_assert_num_queries(4):  # nothing stands any more: no policy look-up, no row
+        again = client.post(path, body, content_type="application/x-www-form-urlencoded")
+    assert again.status_code == 200
+    assert ConsentEvent.objects.filter(action="withdrawn").count() == 1
+
+
+def test_unsubscribe_sees_a_purpose_edit_here_at_once_and_from_elsewhere_soon(
+    client, user_subject, monkeypatch
+):
+    from consent.models import Purpose
+
+    path = unsubscribe_path(user_subject)
+    assert "Newsletter" in client.get(path).content.decode()  # the copy is made
+    newsletter = Purpose.objects.get(code="newsletter")
+    newsletter.name = "Monthly letter"
+    newsletter.save()  # in this process: the copy is dropped at once
+    assert "Monthly letter" in client.get(path).content.decode()
+    # Another process's edit (no signal here, like a bulk update): seen once the copy expires.
+    Purpose.objects.filter(code="newsletter").update(name="Quarterly letter")
+    assert "Monthly letter" in client.get(path).content.decode()
+    monkeypatch.setattr(selectors, "PURPOSES_CACHED_SECONDS", 0.0)
+    assert "Quarterly letter" in client.get(path).content.decode()
+
+
 def test_unsubscribe_from_all_non_essential_mail(client, user_subject):
     for code in ("newsletter", "events"):
         grant(user_subject, code)

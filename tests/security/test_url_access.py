@@ -662,6 +662,20 @@ def check_admin_policyversion_publish(make_staff):
     assert version.published_at == published
 
 
+def check_admin_webhookendpoint_rotate(make_staff):
+    from dsar import services as dsar_services
+    from dsar.models import WebhookEndpoint
+
+    endpoint, _secret = dsar_services.webhook_endpoint_create(
+        url="https://93.184.215.14/hooks", events=["consent.changed"], actor=None
+    )
+    before = endpoint.secret_encrypted
+    _admin_refused(
+        make_staff, f"/admin/dsar/webhookendpoint/{endpoint.pk}/new-secret/", method="post"
+    )
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret_encrypted == before
+
+
 # --- Manual review (the owner's page and the reviewers' admin) ------------------------------------
 
 
@@ -809,6 +823,7 @@ CHECKS = {
     "admin:consent_formsubmission_change": check_admin_formsubmission_change,
     "admin:consent_policyversion_change": check_admin_policyversion_change,
     "admin:consent_policyversion_publish": check_admin_policyversion_publish,
+    "admin:dsar_webhookendpoint_rotate": check_admin_webhookendpoint_rotate,
     "review:workspace_reviews": check_review_workspace_reviews,
     "admin:review_spamreview_change": check_admin_review_spam_change,
     "admin:review_scanreview_change": check_admin_review_scan_change,

@@ -443,6 +443,16 @@ DSAR_SERVICE_PROVIDERS = [
     },
 ]
 
+# Webhooks out (docs/webhooks.md): the Fernet keys of the endpoints' secrets (comma-separated,
+# newest first; empty derives one from SECRET_KEY), whether endpoints may be on private or
+# loopback addresses, the HTTP timeout, and the retries with their backoff.
+DSAR_WEBHOOK_SECRET_KEYS = env.list("WEBHOOK_SECRET_KEYS", default=[])
+DSAR_WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+DSAR_WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
+DSAR_WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=15)
+DSAR_WEBHOOK_BACKOFF_SECONDS = env.int("WEBHOOK_BACKOFF_SECONDS", default=30)
+DSAR_WEBHOOK_BACKOFF_MAX_SECONDS = env.int("WEBHOOK_BACKOFF_MAX_SECONDS", default=6 * 3600)
+
 # The controller, as consent receipts (and records of processing) name it. The defaults are
 # placeholders: production refuses them (consent.E004), so set the real ones.
 PRIVACY_CONTROLLER = {

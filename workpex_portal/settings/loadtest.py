@@ -9,9 +9,7 @@ What differs from production, and why:
   production's limits would answer 429 after a few requests and the test would measure the
   limiter instead of the app. The limiter itself still runs (and reads/writes the cache) on
   every limited request; a one-second window keeps its per-key history (allauth stores one
-  timestamp per hit in the window) about as short as production's;
-- the root URLconf adds a trivial view for the throughput benchmark's comparison
-  (`loadtest.urls`); production's URLconf never has it.
+  timestamp per hit in the window) about as short as production's.
 
 Everything else (PostgreSQL, Redis cache and broker, the password hashers, the manifest static
 storage, DEBUG off, persistent connections) is production's.
@@ -32,8 +30,6 @@ LANGUAGE_COOKIE_SECURE = False
 SESSION_COOKIE_NAME = "sessionid"
 CSRF_COOKIE_NAME = "csrftoken"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
-
-ROOT_URLCONF = "loadtest.urls"
 
 # allauth's own defaults for the flows under load (it merges ACCOUNT_RATE_LIMITS over them).
 _ALLAUTH_DEFAULTS = {"login": "30/m/ip", "confirm_email": "1/180s/key"}

@@ -50,3 +50,6 @@ WHITENOISE_AUTOREFRESH = True
 # The erasure tests interrupt real workers between registry steps (dsar.app_settings).
 DSAR_ERASURE_TEST_KILL_AFTER = env("DSAR_ERASURE_TEST_KILL_AFTER", default="")
 DSAR_ERASURE_RESUME_AFTER_SECONDS = env.int("DSAR_ERASURE_RESUME_AFTER_SECONDS", default=15 * 60)
+# The webhook tests start their receivers on 127.0.0.1 (the guard itself is tested with it off).
+DSAR_WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=True)
+DSAR_WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=3)
