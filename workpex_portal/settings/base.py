@@ -45,6 +45,7 @@ THIRD_PARTY_APPS = [
     "phonenumber_field",
     "django_celery_beat",
     "csp",
+    "ninja",  # the API's docs page from the package's own static files (api.api)
 ]
 LOCAL_APPS = [
     "dsar",
@@ -54,6 +55,7 @@ LOCAL_APPS = [
     "ops",
     "desk",
     "review",
+    "api",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
