@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 
 from consent import selectors as consent_selectors
 from consent import services as consent_services
@@ -183,14 +183,17 @@ def consent_record(request, body: schemas.ConsentIn):
         reason=_source(call, body.source),
     )
     services.api_call_audit(call=call, subject=person, obj=event, consent=event.action)
-    return 201, {
-        "id": event.pk,
-        "purpose": event.purpose.code,
-        "action": event.action,
-        "channel": event.channel,
-        "partner": body.partner,
-        "at": event.at,
-    }
+    return Status(
+        201,
+        {
+            "id": event.pk,
+            "purpose": event.purpose.code,
+            "action": event.action,
+            "channel": event.channel,
+            "partner": body.partner,
+            "at": event.at,
+        },
+    )
 
 
 @router.get("/preferences", response={200: schemas.PreferencesOut, **ERRORS_404}, tags=["consent"])
@@ -306,7 +309,7 @@ def request_file(request, body: schemas.RequestIn):
         identity_check=body.identity_check,
         joined=joined,
     )
-    return 201, _request_out(filed, joined=joined)
+    return Status(201, _request_out(filed, joined=joined))
 
 
 @router.get(

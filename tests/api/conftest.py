@@ -2,6 +2,7 @@ import pytest
 
 from api import services
 from api.models import Scope
+from tests.consent.conftest import partners  # noqa: F401  (the reselling partners fixture)
 
 
 @pytest.fixture
