@@ -47,7 +47,7 @@ class ApiClient(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     client_id = models.CharField(_("client id"), max_length=32, unique=True, editable=False)
-    scopes = models.JSONField(_("scopes"), default=list, validators=[scopes_validate])
+    scopes = models.JSONField(_("scopes"), default=list, blank=True, validators=[scopes_validate])
     rate_limit = models.CharField(
         _("rate limit"),
         max_length=100,

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 MAX_ID = 2**63 - 1
 BATCH_MAX = 10_000
@@ -15,6 +15,14 @@ BATCH_MAX = 10_000
 UserId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Email = Annotated[str, StringConstraints(min_length=3, max_length=254)]
 Code = Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_]{1,64}$")]
+
+
+def examples(*bodies: dict) -> ConfigDict:
+    """Whole examples of a body, for the docs and for Schemathesis's examples."""
+    return ConfigDict(json_schema_extra={"examples": list(bodies)})
+
+
+SOMEONE = {"email": "someone@example.com"}
 Channel = Literal["email", "push"]
 Source = Annotated[
     str,
@@ -55,6 +63,10 @@ class ContactOut(Schema):
 
 
 class BatchIn(Schema):
+    model_config = examples(
+        {"purpose": "newsletter", "user_ids": [1, 2], "emails": ["someone@example.com"]}
+    )
+
     purpose: Code
     channel: Channel = "email"
     partner: Code | None = None
@@ -81,6 +93,15 @@ class BatchOut(Schema):
 
 
 class ConsentIn(Schema):
+    model_config = examples(
+        {
+            "subject": SOMEONE,
+            "purpose": "newsletter",
+            "action": "granted",
+            "source": "the sign-up form of the mobile app",
+        }
+    )
+
     subject: SubjectIn
     purpose: Code
     action: Literal["granted", "withdrawn"]
@@ -121,6 +142,15 @@ class PreferencesOut(Schema):
 
 
 class PreferencesIn(Schema):
+    model_config = examples(
+        {
+            "subject": SOMEONE,
+            "source": "the account settings of the web app",
+            "purposes": {"newsletter": True, "events": False},
+            "channels": {"product_updates": {"email": True, "push": False}},
+        }
+    )
+
     subject: SubjectIn
     source: Source
     purposes: dict[Code, bool] = Field(default_factory=dict, max_length=200)
@@ -129,6 +159,8 @@ class PreferencesIn(Schema):
 
 
 class UnsubscribeIn(Schema):
+    model_config = examples({"subject": SOMEONE, "purpose": "newsletter"})
+
     subject: SubjectIn
     purpose: Code
     partner: Code | None = None
@@ -143,6 +175,15 @@ RequestKindCode = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
 
 
 class RequestIn(Schema):
+    model_config = examples(
+        {
+            "subject": SOMEONE,
+            "kind": "access",
+            "identity_check": "email_link",
+            "details": "Asked for in the help centre chat.",
+        }
+    )
+
     subject: SubjectIn
     kind: RequestKindCode
     identity_check: Literal["account_login", "email_link"] = Field(

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
                 ('client_id', models.CharField(editable=False, max_length=32, unique=True, verbose_name='client id')),
-                ('scopes', models.JSONField(default=list, validators=[api.models.scopes_validate], verbose_name='scopes')),
+                ('scopes', models.JSONField(blank=True, default=list, validators=[api.models.scopes_validate], verbose_name='scopes')),
                 ('rate_limit', models.CharField(default='600/m', help_text='Calls allowed per period, e.g. 600/m or 600/m,20000/h (s, m, h, d).', max_length=100, validators=[api.models.rate_limit_validate], verbose_name='rate limit')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
                 ('secret_hash', models.CharField(editable=False, max_length=64)),
