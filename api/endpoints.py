@@ -63,13 +63,19 @@ def _message_purpose(code: str):
     return purpose
 
 
-def _subject_known(subject: schemas.SubjectIn) -> Subject:
+NO_ACCOUNT = "There is no account with this user_id."
+
+
+def _known(person: Subject) -> Subject:
     """The person, or 404 for an account id we do not have (an address always stands for
     someone: a person without an account)."""
-    person = _subject(subject)
     if not consent_selectors.subject_exists(subject=person):
-        raise Problem(404, "There is no account with this user_id.")
+        raise Problem(404, NO_ACCOUNT)
     return person
+
+
+def _subject_known(subject: schemas.SubjectIn) -> Subject:
+    return _known(_subject(subject))
 
 
 def _partner_id(code: str | None) -> int | None:
@@ -202,9 +208,7 @@ def preferences_read(
 ):
     """A person's preferences as the preference centre shows them. Scope consent:read."""
     call = call_for(request, scope=Scope.CONSENT_READ, operation="preferences_read")
-    person = _query_subject(user_id, email)
-    if not consent_selectors.subject_exists(subject=person):
-        raise Problem(404, "There is no account with this user_id.")
+    person = _known(_query_subject(user_id, email))
     services.api_call_audit(call=call, subject=person)
     return selectors.preferences_of(subject=person)
 
@@ -246,7 +250,7 @@ def unsubscribe(request, body: schemas.UnsubscribeIn):
             everything=body.everything,
         )
     except consent_selectors.SubjectGone:
-        raise Problem(404, "There is no account with this user_id.") from None
+        raise Problem(404, NO_ACCOUNT) from None
     services.api_call_audit(call=call, subject=person, withdrawn=len(recorded))
     return {"withdrawn": [event.purpose.code for event in recorded]}
 
