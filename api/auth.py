@@ -36,4 +36,6 @@ def call_for(request, *, scope: str, operation: str) -> services.ApiCall:
     if not client.has_scope(scope):
         services.api_call_refused_audit(client=client, scope=scope, operation=operation)
         raise ScopeMissing(scope)
-    return services.ApiCall(client=client, scope=scope, operation=operation)
+    call = services.ApiCall(client=client, scope=scope, operation=operation)
+    request.api_call = call  # for the audit row of a refusal (api.problems)
+    return call

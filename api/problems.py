@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from ninja import errors as ninja_errors
 
+from .services import api_call_refusal_audit
+
 PROBLEM_TYPE = "application/problem+json"
 
 
@@ -72,11 +74,21 @@ def _service_message(error: DjangoValidationError) -> str:
     return " ".join(str(m) for m in error.messages) or "The request was refused."
 
 
+def _refusal_audit(request, status: int) -> None:
+    """A call that had its scope but was refused (bad input, nobody there) is audited too:
+    the client, the scope, the operation and the status (the person may not even exist)."""
+    call = getattr(request, "api_call", None)
+    if call is not None:
+        api_call_refusal_audit(call=call, status=status)
+
+
 def handlers_install(api) -> None:
     """Every error the API can meet, as a problem: bad input (400), a missing or wrong token
     (401), a missing scope (403), nothing there (404), too many calls (429)."""
 
     def on_problem(request, exc: Problem):
+        if not isinstance(exc, ScopeMissing):  # audited where it is refused (api.auth)
+            _refusal_audit(request, exc.status)
         return problem_response(exc, request.path)
 
     def on_input(request, exc: ninja_errors.ValidationError):
@@ -86,6 +98,7 @@ def handlers_install(api) -> None:
         )
 
     def on_service(request, exc: DjangoValidationError):
+        _refusal_audit(request, 400)
         return problem_response(Problem(400, _service_message(exc)), request.path)
 
     def on_auth(request, exc):

@@ -153,6 +153,17 @@ def api_call_audit_many(*, call: ApiCall, subjects: list[Subject], **detail) -> 
     )
 
 
+def api_call_refusal_audit(*, call: ApiCall, status: int) -> None:
+    """A call with its scope that was refused (bad input, nobody there): written down with
+    the status; the person is not named, as they may not exist."""
+    audit_record(
+        action="api_call_refused",
+        actor_kind="system",
+        obj=call.client,
+        detail=call.detail(operation=call.operation, status=status),
+    )
+
+
 def api_call_refused_audit(*, client: ApiClient, scope: str, operation: str) -> None:
     """A call without the scope it needs: refused, and written down."""
     audit_record(

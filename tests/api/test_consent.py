@@ -80,11 +80,15 @@ def test_a_channel_and_an_email_only_subject(call, writer):
 def test_bad_consent_is_a_400_and_writes_nothing(call, writer, user, fields):
     problem(record(call, writer, {"user_id": user.pk}, **fields), 400)
     assert not ConsentEvent.objects.exists()
+    # Refused by the schema (before the operation) or by the service (audited, no person).
+    assert not AuditEvent.objects.exclude(action__in=["api_client_created", "api_call_refused"])
 
 
 def test_an_unknown_account_is_a_404(call, writer):
     problem(record(call, writer, {"user_id": 10**12}), 404)
     assert not ConsentEvent.objects.exists()
+    refused = AuditEvent.objects.get(action="api_call_refused")
+    assert refused.detail["operation"] == "consent_recorded" and refused.detail["status"] == 404
 
 
 def test_writing_needs_consent_write(call, reader, user):
