@@ -320,6 +320,7 @@ class ConsentEvent(models.Model):
         ADMIN_REQUEST = "admin_request", _("Staff, on the person's written request")
         COOKIE_BANNER = "cookie_banner", _("Cookie banner")
         GLOBAL_PRIVACY_CONTROL = "gpc", _("Global Privacy Control signal from the browser")
+        API = "api", _("Another Workpex system, through the API")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -403,9 +404,15 @@ class ConsentEvent(models.Model):
                         "admin_request",
                         "cookie_banner",
                         "gpc",
+                        "api",
                     ]
                 ),
                 name="consent_event_method_valid",
+            ),
+            # The API names the client and where the person made the choice (api.endpoints).
+            models.CheckConstraint(
+                condition=~Q(method="api") | ~Q(reason=""),
+                name="consent_event_api_has_source",
             ),
             models.CheckConstraint(
                 condition=~Q(method="admin_request")

@@ -404,7 +404,7 @@ def can_contact(
     ):
         return False
     if not consent_is_granted(
-        subject=subject, purpose=purpose, partner=partner_id, channel=channel
+        subject=subject, purpose=purpose, partner=partner_id, channel=channel, resolved=True
     ):
         return False
     return not subject_processing_blocked(

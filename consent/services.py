@@ -230,15 +230,17 @@ def consent_preferences_save(
     channels: dict[str, dict[str, bool]] | None = None,
     method: str = Method.PREFERENCE_CENTRE,
     ip_hash: str = "",
+    reason: str = "",
 ) -> list[ConsentEvent]:
     """Record what changed between the current state and the switches the person set.
 
     `purposes` maps purpose codes to on/off; `channels` maps the codes of purposes switched
     channel by channel to {"email": on/off, "push": on/off} (a purpose in both: `channels`
     wins); `partners` maps partner ids to on/off for the per-partner purpose. Switches that did
-    not change add nothing to the ledger.
+    not change add nothing to the ledger. `reason` is kept on each row (where the person made
+    the choice, for a change another system reports through the API).
     """
-    text_refuse_unstorable(*purposes, *(channels or {}))
+    text_refuse_unstorable(*purposes, *(channels or {}), reason)
     state = selectors.consent_state(subject=subject)
     recorded = []
     channels = channels or {}
@@ -257,7 +259,9 @@ def consent_preferences_save(
         if granted != wanted:
             # Every switch off: the purpose is withdrawn, on every channel.
             recorded.append(
-                _record_change(subject, purpose, wanted, method=method, ip_hash=ip_hash)
+                _record_change(
+                    subject, purpose, wanted, method=method, ip_hash=ip_hash, reason=reason
+                )
             )
         if wanted and code in channels:
             recorded += _channels_save(
@@ -268,6 +272,7 @@ def consent_preferences_save(
                 fresh=not granted,
                 method=method,
                 ip_hash=ip_hash,
+                reason=reason,
             )
     if partners:
         partner_purposes = Purpose.objects.filter(per_partner=True, is_active=True)
@@ -285,6 +290,7 @@ def consent_preferences_save(
                             partner=partner_id,
                             method=method,
                             ip_hash=ip_hash,
+                            reason=reason,
                         )
                     )
     return recorded

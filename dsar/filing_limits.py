@@ -23,7 +23,9 @@ PER_PERSON_AND_KIND = "dsar_request"
 EMAIL_ONLY_PER_IP = "dsar_request_ip"
 
 
-def filing_refused_until(http_request, *, kind: str, user, email: str) -> datetime | None:
+def filing_refused_until(
+    http_request, *, kind: str, user, email: str, per_ip: bool = True
+) -> datetime | None:
     """None if this filing may go ahead (it is then counted, unless it joins an open request);
     else the time from which it may be filed again.
 
@@ -35,7 +37,7 @@ def filing_refused_until(http_request, *, kind: str, user, email: str) -> dateti
         return None
     person = f"user:{user.pk}" if user is not None else email.strip().casefold()
     checks = [(PER_PERSON_AND_KIND, f"{person}:{kind}")]
-    if user is None:
+    if user is None and per_ip:
         checks.append((EMAIL_ONLY_PER_IP, None))
     refused = [
         until

@@ -128,8 +128,11 @@ def limit_count(request, *, action: str, key: str | None = None) -> None:
 def limit_consume(request, *, action: str, key: str | None = None) -> bool:
     """True, and the attempt counted, if the action has room under every rate; else False and
     nothing counted."""
+    return _consume(list(_counted(request, action, key)))
+
+
+def _consume(counted: list) -> bool:
     limiter = _limiter()
-    counted = list(_counted(request, action, key))
     if len(counted) == 1:  # the common case, one round trip: a refused hit counts nothing
         item, identity = counted[0]
         return limiter.hit(item, *identity)
@@ -138,6 +141,18 @@ def limit_consume(request, *, action: str, key: str | None = None) -> bool:
     for item, identity in counted:
         limiter.hit(item, *identity)
     return True
+
+
+def limit_consume_rule(*, rule: str, action: str, key: str) -> datetime | None:
+    """Like limit_consume, for rates that are not in PORTAL_RATE_LIMITS but kept elsewhere (an
+    API client's own rate, "600/m/key"): None, and the call counted, if there is room under
+    every rate of `rule` for `key`; else the moment from which there is room again."""
+    counted = [(rate.item, (action, "key", key)) for rate in rates_parse(rule)]
+    if _consume(counted):
+        return None
+    limiter = _limiter()
+    resets = [limiter.get_window_stats(item, *identity).reset_time for item, identity in counted]
+    return datetime.fromtimestamp(max(resets), tz=UTC)
 
 
 def too_many_response(request):

@@ -28,6 +28,7 @@ urlpatterns = [
     path("admin/desk/", include("desk.urls")),
     path("", include("desk.public_urls")),  # the published CCPA disclosures
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),  # /api/v1/ (included by name: nothing imports api)
 ]
 
 if settings.DEBUG:

@@ -1,5 +1,8 @@
+import json
+from http import HTTPStatus
+
 from csp.decorators import csp_update
-from django.http import HttpResponseServerError
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from django.template.response import TemplateResponse
@@ -29,16 +32,32 @@ def csrf_failure(request, reason=""):
 # exception Django passes in is deliberately not given to the template.
 
 
+def _api_problem(request, status: int) -> HttpResponse | None:
+    """Under /api/ every error is an RFC 9457 problem (as the API's own, api.problems), also
+    the ones Django answers before the API's views run: a refused query string, an unknown
+    path."""
+    if not request.path.startswith("/api/"):
+        return None
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": HTTPStatus(status).description,
+        "instance": request.path,
+    }
+    return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
+
+
 def bad_request(request, exception=None):
-    return render(request, "400.html", status=400)
+    return _api_problem(request, 400) or render(request, "400.html", status=400)
 
 
 def permission_denied(request, exception=None):
-    return render(request, "403.html", status=403)
+    return _api_problem(request, 403) or render(request, "403.html", status=403)
 
 
 def page_not_found(request, exception=None):
-    return render(request, "404.html", status=404)
+    return _api_problem(request, 404) or render(request, "404.html", status=404)
 
 
 def server_error(request):

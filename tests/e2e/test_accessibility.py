@@ -248,6 +248,17 @@ NOT_PAGES = {
     "notifications:device_remove": "POST only, no page",
     "notifications:api_device_register": "JSON API for the mobile apps",
     "notifications:api_device_sign_out": "JSON API for the mobile apps",
+    "api-v1:api-root": "the API's root: a 404 problem (JSON), the operations are below it",
+    "api-v1:openapi-json": "the API's OpenAPI schema (JSON)",
+    "api-v1:contact_check": "JSON API for other systems (docs/api.md)",
+    "api-v1:contact_check_batch": "JSON API for other systems (docs/api.md)",
+    "api-v1:consent_record": "JSON API for other systems (docs/api.md)",
+    "api-v1:preferences_read": "JSON API for other systems (docs/api.md)",
+    "api-v1:preferences_change": "JSON API for other systems (docs/api.md)",
+    "api-v1:unsubscribe": "JSON API for other systems (docs/api.md)",
+    "api-v1:request_file": "JSON API for other systems (docs/api.md)",
+    "api-v1:request_read": "JSON API for other systems (docs/api.md)",
+    "api-docs": "Swagger UI as django-ninja ships it, for developers among staff (3rd party)",
 }
 
 

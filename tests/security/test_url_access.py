@@ -400,6 +400,24 @@ def check_request_detail(make_staff):
     )
 
 
+def check_api_request_read(make_staff):
+    """The API shows a request only to a client with requests:read: not to the person's own
+    session, nor anonymously, nor to a client with other scopes."""
+    from api.services import api_client_create
+
+    request = _request_of(owner())
+    url = f"/api/v1/requests/{request.public_id}"
+    _reader, token = api_client_create(name="reader", scopes=["requests:read"])
+    _other, other = api_client_create(name="other", scopes=["consent:read", "requests:write"])
+    assert anonymous().get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert_refused(signed_in(request.user).get(url), allowed=(401,))
+    assert_refused(anonymous().get(url), allowed=(401,))
+    assert_refused(anonymous().get(url, headers={"Authorization": f"Bearer {other}"}))
+    assert_refused(
+        anonymous().get(url, headers={"Authorization": f"Bearer {token}x"}), allowed=(401,)
+    )
+
+
 def _owner_post_refused(path, kind):
     a = owner()
     request = _request_of(a, kind)
@@ -803,6 +821,7 @@ CHECKS = {
     "consent:form_thanks": check_form_thanks,
     "dsar:request_confirm": check_request_confirm,
     "dsar:request_detail": check_request_detail,
+    "api-v1:request_read": check_api_request_read,
     "dsar:request_withdraw": check_request_withdraw,
     "dsar:erasure_cancel": check_erasure_cancel,
     "dsar:export_download": check_export_download,

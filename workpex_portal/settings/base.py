@@ -48,6 +48,7 @@ THIRD_PARTY_APPS = [
     "django_celery_beat",
     "csp",
     "simple_history",
+    "ninja",  # the API's docs page from the package's own static files (api.api)
 ]
 LOCAL_APPS = [
     "dsar",
@@ -57,6 +58,7 @@ LOCAL_APPS = [
     "ops",
     "desk",
     "review",
+    "api",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

@@ -1,0 +1,217 @@
+"""The shapes of what the API takes and answers (pydantic, through django-ninja)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
+
+MAX_ID = 2**63 - 1
+BATCH_MAX = 10_000
+
+UserId = Annotated[int, Field(ge=1, le=MAX_ID)]
+Email = Annotated[str, StringConstraints(min_length=3, max_length=254)]
+Code = Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_]{1,64}$")]
+
+
+def examples(*bodies: dict) -> ConfigDict:
+    """Whole examples of a body, for the docs and for Schemathesis's examples."""
+    return ConfigDict(json_schema_extra={"examples": list(bodies)})
+
+
+SOMEONE = {"email": "someone@example.com"}
+Channel = Literal["email", "push"]
+Source = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00]*\S[^\x00]*$"),
+    Field(description="Where the choice was made, in words: a screen, a form, a call."),
+]
+
+
+class SubjectIn(Schema):
+    """The person: an account holder by `user_id`, or anyone by `email` (one of the two)."""
+
+    user_id: UserId | None = None
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def one_of_two(self):
+        if (self.user_id is None) == (self.email is None):
+            raise ValueError("Give either user_id or email.")
+        return self
+
+
+class Problem(Schema):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict] | None = None
+
+
+class ContactOut(Schema):
+    contactable: bool
+    purpose: str
+    channel: str
+    partner: str | None = None
+
+
+class BatchIn(Schema):
+    model_config = examples(
+        {"purpose": "newsletter", "user_ids": [1, 2], "emails": ["someone@example.com"]}
+    )
+
+    purpose: Code
+    channel: Channel = "email"
+    partner: Code | None = None
+    user_ids: list[UserId] = Field(default_factory=list, max_length=BATCH_MAX)
+    emails: list[Email] = Field(default_factory=list, max_length=BATCH_MAX)
+
+    @model_validator(mode="after")
+    def bounded(self):
+        if len(self.user_ids) + len(self.emails) > BATCH_MAX:
+            raise ValueError(f"At most {BATCH_MAX} people in one call.")
+        return self
+
+
+class BatchItem(Schema):
+    user_id: int | None = None
+    email: str | None = None
+    contactable: bool
+
+
+class BatchOut(Schema):
+    purpose: str
+    channel: str
+    results: list[BatchItem]
+
+
+class ConsentIn(Schema):
+    model_config = examples(
+        {
+            "subject": SOMEONE,
+            "purpose": "newsletter",
+            "action": "granted",
+            "source": "the sign-up form of the mobile app",
+        }
+    )
+
+    subject: SubjectIn
+    purpose: Code
+    action: Literal["granted", "withdrawn"]
+    source: Source
+    channel: Channel | None = Field(
+        None, description="Only this channel of the purpose; none: the purpose as a whole."
+    )
+    partner: Code | None = None
+
+
+class ConsentOut(Schema):
+    id: int
+    purpose: str
+    action: str
+    channel: str
+    partner: str | None
+    at: datetime
+
+
+class PurposeState(Schema):
+    code: str
+    name: str
+    essential: bool
+    granted: bool
+    channels: dict[str, bool] | None = None
+    paused: bool
+
+
+class PartnerState(Schema):
+    code: str
+    name: str
+    granted: bool
+
+
+class PreferencesOut(Schema):
+    purposes: list[PurposeState]
+    partners: list[PartnerState]
+
+
+class PreferencesIn(Schema):
+    model_config = examples(
+        {
+            "subject": SOMEONE,
+            "source": "the account settings of the web app",
+            "purposes": {"newsletter": True, "events": False},
+            "channels": {"product_updates": {"email": True, "push": False}},
+        }
+    )
+
+    subject: SubjectIn
+    source: Source
+    purposes: dict[Code, bool] = Field(default_factory=dict, max_length=200)
+    channels: dict[Code, dict[Channel, bool]] = Field(default_factory=dict, max_length=200)
+    partners: dict[Code, bool] = Field(default_factory=dict, max_length=200)
+
+
+class UnsubscribeIn(Schema):
+    model_config = examples({"subject": SOMEONE, "purpose": "newsletter"})
+
+    subject: SubjectIn
+    purpose: Code
+    partner: Code | None = None
+    everything: bool = False
+
+
+class UnsubscribeOut(Schema):
+    withdrawn: list[str]
+
+
+RequestKindCode = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
+
+
+class RequestIn(Schema):
+    model_config = examples(
+        {
+            "subject": SOMEONE,
+            "kind": "access",
+            "identity_check": "email_link",
+            "details": "Asked for in the help centre chat.",
+        }
+    )
+
+    subject: SubjectIn
+    kind: RequestKindCode
+    identity_check: Literal["account_login", "email_link"] = Field(
+        description=(
+            "How the person's identity is checked. account_login: they are signed in to their "
+            "Workpex account in your product (subject by user_id); the request counts as "
+            "received now. email_link: the portal mails them a link to confirm; the request "
+            "counts from their confirmation."
+        )
+    )
+    details: Annotated[str, StringConstraints(max_length=5000)] = ""
+    purposes: list[Code] = Field(default_factory=list, max_length=50)
+    country: Annotated[str, StringConstraints(pattern=r"^([A-Z]{2})?$")] = ""
+    region: Annotated[str, StringConstraints(pattern=r"^([A-Z]{2,3})?$")] = ""
+
+
+class RequestOut(Schema):
+    id: UUID
+    reference: str
+    kind: str
+    state: str
+    state_label: str
+    filed_at: datetime
+    received_at: datetime | None
+    verified_at: datetime | None
+    due_at: datetime | None
+    original_due_at: datetime | None
+    extended: bool
+    closed_at: datetime | None
+    next_step: str
+    joined: bool = False
