@@ -169,3 +169,18 @@ def test_a_claimer_skips_the_rows_another_holds_without_waiting_for_it():
         thread.join(timeout=30)
     # The holder only locked them (no mark): once it ended they are due again.
     assert claim(batch_size=10) == pks[:2]
+
+
+def test_a_sqlite_database_without_begin_immediate_is_a_system_check_error():
+    from dsar.checks import check_sqlite_claims_take_turns, sqlite_without_begin_immediate
+
+    sqlite = {"ENGINE": "django.db.backends.sqlite3", "NAME": "x.sqlite3"}
+    databases = {
+        "deferred": {**sqlite, "OPTIONS": {"timeout": 20}},
+        "bare": sqlite,
+        "immediate": {**sqlite, "OPTIONS": {"transaction_mode": "IMMEDIATE"}},
+        "postgres": {"ENGINE": "django.db.backends.postgresql", "NAME": "x"},
+    }
+    assert sqlite_without_begin_immediate(databases) == ["deferred", "bare"]
+    # This project's own settings (either backend) pass.
+    assert check_sqlite_claims_take_turns() == []
