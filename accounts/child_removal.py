@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dsar.claims import claim_due, claim_one, stuck_rows
 from dsar.erasure import erasure_erase_subject, erasure_erase_subjects
 from dsar.jobstatus import JobStatus, job_running_status, job_status, job_when
 from dsar.registry import Subject, values_in
@@ -254,14 +255,21 @@ def child_removal_status(report: ChildDataReport) -> JobStatus:
     return job_status(str(report.get_state_display()))
 
 
+def _runnable(now: datetime) -> Q:
+    """Confirmed removals, and running ones whose worker died."""
+    return Q(state=State.CONFIRMED) | stuck_rows(
+        state=State.REMOVING,
+        since="started_at",
+        after=app_settings.CHILD_REMOVAL_STUCK_AFTER,
+        now=now,
+    )
+
+
 def child_removals_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
     """Removals to run: confirmed ones, and running ones whose worker died."""
     now = now or timezone.now()
-    stuck_before = now - app_settings.CHILD_REMOVAL_STUCK_AFTER
     return list(
-        ChildDataReport.objects.filter(
-            Q(state=State.CONFIRMED) | Q(state=State.REMOVING, started_at__lt=stuck_before)
-        )
+        ChildDataReport.objects.filter(_runnable(now))
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
@@ -269,18 +277,8 @@ def child_removals_due(*, now: datetime | None = None, limit: int = 500) -> list
 
 def _claim(report_id: int, now: datetime) -> ChildDataReport | None:
     with transaction.atomic():
-        report = (
-            ChildDataReport.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=report_id)
-            .first()
-        )
+        report = claim_one(ChildDataReport.objects.filter(_runnable(now), pk=report_id))
         if report is None:
-            return None
-        stuck_before = now - app_settings.CHILD_REMOVAL_STUCK_AFTER
-        runnable = report.state == State.CONFIRMED or (
-            report.state == State.REMOVING and report.started_at < stuck_before
-        )
-        if not runnable:
             return None
         report.state = State.REMOVING
         report.started_at = now
@@ -335,11 +333,6 @@ def child_removal_run(*, report_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-def _runnable(now: datetime) -> Q:
-    stuck_before = now - app_settings.CHILD_REMOVAL_STUCK_AFTER
-    return Q(state=State.CONFIRMED) | Q(state=State.REMOVING, started_at__lt=stuck_before)
-
-
 def child_removals_run_batch(*, report_ids: list[int], now: datetime | None = None) -> int:
     """Run many due removals together; return how many were run.
 
@@ -370,19 +363,18 @@ def child_removals_run_batch(*, report_ids: list[int], now: datetime | None = No
 def _run_batch(report_ids: list[int], now: datetime) -> int:
     if not report_ids:
         return 0
-    with transaction.atomic():
-        claimed = list(
-            ChildDataReport.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(_runnable(now), values_in("pk", report_ids), reporter_email="")
-            .order_by("pk")
-            .only("erase_user_id", "erase_email", "erase_extra_email")  # whom to erase
+    claimed = claim_due(
+        ChildDataReport.objects.filter(
+            _runnable(now), values_in("pk", report_ids), reporter_email=""
         )
-        if not claimed:
-            return 0
-        ids = [report.pk for report in claimed]
-        ChildDataReport.objects.filter(values_in("pk", ids)).update(
-            state=State.REMOVING, started_at=now, attempts=F("attempts") + 1
-        )
+        .order_by("pk")
+        .only("erase_user_id", "erase_email", "erase_extra_email"),  # whom to erase
+        batch_size=len(report_ids),
+        mark={"state": State.REMOVING, "started_at": now, "attempts": F("attempts") + 1},
+    )
+    if not claimed:
+        return 0
+    ids = [report.pk for report in claimed]
     subjects = [subject for report in claimed for subject in _subjects(report)]
     counts = erasure_erase_subjects(subjects=subjects)
     rows = sum(counts.values())

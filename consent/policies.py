@@ -58,6 +58,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from dsar.models import WebhookEventType
+from dsar.claims import claim_due, stuck_rows
 from dsar.registry import Subject
 from dsar.services import audit_record, webhook_emit
 from dsar.wake import job_wake
@@ -271,25 +272,25 @@ def _notices_claim(*, version_id: int, batch_size: int, now: datetime) -> tuple[
     user id, email, full name, language, active), read under the same lock. Claiming is not an
     attempt: only the mail server's answer about the message is (`_results_write`)."""
     token = uuid.uuid4()
-    with transaction.atomic():
-        rows = list(
-            PolicyNotice.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(version_id=version_id, state=State.PENDING, next_attempt_at__lte=now)
-            # The due index's order: ordered by pk alone, PostgreSQL walked the primary key past
-            # every notice of the version sent so far, a longer walk each batch.
-            .order_by("next_attempt_at", "pk")
-            .values_list(
-                "pk", "first_tried_at", "user_id", "user__email", "user__full_name",
-                "user__language", "user__is_active",
-            )[:batch_size]
-        )  # fmt: skip
-        if rows:
-            PolicyNotice.objects.filter(pk__in=[row[0] for row in rows]).update(
-                state=State.SENDING,
-                claim_token=token,
-                claimed_at=now,
-                first_tried_at=Coalesce("first_tried_at", Value(now)),
-            )
+    rows = claim_due(
+        PolicyNotice.objects.filter(
+            version_id=version_id, state=State.PENDING, next_attempt_at__lte=now
+        )
+        # The due index's order: ordered by pk alone, PostgreSQL walked the primary key past
+        # every notice of the version sent so far, a longer walk each batch.
+        .order_by("next_attempt_at", "pk")
+        .values_list(
+            "pk", "first_tried_at", "user_id", "user__email", "user__full_name",
+            "user__language", "user__is_active",
+        ),
+        batch_size=batch_size,
+        mark={
+            "state": State.SENDING,
+            "claim_token": token,
+            "claimed_at": now,
+            "first_tried_at": Coalesce("first_tried_at", Value(now)),
+        },
+    )  # fmt: skip
     return token, [(pk, first or now, *user) for pk, first, *user in rows]
 
 
@@ -477,7 +478,12 @@ def policy_notices_sweep(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     stuck = _notices_release(
         PolicyNotice.objects.filter(
-            state=State.SENDING, claimed_at__lt=now - app_settings.NOTICE_STUCK_AFTER
+            stuck_rows(
+                state=State.SENDING,
+                since="claimed_at",
+                after=app_settings.NOTICE_STUCK_AFTER,
+                now=now,
+            )
         ),
         now=now,
     )

@@ -95,3 +95,30 @@ def check_files_in_shared_private_storage(app_configs=None, **kwargs):
             )
         )
     return problems
+
+
+@checks.register(checks.Tags.database)
+def check_sqlite_claims_take_turns(app_configs=None, **kwargs):
+    from django.conf import settings
+
+    return [
+        checks.Error(
+            f"The SQLite database {alias!r} does not open transactions with BEGIN IMMEDIATE: "
+            "two workers could claim the same job rows.",
+            hint='Set OPTIONS["transaction_mode"] = "IMMEDIATE" (workpex_portal/settings/base.py).',
+            id="dsar.E005",
+        )
+        for alias in sqlite_without_begin_immediate(settings.DATABASES)
+    ]
+
+
+def sqlite_without_begin_immediate(databases: dict) -> list[str]:
+    """On SQLite the job claims (dsar/claims.py) rely on `BEGIN IMMEDIATE`: select_for_update
+    is a no-op there, and a deferred transaction would let two workers read the same due rows
+    (and one of them fail on its write) instead of taking turns."""
+    return [
+        alias
+        for alias, database in databases.items()
+        if database["ENGINE"] == "django.db.backends.sqlite3"
+        and str(database.get("OPTIONS", {}).get("transaction_mode", "")).upper() != "IMMEDIATE"
+    ]

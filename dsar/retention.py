@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import registry
+from .claims import claim_due
 from .erasure import _rows_delete
 from .registry import ErasureStrategy, PersonalData
 from .services import audit_record
@@ -43,7 +44,7 @@ def _erase_batch(entry: PersonalData, ids: list) -> int:
             rows = model._default_manager.filter(pk__in=ids)
             return _rows_delete(entry=entry, rows=rows, batch_size=len(ids))
         changed = 0
-        locked = model._default_manager.select_for_update(skip_locked=True).filter(pk__in=ids)
+        locked = claim_due(model._default_manager.filter(pk__in=ids), batch_size=len(ids))
         for row in locked:
             for name, replacement in entry.anonymise.items():
                 setattr(row, name, replacement(row) if callable(replacement) else replacement)

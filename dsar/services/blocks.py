@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..claims import claim_due
 from ..mail import request_mail_send
 from ..models import (
     DataSubjectRequest,
@@ -117,14 +118,20 @@ def processing_block_announce_lift(
     return block
 
 
-def processing_blocks_lift_due(*, now=None) -> int:
+def processing_blocks_lift_due(*, now=None, batch_size: int = 500) -> int:
     """Lift the restrictions whose announced lifting time has come (a beat sweep)."""
     now = now or timezone.now()
+    lifted = 0
+    while batch := _blocks_lift_batch(now=now, batch_size=batch_size):
+        lifted += batch
+    return lifted
+
+
+def _blocks_lift_batch(*, now, batch_size: int) -> int:
     with transaction.atomic():
-        due = list(
-            ProcessingBlock.objects.select_for_update(skip_locked=True).filter(
-                lifted_at__isnull=True, lift_at__lte=now
-            )
+        due = claim_due(
+            ProcessingBlock.objects.filter(lifted_at__isnull=True, lift_at__lte=now).order_by("pk"),
+            batch_size=batch_size,
         )
         for block in due:
             block.lifted_at = now

@@ -6,11 +6,13 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..app_settings import app_settings
+from ..claims import claim_one, stuck_rows
 from ..erasure import erasure_erase_subjects, erasure_holds
 from ..mail import absolute_url, request_mail_send, view_token
 from ..models import (
@@ -130,32 +132,27 @@ def erasure_cancel(*, request: DataSubjectRequest, user) -> ErasureSchedule:
 def erasures_due(*, now=None, limit: int = 100) -> list[int]:
     """Schedules to run: due ones, and running ones whose worker died (resumed)."""
     now = now or timezone.now()
-    due = ErasureSchedule.objects.filter(state=ErasureSchedule.State.SCHEDULED, due_at__lte=now)
-    stuck = ErasureSchedule.objects.filter(
-        state=ErasureSchedule.State.RUNNING, started_at__lt=now - resume_after()
+    due = ErasureSchedule.objects.filter(_runnable(now))
+    return list(due.order_by("due_at").values_list("pk", flat=True)[:limit])
+
+
+def _runnable(now) -> Q:
+    """Due erasures, and running ones whose worker died."""
+    return Q(state=ErasureSchedule.State.SCHEDULED, due_at__lte=now) | stuck_rows(
+        state=ErasureSchedule.State.RUNNING, since="started_at", after=resume_after(), now=now
     )
-    return list((due | stuck).order_by("due_at").values_list("pk", flat=True)[:limit])
 
 
 def _claim(schedule_id: int, now) -> ErasureSchedule | None:
     """Claim a due (or stuck) erasure. The first start fixes whom it erases on the schedule
     itself, while the request and the account still say so."""
     with transaction.atomic():
-        schedule = (
-            ErasureSchedule.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("request__user")
-            .filter(pk=schedule_id)
-            .first()
+        schedule = claim_one(
+            ErasureSchedule.objects.select_related("request__user").filter(
+                _runnable(now), pk=schedule_id
+            )
         )
         if schedule is None:
-            return None
-        runnable = (
-            schedule.state == ErasureSchedule.State.SCHEDULED and schedule.due_at <= now
-        ) or (
-            schedule.state == ErasureSchedule.State.RUNNING
-            and schedule.started_at < now - resume_after()
-        )
-        if not runnable:
             return None
         fields = ["state", "started_at"]
         if not erasure_subjects(schedule) and request_subject(schedule.request) is not None:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from .. import registry
 from ..app_settings import app_settings
+from ..claims import claim_one, stuck_rows
 from ..exports import access_report_write, portability_package_write
 from ..mail import request_mail_send
 from ..models import DataSubjectRequest, ExportFile, RequestKind, RequestState
@@ -116,11 +117,10 @@ def _wake(export: ExportFile) -> None:
 
 def _claim(export_id: int) -> ExportFile | None:
     with transaction.atomic():
-        export = (
-            ExportFile.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("request__user")
-            .filter(pk=export_id, state__in=[ExportFile.State.PENDING, ExportFile.State.FAILED])
-            .first()
+        export = claim_one(
+            ExportFile.objects.select_related("request__user").filter(
+                pk=export_id, state__in=[ExportFile.State.PENDING, ExportFile.State.FAILED]
+            )
         )
         if export is None or export.attempts >= MAX_ATTEMPTS:
             return None
@@ -405,8 +405,10 @@ def exports_sweep(*, now=None) -> dict[str, int]:
     ).values_list("pk", flat=True)
     for pk in list(expired[:500]):
         with transaction.atomic():
-            export = ExportFile.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
-            if export is None or export.state == ExportFile.State.DELETED:
+            export = claim_one(
+                ExportFile.objects.filter(pk=pk).exclude(state=ExportFile.State.DELETED)
+            )
+            if export is None:
                 continue
             for field in (export.file, export.data_file):
                 if field:
@@ -417,7 +419,7 @@ def exports_sweep(*, now=None) -> dict[str, int]:
             deleted += 1
     # The worker died: retried at once (the attempt counts), unless past the cap.
     building = ExportFile.objects.filter(
-        state=ExportFile.State.BUILDING, started_at__lt=now - STUCK_AFTER
+        stuck_rows(state=ExportFile.State.BUILDING, since="started_at", after=STUCK_AFTER, now=now)
     )
     stopped = {"state": ExportFile.State.FAILED, "error": "The worker stopped before it finished."}
     stuck = building.filter(attempts__lt=MAX_ATTEMPTS).update(**stopped, next_attempt_at=now)

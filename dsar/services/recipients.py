@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from ..claims import claim_one
 from ..models import (
     MAX_NOTIFY_ATTEMPTS,
     DataSubjectRequest,
@@ -60,13 +61,11 @@ def recipient_notification_send(*, notification_id: int) -> bool:
     """Send one notification through its adapter. Repeats and lost messages change nothing:
     the row is claimed under a lock and a finished row is left alone."""
     with transaction.atomic():
-        notification = (
-            RecipientNotification.objects.select_for_update(
-                skip_locked=True, of=("self", "request")
-            )
-            .select_related("request", "rectification")
-            .filter(pk=notification_id)
-            .first()
+        notification = claim_one(
+            RecipientNotification.objects.select_related("request", "rectification").filter(
+                pk=notification_id
+            ),
+            of=("self", "request"),
         )
         if notification is None or notification.is_finished or not notification.adapter:
             return False

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from .. import registry
 from ..app_settings import app_settings
+from ..claims import claim_due
 from ..deadlines import due_after_receipt
 from ..mail import absolute_url, request_mail_send, staff_mail_send
 from ..models import (
@@ -708,10 +709,11 @@ def dsar_requests_lapse_unconfirmed(*, now=None, batch_size: int = 500) -> int:
     lapsed = 0
     while True:
         with transaction.atomic():
-            batch = list(
-                DataSubjectRequest.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(state=RequestState.AWAITING_CONFIRMATION, filed_at__lt=cutoff)
-                .order_by("pk")[:batch_size]
+            batch = claim_due(
+                DataSubjectRequest.objects.filter(
+                    state=RequestState.AWAITING_CONFIRMATION, filed_at__lt=cutoff
+                ).order_by("pk"),
+                batch_size=batch_size,
             )
             if not batch:
                 return lapsed
@@ -743,21 +745,25 @@ def _officer_emails() -> list[str]:
     )
 
 
-def dsar_reminders_send(*, now=None) -> int:
+def dsar_reminders_send(*, now=None, batch_size: int = 500) -> int:
     """Remind each assignee once, REMINDER_DAYS before the due date."""
     now = now or timezone.now()
     horizon = now + timedelta(days=app_settings.REMINDER_DAYS)
+    due = DataSubjectRequest.objects.select_related("assignee").filter(
+        state__in=OPEN_STATES,
+        assignee__isnull=False,
+        reminder_sent_at__isnull=True,
+        due_at__lte=horizon,
+    )
+    reminded = 0
+    while due_soon := _reminders_send_batch(due.order_by("pk"), batch_size=batch_size, now=now):
+        reminded += due_soon
+    return reminded
+
+
+def _reminders_send_batch(due, *, batch_size: int, now) -> int:
     with transaction.atomic():
-        due_soon = list(
-            DataSubjectRequest.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("assignee")
-            .filter(
-                state__in=OPEN_STATES,
-                assignee__isnull=False,
-                reminder_sent_at__isnull=True,
-                due_at__lte=horizon,
-            )
-        )
+        due_soon = claim_due(due, batch_size=batch_size)
         for request in due_soon:
             staff_mail_send(
                 recipients=[request.assignee.email],

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..app_settings import app_settings
+from ..claims import claim_one
 from ..mail import absolute_url, transfer_mail_send
 from ..models import DataSubjectRequest, ExportFile, ThirdPartyTransfer
 from ..recipients import Recipient, adapter_for, portability_destinations
@@ -300,11 +301,10 @@ def transfer_deliver(*, transfer_id: int) -> bool:
     """Hand the package to the integration through its adapter. The row is claimed under a lock
     and only a transfer still being delivered is worked, so repeats change nothing."""
     with transaction.atomic():
-        transfer = (
-            ThirdPartyTransfer.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("export", "request")
-            .filter(pk=transfer_id, state=ThirdPartyTransfer.State.SENDING)
-            .first()
+        transfer = claim_one(
+            ThirdPartyTransfer.objects.select_related("export", "request").filter(
+                pk=transfer_id, state=ThirdPartyTransfer.State.SENDING
+            )
         )
         if transfer is None:
             return False

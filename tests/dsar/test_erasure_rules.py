@@ -153,7 +153,7 @@ def test_constant_replacements_are_one_update_whatever_the_batch_size(ada, monke
 
 def test_an_expression_goes_batch_by_batch_of_the_size_asked(ada, monkeypatch):
     """A replacement computed per row is never "already held", so its rows are taken by key,
-    `batch_size` at a time: one row per batch here, so a second read finds the end."""
+    `batch_size` at a time: the keys read once, then one UPDATE per row here (two rows)."""
     registry_of_one(
         monkeypatch,
         ProcessingBlock,
@@ -161,9 +161,12 @@ def test_an_expression_goes_batch_by_batch_of_the_size_asked(ada, monkeypatch):
         anonymise={"reason": PER_ROW_REASON, "purpose": ""},
         user_field="user",
     )
+    ProcessingBlock.objects.create(kind="objection", user=ada.user, reason="A second one")
+    assert ProcessingBlock.objects.filter(user=ada.user).count() == 2
     with CaptureQueriesContext(connection) as queries:
         erasure_erase_subject(subject=ada.subject, batch_size=1)
-    assert _statements(queries) == ["SELECT", "UPDATE", "SELECT"]
+    assert _statements(queries) == ["SELECT", "UPDATE", "UPDATE"]
+    assert not ProcessingBlock.objects.filter(user=ada.user, reason="A second one").exists()
 
 
 def test_anonymising_other_fields_leaves_the_file_of_a_file_field(

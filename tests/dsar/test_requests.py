@@ -323,6 +323,24 @@ def test_assignee_is_reminded_once_before_the_due_date(
 
 
 @pytest.mark.django_db
+def test_reminders_go_out_batch_after_batch_each_once(
+    make_staff, django_capture_on_commit_callbacks
+):
+    officer, _ = make_staff()
+    requests = [file_as(UserFactory())[0] for _ in range(5)]
+    for request in requests:
+        services.dsar_request_assign(request=request, assignee=officer, actor=None)
+    later = max(request.due_at for request in requests) - timedelta(days=4)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.dsar_reminders_send(now=later, batch_size=2) == 5
+    assert len(mail.outbox) == 5
+    for request in requests:  # each assignee's reminder once, whichever batch it was in
+        assert sum(request.reference in message.subject for message in mail.outbox) == 1
+    assert services.dsar_reminders_send(now=later, batch_size=2) == 0
+
+
+@pytest.mark.django_db
 def test_officers_are_told_about_unassigned_requests(
     user, make_staff, django_capture_on_commit_callbacks
 ):

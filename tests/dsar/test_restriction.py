@@ -7,6 +7,7 @@ from django.utils import timezone
 from dsar import selectors, services
 from dsar.models import (
     DIRECT_MARKETING,
+    AuditEvent,
     ProcessingBlock,
     RecipientNotification,
     RequestKind,
@@ -203,3 +204,23 @@ def test_a_lifted_block_stops_nothing(user):
     ProcessingBlock.objects.filter(pk=block.pk).update(lifted_at=timezone.now())
     assert is_blocked(me, "behaviour_analytics") is False
     assert bulk_blocked("behaviour_analytics") == (set(), set())
+
+
+@pytest.mark.django_db
+def test_due_liftings_are_lifted_batch_after_batch_and_audited_once_each():
+    now = timezone.now()
+    due = [
+        ProcessingBlock.objects.create(
+            kind="restriction", email=f"person{n}@example.org", lift_at=now - timedelta(hours=1)
+        ).pk
+        for n in range(5)
+    ]
+    later = ProcessingBlock.objects.create(
+        kind="restriction", email="later@example.org", lift_at=now + timedelta(days=1)
+    )
+    assert services.processing_blocks_lift_due(now=now, batch_size=2) == 5
+    lifted = ProcessingBlock.objects.filter(lifted_at=now).values_list("pk", flat=True)
+    assert sorted(lifted) == sorted(due)
+    assert ProcessingBlock.objects.get(pk=later.pk).lifted_at is None
+    assert AuditEvent.objects.filter(action="restriction_lifted").count() == 5
+    assert services.processing_blocks_lift_due(now=now, batch_size=2) == 0
