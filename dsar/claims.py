@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models import Q, QuerySet
 
 from .registry import values_in
@@ -38,7 +38,7 @@ def claim_due(
     is the primary key. `mark`: the fields that say "claimed", set with one UPDATE. `of`: the
     tables to lock (`select_for_update(of=...)`): only the job's own row unless a job says so;
     PostgreSQL cannot lock the nullable side of an outer join anyway."""
-    if mark is None and not transaction.get_connection(rows.db).in_atomic_block:
+    if mark is None and not connections[rows.db].in_atomic_block:
         raise transaction.TransactionManagementError(
             "claim_due without mark only locks the rows: call it inside transaction.atomic()"
         )

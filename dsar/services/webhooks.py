@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..app_settings import app_settings
+from ..claims import claim_one
 from ..models import (
     ART19_EVENT_TYPES,
     DataSubjectRequest,
@@ -226,16 +227,13 @@ def _delivery_claim(delivery_id: int, now) -> WebhookDelivery | None:
     """Claim one due delivery for this worker: locked, skipped if another worker holds it, and
     only while it is still waiting and due, so a repeated or late message does nothing."""
     with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("event", "endpoint")
-            .filter(
+        delivery = claim_one(
+            WebhookDelivery.objects.select_related("event", "endpoint").filter(
                 pk=delivery_id,
                 state=WebhookDelivery.State.PENDING,
                 due_at__lte=now,
                 endpoint__active=True,
             )
-            .first()
         )
         if delivery is None:
             return None
