@@ -21,6 +21,7 @@ from ..models import (
     RequestState,
 )
 from ..registry import SERVICE_DATA_CATEGORY, Subject
+from ..request_parts import request_part_handlers
 from .base import RequestError, audit_record, request_subject
 from .recipients import recipient_notification_send, recipient_notifications_create
 
@@ -198,6 +199,12 @@ def erasure_run(*, schedule_id: int, now=None) -> bool:
         _send_final_confirmation(request, schedule)
         ErasureSchedule.objects.filter(pk=schedule.pk).update(final_mail_sent_at=timezone.now())
     counts = erasure_erase_subjects(subjects=subjects, categories=_categories(request))
+    if request.kind == RequestKind.ERASURE:
+        # Other systems' parts (connected data stores): rows of their own, run by their workers;
+        # the request is completed when the last of them is done.
+        with transaction.atomic():
+            for handler in request_part_handlers():
+                handler.erasure_started(request=request, subjects=subjects)
     with transaction.atomic():
         schedule = ErasureSchedule.objects.select_for_update().get(pk=schedule.pk)
         if schedule.state != ErasureSchedule.State.RUNNING:
@@ -243,6 +250,13 @@ def _send_final_confirmation(request: DataSubjectRequest, schedule: ErasureSched
     request_mail_send(
         request=request, template=template, context={"kept": schedule.kept, "request_link": link}
     )
+
+
+def erasure_complete_if_possible(*, request: DataSubjectRequest) -> None:
+    """Complete an erasure request whose work is all done (called again by the parts other
+    apps run, when their last part is done)."""
+    with transaction.atomic():
+        _complete_if_possible(request)
 
 
 def _complete_if_possible(request: DataSubjectRequest) -> None:

@@ -36,6 +36,7 @@ from ..purposes import (
     processing_use_label,
     processing_uses_clean,
 )
+from ..request_parts import request_part_handlers
 from ..selectors import open_requests_of
 from ..staff import staff_can_work_requests
 from ..textinput import text_refuse_unstorable
@@ -473,6 +474,8 @@ def request_completion_blockers(request: DataSubjectRequest) -> list[str]:
         state__in=[RecipientNotification.State.SENT, RecipientNotification.State.DONE]
     ).exists():
         blockers.append(_("Some recipients have not been told yet (GDPR Art. 19)."))
+    for handler in request_part_handlers():
+        blockers += handler.completion_blockers(request)
     return blockers
 
 
