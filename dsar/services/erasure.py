@@ -254,8 +254,10 @@ def _send_final_confirmation(request: DataSubjectRequest, schedule: ErasureSched
 
 def erasure_complete_if_possible(*, request: DataSubjectRequest) -> None:
     """Complete an erasure request whose work is all done (called again by the parts other
-    apps run, when their last part is done)."""
+    apps run, when their last part is done). The request's row is locked first: two parts
+    finishing at once complete it once."""
     with transaction.atomic():
+        request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
         _complete_if_possible(request)
 
 
