@@ -213,9 +213,7 @@ def erase_order(plan: Plan) -> list[str]:
     while len(ordered) < len(plan.order):
         # Found-through rows first (children before the parents they are reached from, as
         # foreign keys want), unless erase_after or a deletion says otherwise.
-        ready = [
-            n for n in reversed(plan.order) if n not in ordered and before[n] <= set(ordered)
-        ]
+        ready = [n for n in reversed(plan.order) if n not in ordered and before[n] <= set(ordered)]
         if not ready:
             stuck = [n for n in plan.order if n not in ordered]
             raise DatasetError(

@@ -206,6 +206,9 @@ ADMIN_PAGES = [
     "/admin/review/spamreview/",
     "/admin/review/scanreview/",
     "/admin/notifications/device/",
+    "/admin/datastores/connectedsystem/",
+    "/admin/datastores/connectedsystem/add/",
+    "/admin/datastores/systempart/",
 ]
 NOT_PAGES = {
     "healthz": "JSON for monitoring",
