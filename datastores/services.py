@@ -92,14 +92,14 @@ def dataset_check(*, system: ConnectedSystem, text: str) -> Graph:
             ) from None
         if problems:
             raise DatasetError(" ".join(problems))
-        plan_order_check(engine=engine, graph=graph)
+        plan_order_check(graph=graph)
     return graph
 
 
-def plan_order_check(*, engine, graph: Graph) -> None:
+def plan_order_check(*, graph: Graph) -> None:
     """Refuse erase orders that cannot be kept, for a plan that reaches every collection."""
     identities = {kind: ["-"] for c in graph.collections.values() for kind in c.identities}
-    erase_order(plan_build(engine=engine, graph=graph, identities=identities))
+    erase_order(plan_build(graph=graph, identities=identities))
 
 
 @transaction.atomic
@@ -162,7 +162,7 @@ def dry_run(*, subjects: list[Subject]) -> list[dict]:
             try:
                 graph = _graph_of(version)
                 engine = engine_open(system_url(system))
-                plan = plan_build(engine=engine, graph=graph, identities=identities)
+                plan = plan_build(graph=graph, identities=identities)
                 with engine.connect() as conn:
                     counts = plan_counts(conn, plan)
                 for name in erase_order(plan):
@@ -257,24 +257,23 @@ def system_part_run(*, part_id: int) -> bool:
         graph = _graph_of(part.dataset)
         engine = engine_open(system_url(part.system))
         if part.anchors is None:
-            plan = plan_build(engine=engine, graph=graph, identities=part.identities)
+            plan = plan_build(graph=graph, identities=part.identities)
             with engine.connect() as conn:
                 part.anchors = anchors_capture(conn, plan)
             SystemPart.objects.filter(pk=part.pk).update(anchors=part.anchors)
-        plan = plan_build(
-            engine=engine, graph=graph, identities=part.identities, anchors=part.anchors
-        )
-        for name in erase_order(plan):
-            if name in part.done_collections:
-                continue
-            with engine.begin() as conn:
-                rows = erasure_step(conn, plan, name, hmac_key=app_settings.hmac_key())
-            part.done_collections.append(name)
-            part.counts[name] = rows
-            SystemPart.objects.filter(pk=part.pk).update(
-                done_collections=part.done_collections, counts=part.counts
-            )
-            _test_interruption(name)
+        plan = plan_build(graph=graph, identities=part.identities, anchors=part.anchors)
+        with engine.connect() as conn:
+            for name in erase_order(plan):
+                if name in part.done_collections:
+                    continue
+                with conn.begin():  # each collection's step commits on its own
+                    rows = erasure_step(conn, plan, name, hmac_key=app_settings.hmac_key())
+                part.done_collections.append(name)
+                part.counts[name] = rows
+                SystemPart.objects.filter(pk=part.pk).update(
+                    done_collections=part.done_collections, counts=part.counts
+                )
+                _test_interruption(name)
     except Exception as error:  # recorded; the sweep retries with backoff
         logger.exception("System part %s failed (attempt %s)", part.pk, part.attempts)
         _fail(part, f"{type(error).__name__}: {str(error).splitlines()[0][:1000]}")
@@ -393,7 +392,7 @@ def export_sections(*, subjects: list[Subject]) -> list[ExportSection]:
             continue
         graph = _graph_of(version)
         engine = engine_open(system_url(system))
-        plan = plan_build(engine=engine, graph=graph, identities=identities)
+        plan = plan_build(graph=graph, identities=identities)
         for name in plan.order:
             collection = graph.collections[name]
             if not collection.personal:

@@ -25,7 +25,7 @@ KEY = b"test-key"
 def _plan(url, identities, anchors=None):
     engine = engine_open(url)
     graph = dataset_parse(example_text())
-    return engine, plan_build(engine=engine, graph=graph, identities=identities, anchors=anchors)
+    return engine, plan_build(graph=graph, identities=identities, anchors=anchors)
 
 
 def _erase(url, identities):
