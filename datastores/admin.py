@@ -152,6 +152,9 @@ def dry_run(modeladmin, request, queryset):
     results = []
     for privacy_request in queryset:
         subject = erasure_subject(privacy_request)
+        if subject is None:  # a closed request no longer says whom it is about
+            results.append((privacy_request, []))
+            continue
         results.append((privacy_request, services.dry_run(subjects=[subject])))
         audit_record(
             action="datastore_dry_run", actor=request.user, subject=subject, obj=privacy_request
