@@ -48,9 +48,25 @@ class ConnectedSystemAdmin(admin.ModelAdmin):
         text = form.cleaned_data.get("dataset")
         if text:
             try:
-                services.dataset_upload(system=obj, text=text, actor=request.user)
+                version = services.dataset_upload(system=obj, text=text, actor=request.user)
             except DatasetError as error:  # checked in the form; the database changed since
                 self.message_user(request, str(error), messages.ERROR)
+                return
+            what = "; ".join(
+                _("%(name)s: reads %(reads)s; erasure: %(erasure)s")
+                % {
+                    "name": t["name"],
+                    "reads": ", ".join(t["reads"]) or "-",
+                    "erasure": t["erasure"] or "-",
+                }
+                for t in services.dataset_touches(version=version)
+            )
+            self.message_user(
+                request,
+                _("Dataset version %(version)s in force. What it touches: %(what)s")
+                % {"version": version.version, "what": what},
+                messages.SUCCESS,
+            )
 
     @admin.action(description=_("Test the connection"))
     def test_connection(self, request, queryset):

@@ -117,20 +117,25 @@ def schema_problems(engine: Engine, graph: Graph) -> list[str]:
 
 
 def touches(graph: Graph) -> list[dict]:
-    """What the dataset would read and change, per collection (for the officer's check)."""
-    out = []
-    for c in graph.collections.values():
-        out.append(
-            {
-                "collection": c.name,
-                "identities": dict(c.identities),
-                "reads": [s.name for s in c.personal],
-                "erasure": "delete rows"
-                if c.delete_rows
-                else ", ".join(f"{s.name}: {s.strategy}" for s in c.masked),
-            }
-        )
-    return out
+    """What the dataset would read and change, per collection (the officer's check, the dry
+    run)."""
+    return [
+        {
+            "name": c.name,
+            "identities": dict(c.identities),
+            "reads": [s.name for s in c.personal],
+            "erasure": _("delete the rows")
+            if c.delete_rows
+            else ", ".join(f"{s.name}: {s.strategy}" for s in c.masked),
+        }
+        for c in graph.collections.values()
+    ]
+
+
+def error_text(error: Exception, limit: int = 300) -> str:
+    """A driver's error in its own words, one line, for the admin and the part's row."""
+    first = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {first[:limit]}"
 
 
 # --- The plan ----------------------------------------------------------------------------------

@@ -24,9 +24,11 @@ from .engine import (
     engine_open,
     erase_order,
     erasure_step,
+    error_text,
     plan_build,
     plan_counts,
     schema_problems,
+    touches,
     url_masked,
 )
 from .fides import DatasetError, Graph, dataset_parse
@@ -63,8 +65,7 @@ def system_connection_test(*, system: ConnectedSystem, actor=None) -> tuple[bool
     except Exception as error:  # any driver's error, told in its own words, without the URL
         ok, message = (
             False,
-            _("Could not connect: %(error)s")
-            % {"error": f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"},
+            _("Could not connect: %(error)s") % {"error": error_text(error)},
         )
     system.last_checked_at = timezone.now()
     system.last_check = message
@@ -88,7 +89,7 @@ def dataset_check(*, system: ConnectedSystem, text: str) -> Graph:
         except Exception as error:
             raise DatasetError(
                 _("Could not read the database to check the dataset: %(error)s")
-                % {"error": f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"}
+                % {"error": error_text(error)}
             ) from None
         if problems:
             raise DatasetError(" ".join(problems))
@@ -129,6 +130,11 @@ def _graph_of(version: DatasetVersion) -> Graph:
     return dataset_parse(version.text)
 
 
+def dataset_touches(*, version: DatasetVersion) -> list[dict]:
+    """What the dataset in force reads and changes, per collection (engine.touches)."""
+    return touches(_graph_of(version))
+
+
 # --- Whom a request is about -------------------------------------------------------------------
 
 
@@ -165,20 +171,12 @@ def dry_run(*, subjects: list[Subject]) -> list[dict]:
                 plan = plan_build(graph=graph, identities=identities)
                 with engine.connect() as conn:
                     counts = plan_counts(conn, plan)
-                for name in erase_order(plan):
-                    c = graph.collections[name]
-                    entry["collections"].append(
-                        {
-                            "name": name,
-                            "rows": counts[name],
-                            "reads": [s.name for s in c.personal],
-                            "erasure": _("delete the rows")
-                            if c.delete_rows
-                            else ", ".join(f"{s.name}: {s.strategy}" for s in c.masked),
-                        }
-                    )
+                described = {t["name"]: t for t in touches(graph)}
+                entry["collections"] = [
+                    {**described[name], "rows": counts[name]} for name in erase_order(plan)
+                ]
             except Exception as error:
-                entry["error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"
+                entry["error"] = error_text(error)
         out.append(entry)
     return out
 
@@ -276,7 +274,7 @@ def system_part_run(*, part_id: int) -> bool:
                 _test_interruption(name)
     except Exception as error:  # recorded; the sweep retries with backoff
         logger.exception("System part %s failed (attempt %s)", part.pk, part.attempts)
-        _fail(part, f"{type(error).__name__}: {str(error).splitlines()[0][:1000]}")
+        _fail(part, error_text(error, limit=1000))
         return False
     _finish(part)
     return True

@@ -40,8 +40,13 @@ def test_an_officer_connects_a_database_and_brings_its_dataset(officer_client, p
     assert "The column “gift_note” does not exist in the table “order_items”." in page
     assert not ConnectedSystem.objects.exists()  # nothing saved
 
-    response = officer_client.post(ADD, _form(secret_url, example_text()))
-    assert response.status_code == 302
+    response = officer_client.post(ADD, _form(secret_url, example_text()), follow=True)
+    shown = response.content.decode()
+    assert "Dataset version 1 in force." in shown
+    assert "order_items: reads gift_message; erasure: delete the rows" in shown
+    assert "orders: reads customer_id, ip_address, shipping_address; erasure: ip_address: hmac" in (
+        shown
+    )
     system = ConnectedSystem.objects.get()
     assert "s3cret-pass" not in system.url_encrypted  # encrypted at rest
     assert system_url(system) == secret_url
