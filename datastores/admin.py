@@ -171,7 +171,8 @@ def dry_run(modeladmin, request, queryset):
         if subject is None:  # a closed request no longer says whom it is about
             results.append((privacy_request, []))
             continue
-        results.append((privacy_request, services.dry_run(subjects=[subject])))
+        phones = services.request_phones(privacy_request)
+        results.append((privacy_request, services.dry_run(subjects=[subject], phones=phones)))
         audit_record(
             action="datastore_dry_run", actor=request.user, subject=subject, obj=privacy_request
         )

@@ -6,9 +6,11 @@ from dsar.request_parts import RequestPartHandler, request_part_handler
 @request_part_handler
 class DataStores(RequestPartHandler):
     def erasure_started(self, *, request, subjects) -> None:
-        from .services import parts_create_for_erasure
+        from .services import parts_create_for_erasure, request_phones
 
-        parts_create_for_erasure(request=request, subjects=list(subjects))
+        parts_create_for_erasure(
+            request=request, subjects=list(subjects), phones=request_phones(request)
+        )
 
     def completion_blockers(self, request) -> list[str]:
         from .services import parts_blockers
@@ -16,6 +18,6 @@ class DataStores(RequestPartHandler):
         return parts_blockers(request)
 
     def export_sections(self, *, request, subjects):
-        from .services import export_sections
+        from .services import export_sections, request_phones
 
-        return export_sections(subjects=list(subjects))
+        return export_sections(subjects=list(subjects), phones=request_phones(request))

@@ -138,9 +138,20 @@ def dataset_touches(*, version: DatasetVersion) -> list[dict]:
 # --- Whom a request is about -------------------------------------------------------------------
 
 
-def identities_of(subjects: list[Subject]) -> dict[str, list[str]]:
-    """Identity type → values, for the datasets' `fides_meta.identity` fields."""
-    identities: dict[str, list[str]] = {"email": [], "user_id": []}
+def request_phones(request) -> list[str]:
+    """The phone number of the request's account, in E.164 (as Fides' `phone_number`)."""
+    phone = getattr(request.user, "phone", None) if request.user_id else None
+    return [phone.as_e164] if phone else []
+
+
+def identities_of(subjects: list[Subject], phones=()) -> dict[str, list[str]]:
+    """Identity type → values, for the datasets' `fides_meta.identity` fields: `email`,
+    `user_id` (the portal's account id) and `phone_number` (E.164, from the account)."""
+    identities: dict[str, list[str]] = {
+        "email": [],
+        "user_id": [],
+        "phone_number": [p for p in dict.fromkeys(phones) if p],
+    }
     for subject in subjects:
         if subject.email and subject.email not in identities["email"]:
             identities["email"].append(subject.email)
@@ -152,10 +163,10 @@ def identities_of(subjects: list[Subject]) -> dict[str, list[str]]:
 # --- Dry run -----------------------------------------------------------------------------------
 
 
-def dry_run(*, subjects: list[Subject]) -> list[dict]:
+def dry_run(*, subjects: list[Subject], phones=()) -> list[dict]:
     """Per active system: the collections the person's identities reach, how many rows of
     theirs each holds, and what an erasure would do there, in its order. Changes nothing."""
-    identities = identities_of(subjects)
+    identities = identities_of(subjects, phones)
     out = []
     for system in ConnectedSystem.objects.filter(active=True):
         entry = {"system": system.name, "kind": system.kind, "collections": [], "error": ""}
@@ -184,9 +195,9 @@ def dry_run(*, subjects: list[Subject]) -> list[dict]:
 # --- Parts of a request ------------------------------------------------------------------------
 
 
-def parts_create_for_erasure(*, request, subjects: list[Subject]) -> list[SystemPart]:
+def parts_create_for_erasure(*, request, subjects: list[Subject], phones=()) -> list[SystemPart]:
     """Each active system's erasure part (once: a resumed erasure run finds them made)."""
-    identities = identities_of(subjects)
+    identities = identities_of(subjects, phones)
     now = timezone.now()
     parts = []
     for system in ConnectedSystem.objects.filter(active=True):
@@ -379,10 +390,10 @@ def parts_blockers(request) -> list[str]:
 # --- Access ------------------------------------------------------------------------------------
 
 
-def export_sections(*, subjects: list[Subject]) -> list[ExportSection]:
+def export_sections(*, subjects: list[Subject], phones=()) -> list[ExportSection]:
     """Each active SQL system's collections that hold the person's rows, with the fields'
     categories; the rows are read (streamed) when the package is written."""
-    identities = identities_of(subjects)
+    identities = identities_of(subjects, phones)
     sections = []
     for system in ConnectedSystem.objects.filter(active=True, kind=ConnectedSystem.Kind.SQL):
         version = system.dataset

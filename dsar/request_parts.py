@@ -5,9 +5,10 @@ them. An app registers one handler from its `AppConfig.ready()`:
     class DataStores(RequestPartHandler):
         def erasure_started(self, *, request, subjects): ...
 
-- `erasure_started` is called by the erasure run once the registry step is done, with whom it
-  erases (`Subject`s read from the schedule): the handler writes its own job rows (and is called
-  again on a resumed run, so it must be idempotent);
+- `erasure_started` is called by the erasure run just before its registry step, with whom it
+  erases (`Subject`s read from the schedule; the request's account still holds its other
+  identifiers then): the handler writes its own job rows (and is called again on a resumed
+  run, so it must be idempotent);
 - `completion_blockers` says, in plain words, what of its work a request still waits for: the
   request cannot be completed before it is done (the handler completes it through
   `dsar.services.erasure_complete_if_possible` when its last part is done);

@@ -198,13 +198,14 @@ def erasure_run(*, schedule_id: int, now=None) -> bool:
         ErasureSchedule.objects.filter(pk=schedule.pk).update(kept=schedule.kept)
         _send_final_confirmation(request, schedule)
         ErasureSchedule.objects.filter(pk=schedule.pk).update(final_mail_sent_at=timezone.now())
-    counts = erasure_erase_subjects(subjects=subjects, categories=_categories(request))
     if request.kind == RequestKind.ERASURE:
         # Other systems' parts (connected data stores): rows of their own, run by their workers;
-        # the request is completed when the last of them is done.
+        # the request is completed when the last of them is done. Before the registry step, so
+        # the account still holds what they find the person by (a phone number).
         with transaction.atomic():
             for handler in request_part_handlers():
                 handler.erasure_started(request=request, subjects=subjects)
+    counts = erasure_erase_subjects(subjects=subjects, categories=_categories(request))
     with transaction.atomic():
         schedule = ErasureSchedule.objects.select_for_update().get(pk=schedule.pk)
         if schedule.state != ErasureSchedule.State.RUNNING:

@@ -211,3 +211,37 @@ def test_access_report_and_portability_package_hold_each_systems_data(sqlite_url
         assert [r["id"] for r in sections["orders"]["records"]] == [10, 11]
         assert len(sections["order_items"]["records"]) == 3
         assert BOB not in json.dumps(sections)
+
+
+@pytest.mark.django_db
+def test_a_dataset_can_find_the_person_by_the_phone_number_of_their_account(sqlite_url):
+    from datastores.models import ConnectedSystem
+    from tests.accounts.factories import UserFactory
+
+    from .shop import example_text
+
+    shop_create(sqlite_url)
+    with engine_open(sqlite_url).begin() as conn:
+        conn.execute(sa.update(customers).where(customers.c.id == 1).values(phone="+353861234567"))
+    system = ConnectedSystem(name="Shop by phone", kind=ConnectedSystem.Kind.SQL)
+    services.system_url_set(system=system, url=sqlite_url)
+    system.save()
+    by_phone = example_text().replace(
+        "          - name: phone\n            data_categories: [user.contact.phone_number]\n",
+        "          - name: phone\n            data_categories: [user.contact.phone_number]\n"
+        "            fides_meta:\n              identity: phone_number\n",
+    )
+    services.dataset_upload(system=system, text=by_phone, actor=None)
+    person = UserFactory(email="not-in-the-shop@example.com", phone="+353861234567")
+    request = in_progress(person, RequestKind.ERASURE)
+    _erasure_run(request)
+    part = SystemPart.objects.get(request=request)
+    assert part.identities["phone_number"] == ["+353861234567"]
+    assert services.system_part_run(part_id=part.pk)
+    assert part.__class__.objects.get(pk=part.pk).counts == {
+        "order_items": 3,
+        "orders": 2,
+        "customers": 1,
+    }
+    assert rows(sqlite_url, customers)[1]["phone"] is None
+    assert rows(sqlite_url, customers)[2]["phone"] == "+449876543"
