@@ -29,6 +29,8 @@ BENCHMARKS = [
     "access_export",
     "heavy_erasure",
     "erasure_many",
+    "datastore_access",
+    "datastore_erasure",
     "notice_schedule",
     "notice_send",
     "child_sweep",

@@ -57,8 +57,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from dsar.models import WebhookEventType
 from dsar.claims import claim_due, stuck_rows
+from dsar.models import WebhookEventType
 from dsar.registry import Subject
 from dsar.services import audit_record, webhook_emit
 from dsar.wake import job_wake

@@ -40,6 +40,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from dsar import registry
 from dsar.registry import PersonalData, Source, Subject
+from dsar.request_parts import ExportSection
 
 ACCESS_REPORT_SCHEMA = "workpex-access-report/1"
 PORTABILITY_SCHEMA_VERSION = "1"
@@ -595,9 +596,11 @@ def access_report_write(
     redactions: Redactions | None = None,
     chunk_size: int = EXPORT_CHUNK_SIZE,
     categories: Iterable[str] | None = None,
+    sections: Sequence[ExportSection] = (),
 ) -> dict[str, int]:
     """Write the access report: everything held about the subject, per category, with each
-    category's source, purpose, retention and recipients, as a JSON document and an HTML page.
+    category's source, purpose, retention and recipients, as a JSON document and an HTML page;
+    then what other systems hold (`sections`, dsar.request_parts), with each field's categories.
 
     Both are written as the rows are read, in one pass over the data. The files may be text or
     binary (then UTF-8 is written). Returns the number of records per model label.
@@ -610,7 +613,7 @@ def access_report_write(
     header = _json(
         {"schema": ACCESS_REPORT_SCHEMA, "generated_at": generated_at, "subject": subject.ref}
     )
-    json_sink = JsonSink(json_out, prefix=header[:-1] + ',"categories":[', suffix="]}\n")
+    json_sink = JsonSink(json_out, prefix=header[:-1] + ',"categories":[', suffix="]")
     html_sink = HtmlSink(html_out, subject=subject, generated_at=generated_at)
     json_sink.start()
     html_sink.start(categories)
@@ -622,6 +625,8 @@ def access_report_write(
         chunk_size=chunk_size,
     )
     json_sink.finish()
+    counts |= _sections_write(sections, json_out=json_out, html_out=html_out)
+    json_out.write("}\n")
     html_sink.finish()
     for writer in (json_writer, html_writer):
         if writer is not None:
@@ -648,9 +653,11 @@ def portability_package_write(
     redactions: Redactions | None = None,
     chunk_size: int = EXPORT_CHUNK_SIZE,
     categories: Iterable[str] | None = None,
+    sections: Sequence[ExportSection] = (),
 ) -> dict[str, Any]:
-    """Write the portability package: a ZIP with a JSON and a CSV file per category and a
-    `manifest.json` listing every file with its record count, size and SHA-256.
+    """Write the portability package: a ZIP with a JSON and a CSV file per category, a JSON file
+    per other system's collection (`sections`), and a `manifest.json` listing every file with
+    its record count, size and SHA-256.
 
     Members are streamed into the archive (`ZipFile.open(name, "w")`) and their checksums computed
     as they are written. `zip_file` is a path or a binary file. Returns the manifest.
@@ -669,6 +676,7 @@ def portability_package_write(
                 redactions=redactions,
                 chunk_size=chunk_size,
             )
+        files += _sections_members_write(archive=archive, sections=sections)
         manifest = {
             "schema_version": PORTABILITY_SCHEMA_VERSION,
             "generated_at": generated_at,
@@ -721,12 +729,90 @@ def _category_members_write(
 
 
 def _manifest_file(
-    name: str, category: Category, records: int, out: CountingWriter
+    name: str, category: Category | str, records: int, out: CountingWriter
 ) -> dict[str, Any]:
     return {
         "name": name,
-        "category": category.name,
+        "category": category if isinstance(category, str) else category.name,
         "records": records,
         "sha256": out.sha256.hexdigest(),
         "bytes": out.bytes,
     }
+
+
+# --- Other systems' data (connected data stores) -------------------------------------------------
+
+
+def _section_label(section: ExportSection) -> str:
+    return f"{section.system} / {section.collection}"
+
+
+def _section_header(section: ExportSection) -> str:
+    """The section's JSON object, reopened to append its records."""
+    header = _json(
+        {
+            "system": section.system,
+            "collection": section.collection,
+            "categories": section.categories,
+        }
+    )
+    return header[:-1] + ',"records":['
+
+
+def _sections_write(
+    sections: Sequence[ExportSection], *, json_out: IO[str], html_out: IO[str]
+) -> dict[str, int]:
+    """The report's `connected_systems` list and its HTML section, from one read of each
+    section's rows; returns the records per "system / collection"."""
+    counts: dict[str, int] = {}
+    json_out.write(',"connected_systems":[')
+    if sections:
+        heading = escape(_("Data held in our other systems"))
+        html_out.write(
+            f'<section aria-labelledby="connected-systems">\n'
+            f'<h2 id="connected-systems">{heading}</h2>\n'
+        )
+    for number, section in enumerate(sections):
+        json_out.write(("," if number else "") + _section_header(section))
+        names = list(section.categories)
+        html_out.write(
+            f"<h3>{escape(_section_label(section))}</h3>\n<table>\n<thead><tr>"
+            + "".join(
+                f'<th scope="col">{escape(n)} ({escape(", ".join(section.categories[n]))})</th>'
+                for n in names
+            )
+            + "</tr></thead>\n<tbody>\n"
+        )
+        count = 0
+        for row in section.rows():
+            json_out.write(("," if count else "") + _json(row))
+            cells = _escaped([_cell(row.get(n)) for n in names])
+            html_out.write("<tr><td>" + "</td><td>".join(cells) + "</td></tr>\n")
+            count += 1
+        json_out.write("]}")
+        html_out.write("</tbody>\n</table>\n")
+        counts[_section_label(section)] = count
+    json_out.write("]")
+    if sections:
+        html_out.write("</section>\n")
+    return counts
+
+
+def _sections_members_write(
+    *, archive: zipfile.ZipFile, sections: Sequence[ExportSection]
+) -> list[dict[str, Any]]:
+    """One JSON member per other system's collection; their manifest entries."""
+    files = []
+    for number, section in enumerate(sections, start=1):
+        name = f"system-{number}-{slugify(section.system)}-{slugify(section.collection)}.json"
+        with archive.open(name, "w") as member:
+            out = CountingWriter(member)
+            out.write(_section_header(section))
+            count = 0
+            for row in section.rows():
+                out.write(("," if count else "") + _json(row))
+                count += 1
+            out.write("]}\n")
+            out.flush()
+        files.append(_manifest_file(name, _section_label(section), count, out))
+    return files

@@ -25,8 +25,8 @@ from .registry import (
     ErasureStrategy,
     Source,
     Subject,
-    no_personal_data,
     email_in,
+    no_personal_data,
     personal_data,
     values_in,
 )

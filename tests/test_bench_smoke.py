@@ -50,6 +50,8 @@ def test_bench_smoke_runs_every_benchmark(tmp_path):
         "Access export",
         "Heavy-subject erasure",
         "Erasure of many subjects",
+        "Access report from a connected data store",
+        "Erasure in a connected data store",
         "Policy-notice scheduling",
         "Policy-notice sending",
         "Under-16 sweep",

@@ -11,6 +11,7 @@ from django.apps import apps
 from django.conf import settings
 
 from accounts.app_settings import app_settings as accounts_settings
+from datastores import app_settings as datastores_settings
 from dsar.app_settings import app_settings as dsar_settings
 from dsar.services import exports, webhooks
 from workpex_portal.celery import app as celery_app
@@ -59,6 +60,10 @@ def test_every_project_task_has_a_soft_and_a_hard_time_limit():
         ),
         ("dsar.tasks.export_build_task", lambda: exports.STUCK_AFTER.total_seconds()),
         ("dsar.tasks.webhook_deliver_task", lambda: webhooks.STUCK_AFTER.total_seconds()),
+        (
+            "datastores.tasks.system_part_run_task",
+            lambda: datastores_settings.STUCK_AFTER_SECONDS,
+        ),
     ],
 )
 def test_a_resumable_job_stops_before_its_row_counts_as_stuck(task_name, window):

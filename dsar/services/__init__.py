@@ -15,6 +15,7 @@ from .blocks import (
 )
 from .erasure import (
     erasure_cancel,
+    erasure_complete_if_possible,
     erasure_kept,
     erasure_run,
     erasure_schedule,
@@ -92,6 +93,7 @@ __all__ = [
     "audit_record",
     "audit_record_views",
     "erasure_cancel",
+    "erasure_complete_if_possible",
     "erasure_kept",
     "erasure_run",
     "erasure_schedule",

@@ -24,6 +24,7 @@ from ..models import (
     WebhookEventType,
 )
 from ..registry import SERVICE_DATA_CATEGORY, Subject
+from ..request_parts import request_part_handlers
 from .base import RequestError, audit_record, request_subject
 from .recipients import recipient_notification_send, recipient_notifications_create
 from .webhooks import request_webhook_data, webhook_emit
@@ -210,6 +211,13 @@ def erasure_run(*, schedule_id: int, now=None) -> bool:
         ErasureSchedule.objects.filter(pk=schedule.pk).update(kept=schedule.kept)
         _send_final_confirmation(request, schedule)
         ErasureSchedule.objects.filter(pk=schedule.pk).update(final_mail_sent_at=timezone.now())
+    if request.kind == RequestKind.ERASURE:
+        # Other systems' parts (connected data stores): rows of their own, run by their workers;
+        # the request is completed when the last of them is done. Before the registry step, so
+        # the account still holds what they find the person by (a phone number).
+        with transaction.atomic():
+            for handler in request_part_handlers():
+                handler.erasure_started(request=request, subjects=subjects)
     counts = erasure_erase_subjects(subjects=subjects, categories=_categories(request))
     with transaction.atomic():
         schedule = ErasureSchedule.objects.select_for_update().get(pk=schedule.pk)
@@ -259,10 +267,15 @@ def _send_final_confirmation(request: DataSubjectRequest, schedule: ErasureSched
     )
 
 
-def erasure_request_complete(*, request: DataSubjectRequest) -> None:
-    """Complete an erasure request whose erasure is done, once nothing else holds it back (the
-    connected systems' acknowledgements, GDPR Art. 19). Any other request is left as it is."""
-    if request.kind in (RequestKind.ERASURE, RequestKind.SERVICE_DATA_DELETION):
+def erasure_complete_if_possible(*, request: DataSubjectRequest) -> None:
+    """Complete an erasure request whose work is all done, once nothing else holds it back: the
+    parts other apps run (called again when their last part is done) and the connected systems'
+    acknowledgements (GDPR Art. 19). Any other request is left as it is. The request's row is
+    locked first: two parts finishing at once complete it once."""
+    if request.kind not in (RequestKind.ERASURE, RequestKind.SERVICE_DATA_DELETION):
+        return
+    with transaction.atomic():
+        request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
         _complete_if_possible(request)
 
 

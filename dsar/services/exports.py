@@ -20,6 +20,7 @@ from ..exports import access_report_write, portability_package_write
 from ..mail import request_mail_send
 from ..models import DataSubjectRequest, ExportFile, RequestKind, RequestState
 from ..registry import SERVICE_DATA_CATEGORY
+from ..request_parts import request_part_handlers
 from ..wake import job_wake
 from .base import RequestError, audit_record, request_subject
 
@@ -136,6 +137,18 @@ def _claim(export_id: int) -> ExportFile | None:
         return export
 
 
+def export_sections(request: DataSubjectRequest, subject) -> list:
+    """What the other systems hold (dsar.request_parts), for an access or portability request
+    (a service-data export covers the portal's service data only)."""
+    if export_scope(request) is not None:
+        return []
+    return [
+        section
+        for handler in request_part_handlers()
+        for section in handler.export_sections(request=request, subjects=[subject])
+    ]
+
+
 def export_build(*, export_id: int) -> bool:
     """Build one export. The row is claimed first, so a repeated or duplicated message does
     nothing; a worker that dies leaves the row BUILDING, and the sweep hands it out again."""
@@ -144,6 +157,7 @@ def export_build(*, export_id: int) -> bool:
         return False
     subject = export_subject(export.request)
     try:
+        sections = export_sections(export.request, subject)
         with tempfile.TemporaryDirectory(prefix="workpex-export-") as folder:
             folder = Path(folder)
             if export.kind == ExportFile.Kind.ACCESS:
@@ -157,6 +171,7 @@ def export_build(*, export_id: int) -> bool:
                         html_file=html_file,
                         redactions=export.redactions,
                         categories=export_scope(export.request),
+                        sections=sections,
                     )
                 files = {"file": folder / "report.html", "data_file": folder / "report.json"}
             else:
@@ -166,6 +181,7 @@ def export_build(*, export_id: int) -> bool:
                         zip_file=zip_file,
                         redactions=export.redactions,
                         categories=export_scope(export.request),
+                        sections=sections,
                     )
                 counts = {f["name"]: f["records"] for f in manifest["files"]}
                 files = {"file": folder / "package.zip"}

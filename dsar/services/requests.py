@@ -41,6 +41,7 @@ from ..purposes import (
     processing_uses_clean,
 )
 from ..registry import Subject
+from ..request_parts import request_part_handlers
 from ..selectors import open_requests_of, webhook_wait_words
 from ..staff import staff_can_work_requests
 from ..textinput import text_refuse_unstorable
@@ -500,6 +501,8 @@ def request_completion_blockers(request: DataSubjectRequest) -> list[str]:
     waiting = webhook_wait_words(request)
     if waiting:
         blockers.append(waiting)
+    for handler in request_part_handlers():
+        blockers += handler.completion_blockers(request)
     return blockers
 
 

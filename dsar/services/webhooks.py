@@ -327,11 +327,11 @@ def _event_acknowledged(event: WebhookEvent) -> None:
 def webhook_request_release(*, request_id: int) -> None:
     """The last acknowledgement a request waited for has come: an erasure whose own part is done
     is completed now (and the person told); a restriction is completed by its officer."""
-    from .erasure import erasure_request_complete
+    from .erasure import erasure_complete_if_possible
 
     request = DataSubjectRequest.objects.filter(pk=request_id).first()
     if request is not None and not webhook_systems_waiting(request):
-        erasure_request_complete(request=request)
+        erasure_complete_if_possible(request=request)
 
 
 def webhook_deliveries_sweep(*, now=None, limit: int = 500) -> int:

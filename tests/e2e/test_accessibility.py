@@ -212,6 +212,9 @@ ADMIN_PAGES = [
     "/admin/notifications/device/",
     "/admin/dsar/processingactivity/",
     "/admin/dsar/processingactivity/1/change/",
+    "/admin/datastores/connectedsystem/",
+    "/admin/datastores/connectedsystem/add/",
+    "/admin/datastores/systempart/",
 ]
 NOT_PAGES = {
     "healthz": "JSON for monitoring",

@@ -59,6 +59,7 @@ LOCAL_APPS = [
     "desk",
     "review",
     "api",
+    "datastores",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -403,6 +404,11 @@ ACCOUNTS_PAYMENT_PROCESSOR = env(
     "ACCOUNTS_PAYMENT_PROCESSOR", default="accounts.payments.TestModeProcessor"
 )
 PAYMENT_TOKEN_KEYS = env.list("PAYMENT_TOKEN_KEYS", default=[])
+# Connected data stores (docs/datastores.md): MultiFernet keys of the stored connection URLs,
+# comma-separated, newest first (local and test settings derive one from SECRET_KEY), and the
+# key of the `hmac` masking strategy (empty: derived from SECRET_KEY).
+DATASTORES_CREDENTIAL_KEYS = env.list("DATASTORES_CREDENTIAL_KEYS", default=[])
+DATASTORES_HMAC_KEY = env("DATASTORES_HMAC_KEY", default="")
 # Hands portability packages to the integrations (GDPR Art. 20(2)); the default has no network.
 ACCOUNTS_INTEGRATION_ADAPTER = env(
     "ACCOUNTS_INTEGRATION_ADAPTER", default="accounts.integrations.TestModeIntegrationAdapter"

@@ -12,6 +12,9 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 SECRET_KEY = env("SECRET_KEY", default="local-only-insecure-key-never-used-in-production")
 PAYMENT_TOKEN_KEYS = env.list("PAYMENT_TOKEN_KEYS", default=[payment_token_dev_key(SECRET_KEY)])
+DATASTORES_CREDENTIAL_KEYS = env.list(
+    "DATASTORES_CREDENTIAL_KEYS", default=[payment_token_dev_key("datastores:" + SECRET_KEY)]
+)
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):

@@ -12,6 +12,9 @@ from .base import (
 
 SECRET_KEY = "test-only-secret-key"  # noqa: S105
 PAYMENT_TOKEN_KEYS = env.list("PAYMENT_TOKEN_KEYS", default=[payment_token_dev_key(SECRET_KEY)])
+DATASTORES_CREDENTIAL_KEYS = env.list(
+    "DATASTORES_CREDENTIAL_KEYS", default=[payment_token_dev_key("datastores:" + SECRET_KEY)]
+)
 DEBUG = False
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/workpex")
@@ -49,6 +52,7 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 WHITENOISE_AUTOREFRESH = True
 # The erasure tests interrupt real workers between registry steps (dsar.app_settings).
 DSAR_ERASURE_TEST_KILL_AFTER = env("DSAR_ERASURE_TEST_KILL_AFTER", default="")
+DATASTORES_TEST_KILL_AFTER = env("DATASTORES_TEST_KILL_AFTER", default="")
 DSAR_ERASURE_RESUME_AFTER_SECONDS = env.int("DSAR_ERASURE_RESUME_AFTER_SECONDS", default=15 * 60)
 # The webhook tests start their receivers on 127.0.0.1 (the guard itself is tested with it off).
 DSAR_WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=True)

@@ -1,0 +1,423 @@
+"""Connected systems, their datasets, and each system's part of a request."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dsar.claims import claim_one
+from dsar.registry import Subject
+from dsar.request_parts import ExportSection
+from dsar.services import audit_record, erasure_complete_if_possible
+from dsar.wake import job_wake
+
+from . import app_settings
+from .crypto import secret_decrypt, secret_encrypt
+from .engine import (
+    access_rows,
+    anchors_capture,
+    engine_open,
+    erase_order,
+    erasure_step,
+    error_text,
+    plan_build,
+    plan_counts,
+    schema_problems,
+    touches,
+    url_masked,
+)
+from .fides import DatasetError, Graph, dataset_parse
+from .models import ConnectedSystem, DatasetVersion, SystemPart
+
+logger = logging.getLogger(__name__)
+
+PART_TASK = "datastores.tasks.system_part_run_task"
+
+
+# --- Systems and datasets ----------------------------------------------------------------------
+
+
+def system_url_set(*, system: ConnectedSystem, url: str) -> None:
+    """Keep the connection URL encrypted, and a masked copy to show (not saved here)."""
+    url = url.strip()
+    system.url_encrypted = secret_encrypt(url)
+    system.url_masked = url_masked(url)
+
+
+def system_url(system: ConnectedSystem) -> str:
+    return secret_decrypt(system.url_encrypted)
+
+
+def system_connection_test(*, system: ConnectedSystem, actor=None) -> tuple[bool, str]:
+    """Connect and run `SELECT 1`; the outcome is kept on the system and returned."""
+    import sqlalchemy as sa
+
+    try:
+        engine = engine_open(system_url(system))
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        ok, message = True, _("Connected.")
+    except Exception as error:  # any driver's error, told in its own words, without the URL
+        ok, message = (
+            False,
+            _("Could not connect: %(error)s") % {"error": error_text(error)},
+        )
+    system.last_checked_at = timezone.now()
+    system.last_check = message
+    ConnectedSystem.objects.filter(pk=system.pk).update(
+        last_checked_at=system.last_checked_at, last_check=message
+    )
+    audit_record(action="datastore_connection_tested", actor=actor, obj=system, detail={"ok": ok})
+    return ok, message
+
+
+def dataset_check(*, system: ConnectedSystem, text: str) -> Graph:
+    """The dataset's graph, if it is valid and matches the system's database; else DatasetError
+    naming every problem."""
+    graph = dataset_parse(text)
+    if system.kind == ConnectedSystem.Kind.SQL:
+        try:
+            engine = engine_open(system_url(system))
+            problems = schema_problems(engine, graph)
+        except DatasetError:
+            raise
+        except Exception as error:
+            raise DatasetError(
+                _("Could not read the database to check the dataset: %(error)s")
+                % {"error": error_text(error)}
+            ) from None
+        if problems:
+            raise DatasetError(" ".join(problems))
+        plan_order_check(graph=graph)
+    return graph
+
+
+def plan_order_check(*, graph: Graph) -> None:
+    """Refuse erase orders that cannot be kept, for a plan that reaches every collection."""
+    identities = {kind: ["-"] for c in graph.collections.values() for kind in c.identities}
+    erase_order(plan_build(graph=graph, identities=identities))
+
+
+@transaction.atomic
+def dataset_upload(*, system: ConnectedSystem, text: str, actor) -> DatasetVersion:
+    """A new version of the system's dataset, after the check; nothing changes if it fails."""
+    graph = dataset_check(system=system, text=text)
+    current = system.dataset
+    if current is not None and current.text == text:
+        return current
+    version = DatasetVersion.objects.create(
+        system=system,
+        version=(current.version + 1) if current else 1,
+        fides_key=graph.key,
+        text=text,
+        created_by=actor,
+    )
+    audit_record(
+        action="datastore_dataset_uploaded",
+        actor=actor,
+        obj=version,
+        detail={"system": system.pk, "version": version.version},
+    )
+    return version
+
+
+def _graph_of(version: DatasetVersion) -> Graph:
+    return dataset_parse(version.text)
+
+
+def dataset_touches(*, version: DatasetVersion) -> list[dict]:
+    """What the dataset in force reads and changes, per collection (engine.touches)."""
+    return touches(_graph_of(version))
+
+
+# --- Whom a request is about -------------------------------------------------------------------
+
+
+def request_phones(request) -> list[str]:
+    """The phone number of the request's account, in E.164 (as Fides' `phone_number`)."""
+    phone = getattr(request.user, "phone", None) if request.user_id else None
+    return [phone.as_e164] if phone else []
+
+
+def identities_of(subjects: list[Subject], phones=()) -> dict[str, list[str]]:
+    """Identity type → values, for the datasets' `fides_meta.identity` fields: `email`,
+    `user_id` (the portal's account id) and `phone_number` (E.164, from the account)."""
+    identities: dict[str, list[str]] = {
+        "email": [],
+        "user_id": [],
+        "phone_number": [p for p in dict.fromkeys(phones) if p],
+    }
+    for subject in subjects:
+        if subject.email and subject.email not in identities["email"]:
+            identities["email"].append(subject.email)
+        if subject.user_id is not None and str(subject.user_id) not in identities["user_id"]:
+            identities["user_id"].append(str(subject.user_id))
+    return {k: v for k, v in identities.items() if v}
+
+
+# --- Dry run -----------------------------------------------------------------------------------
+
+
+def dry_run(*, subjects: list[Subject], phones=()) -> list[dict]:
+    """Per active system: the collections the person's identities reach, how many rows of
+    theirs each holds, and what an erasure would do there, in its order. Changes nothing."""
+    identities = identities_of(subjects, phones)
+    out = []
+    for system in ConnectedSystem.objects.filter(active=True):
+        entry = {"system": system.name, "kind": system.kind, "collections": [], "error": ""}
+        version = system.dataset
+        if system.kind == ConnectedSystem.Kind.MANUAL:
+            entry["error"] = _("Done by hand: %(what)s") % {"what": system.instructions}
+        elif version is None:
+            entry["error"] = _("No dataset yet: this system is left out.")
+        else:
+            try:
+                graph = _graph_of(version)
+                engine = engine_open(system_url(system))
+                plan = plan_build(graph=graph, identities=identities)
+                with engine.connect() as conn:
+                    counts = plan_counts(conn, plan)
+                described = {t["name"]: t for t in touches(graph)}
+                entry["collections"] = [
+                    {**described[name], "rows": counts[name]} for name in erase_order(plan)
+                ]
+            except Exception as error:
+                entry["error"] = error_text(error)
+        out.append(entry)
+    return out
+
+
+# --- Parts of a request ------------------------------------------------------------------------
+
+
+def parts_create_for_erasure(*, request, subjects: list[Subject], phones=()) -> list[SystemPart]:
+    """Each active system's erasure part (once: a resumed erasure run finds them made)."""
+    identities = identities_of(subjects, phones)
+    now = timezone.now()
+    parts = []
+    for system in ConnectedSystem.objects.filter(active=True):
+        manual = system.kind == ConnectedSystem.Kind.MANUAL
+        version = system.dataset
+        if not manual and version is None:
+            continue  # nothing described yet: nothing the portal can do there
+        part, created = SystemPart.objects.get_or_create(
+            request=request,
+            system=system,
+            kind=SystemPart.Kind.ERASURE,
+            defaults={
+                "dataset": version,
+                "identities": {} if manual else identities,
+                "state": SystemPart.State.MANUAL if manual else SystemPart.State.PENDING,
+                "instructions": system.instructions,
+                "team": system.team,
+                "due_at": now + timedelta(days=system.due_days) if manual else None,
+                "next_attempt_at": None if manual else now + _stuck_after(),
+            },
+        )
+        if created and not manual:
+            job_wake(task=PART_TASK, args=[part.pk])
+        parts.append(part)
+    return parts
+
+
+def _stuck_after() -> timedelta:
+    return timedelta(seconds=app_settings.STUCK_AFTER_SECONDS)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    seconds = app_settings.RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, app_settings.RETRY_MAX_SECONDS))
+
+
+def _claim(part_id: int) -> SystemPart | None:
+    """Claim a part that is due: waiting, failed and due again, or running with a dead worker."""
+    now = timezone.now()
+    due = Q(state=SystemPart.State.PENDING) | Q(
+        state__in=(SystemPart.State.FAILED, SystemPart.State.RUNNING), next_attempt_at__lte=now
+    )
+    with transaction.atomic():
+        part = claim_one(SystemPart.objects.filter(due, pk=part_id))
+        if part is None:
+            return None
+        part.state = SystemPart.State.RUNNING
+        part.attempts += 1
+        part.started_at = now
+        part.next_attempt_at = now + _stuck_after()  # the sweep resumes it if the worker dies
+        part.save(update_fields=["state", "attempts", "started_at", "next_attempt_at"])
+        return part
+
+
+def system_part_run(*, part_id: int) -> bool:
+    """Run one system's part: plan from the identities, capture the anchors before any change,
+    then erase collection by collection, recording each one done. A rerun skips what is done."""
+    part = _claim(part_id)
+    if part is None:
+        return False
+    try:
+        graph = _graph_of(part.dataset)
+        engine = engine_open(system_url(part.system))
+        if part.anchors is None:
+            plan = plan_build(graph=graph, identities=part.identities)
+            with engine.connect() as conn:
+                part.anchors = anchors_capture(conn, plan)
+            SystemPart.objects.filter(pk=part.pk).update(anchors=part.anchors)
+        plan = plan_build(graph=graph, identities=part.identities, anchors=part.anchors)
+        with engine.connect() as conn:
+            for name in erase_order(plan):
+                if name in part.done_collections:
+                    continue
+                with conn.begin():  # each collection's step commits on its own
+                    rows = erasure_step(conn, plan, name, hmac_key=app_settings.hmac_key())
+                part.done_collections.append(name)
+                part.counts[name] = rows
+                SystemPart.objects.filter(pk=part.pk).update(
+                    done_collections=part.done_collections, counts=part.counts
+                )
+                _test_interruption(name)
+    except Exception as error:  # recorded; the sweep retries with backoff
+        logger.exception("System part %s failed (attempt %s)", part.pk, part.attempts)
+        _fail(part, error_text(error, limit=1000))
+        return False
+    _finish(part)
+    return True
+
+
+def _test_interruption(name: str) -> None:
+    """The tests' interruption point (DATASTORES_TEST_KILL_AFTER, test settings only): a real
+    SIGKILL once this collection's step committed, as a worker dying mid-part."""
+    if name and name == app_settings.test_kill_after():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _fail(part: SystemPart, error: str) -> None:
+    retry_at = (
+        timezone.now() + retry_delay(part.attempts)
+        if part.attempts < app_settings.MAX_ATTEMPTS
+        else None
+    )
+    SystemPart.objects.filter(pk=part.pk).update(
+        state=SystemPart.State.FAILED, last_error=error, next_attempt_at=retry_at
+    )
+
+
+def _finish(part: SystemPart) -> None:
+    with transaction.atomic():
+        part = SystemPart.objects.select_for_update().get(pk=part.pk)
+        if part.state != SystemPart.State.RUNNING:
+            return
+        part.state = SystemPart.State.DONE
+        part.finished_at = timezone.now()
+        part.identities = {}
+        part.anchors = None  # the person's keys are not kept once erased
+        part.next_attempt_at = None
+        part.last_error = ""
+        part.save()
+        audit_record(
+            action="datastore_part_done",
+            obj=part,
+            detail={"system": part.system_id, "rows": sum(part.counts.values())},
+        )
+    erasure_complete_if_possible(request=part.request)
+
+
+def system_part_retry(*, part: SystemPart, actor) -> SystemPart:
+    """An officer's Retry of a part that failed past its attempts (or before its next try)."""
+    with transaction.atomic():
+        part = SystemPart.objects.select_for_update().get(pk=part.pk)
+        if part.state != SystemPart.State.FAILED:
+            return part
+        part.state = SystemPart.State.PENDING
+        part.attempts = 0
+        part.next_attempt_at = timezone.now() + _stuck_after()
+        part.save(update_fields=["state", "attempts", "next_attempt_at"])
+        audit_record(action="datastore_part_retried", actor=actor, obj=part)
+        job_wake(task=PART_TASK, args=[part.pk])
+    return part
+
+
+def system_part_confirm(*, part: SystemPart, actor, confirmation: str) -> SystemPart:
+    """Someone did a part by hand: who and what is recorded, and the request completes if this
+    was the last thing it waited for."""
+    confirmation = confirmation.strip()
+    if not confirmation:
+        raise DatasetError(_("Say what was done."))
+    with transaction.atomic():
+        part = SystemPart.objects.select_for_update().get(pk=part.pk)
+        if part.state != SystemPart.State.MANUAL:
+            raise DatasetError(_("This part is not waiting for someone to do it."))
+        part.state = SystemPart.State.DONE
+        part.finished_at = timezone.now()
+        part.confirmed_by = actor
+        part.confirmation = confirmation
+        part.save(update_fields=["state", "finished_at", "confirmed_by", "confirmation"])
+        audit_record(action="datastore_part_confirmed", actor=actor, obj=part)
+    erasure_complete_if_possible(request=part.request)
+    return part
+
+
+def system_parts_sweep(*, limit: int = 100) -> int:
+    """Wake the parts a lost message or a dead worker left, and failed ones due again."""
+    now = timezone.now()
+    due = list(
+        SystemPart.objects.filter(
+            state__in=[SystemPart.State.PENDING, SystemPart.State.FAILED, SystemPart.State.RUNNING],
+            next_attempt_at__lte=now,
+        ).values_list("pk", flat=True)[:limit]
+    )
+    for pk in due:
+        job_wake(task=PART_TASK, args=[pk], after_commit=False)
+    return len(due)
+
+
+def parts_blockers(request) -> list[str]:
+    open_parts = request.system_parts.exclude(state=SystemPart.State.DONE)
+    if not open_parts.exists():
+        return []
+    if open_parts.filter(state=SystemPart.State.MANUAL).exists():
+        return [_("Connected systems done by hand still wait for someone to confirm them.")]
+    return [_("The erasure in the connected systems is not done yet.")]
+
+
+# --- Access ------------------------------------------------------------------------------------
+
+
+def export_sections(*, subjects: list[Subject], phones=()) -> list[ExportSection]:
+    """Each active SQL system's collections that hold the person's rows, with the fields'
+    categories; the rows are read (streamed) when the package is written."""
+    identities = identities_of(subjects, phones)
+    sections = []
+    for system in ConnectedSystem.objects.filter(active=True, kind=ConnectedSystem.Kind.SQL):
+        version = system.dataset
+        if version is None:
+            continue
+        graph = _graph_of(version)
+        engine = engine_open(system_url(system))
+        plan = plan_build(graph=graph, identities=identities)
+        for name in plan.order:
+            collection = graph.collections[name]
+            if not collection.personal:
+                continue
+            sections.append(
+                ExportSection(
+                    system=system.name,
+                    collection=name,
+                    categories={s.name: list(s.categories) for s in collection.personal},
+                    rows=_rows_reader(engine, plan, name),
+                )
+            )
+    return sections
+
+
+def _rows_reader(engine, plan, name):
+    def rows():
+        with engine.connect() as conn:
+            yield from access_rows(conn, plan, name)
+
+    return rows
