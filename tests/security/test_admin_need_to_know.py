@@ -114,6 +114,17 @@ def _email_address(p, staff):
     )[0]
 
 
+def _system_part(p, staff):
+    from datastores.models import ConnectedSystem, SystemPart
+
+    system, _ = ConnectedSystem.objects.get_or_create(
+        name="Paper archive", defaults={"kind": ConnectedSystem.Kind.MANUAL}
+    )
+    return SystemPart.objects.create(
+        request=_request(p), system=system, kind="erasure", state="manual"
+    )
+
+
 def _authenticator(p, staff):
     return totp_authenticator_add(p, totp_secret_new())
 
@@ -133,6 +144,7 @@ ROWS = {
     "dsar.ExportFile": lambda p, staff: ExportFile.objects.create(
         request=_request(p), kind=ExportFile.Kind.ACCESS
     ),
+    "datastores.SystemPart": _system_part,
     "dsar.AuditEvent": lambda p, staff: services.audit_record(
         action="request_filed", subject=Subject(user_id=p.pk), reason="Filed on the portal"
     ),
