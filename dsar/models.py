@@ -6,7 +6,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
-from simple_history.models import HistoricalRecords
 
 from .deadlines import DeadlineRule, deadline_rule_for
 
@@ -668,7 +667,6 @@ class ProcessingActivity(models.Model):
         help_text=_("Happens only in test mode: left out of the records unless asked for."),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=100)
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "code"]
@@ -676,12 +674,21 @@ class ProcessingActivity(models.Model):
         verbose_name_plural = _("processing activities")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(lawful_basis="f") | ~Q(legitimate_interest=""),
+                # On the English texts (dsar/translation.py), which every activity has.
+                condition=~Q(lawful_basis="f")
+                | (Q(legitimate_interest_en__isnull=False) & ~Q(legitimate_interest_en="")),
                 name="dsar_activity_f_names_its_interest",
             ),
             models.CheckConstraint(
-                condition=(Q(transfers="") & Q(transfer_safeguard=""))
-                | (~Q(transfers="") & ~Q(transfer_safeguard="")),
+                condition=(
+                    (Q(transfers_en__isnull=True) | Q(transfers_en=""))
+                    & Q(transfer_safeguard="")
+                )
+                | (
+                    Q(transfers_en__isnull=False)
+                    & ~Q(transfers_en="")
+                    & ~Q(transfer_safeguard="")
+                ),
                 name="dsar_activity_transfer_has_safeguard",
             ),
         ]
