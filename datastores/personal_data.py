@@ -9,6 +9,7 @@ no_personal_data(DatasetVersion, reason="Descriptions of other systems' tables, 
 personal_data(
     SystemPart,
     category="Your privacy requests",
+    activity="privacy_requests",
     purpose="To carry out your request in the company's other systems.",
     source=Source.AUTOMATIC,
     retention="Whom it is about is cleared as soon as that system's part is done.",
