@@ -1,6 +1,7 @@
 """Records of processing activities (GDPR Art. 30), generated from the processing activities
-(their words, edited by officers) and the personal-data registry (which models and fields serve
-each one, how they are erased), so that nothing is typed in twice.
+(their words, edited by officers in every language: dsar/translation.py) and the personal-data
+registry (which models and fields serve each one, how they are erased), so that nothing is typed
+in twice.
 
 One `Records` holds a report as HTML, CSV and PDF show it: the same header lines, columns and
 cells in all three (desk/views.py, desk/pdf.py)."""
@@ -75,7 +76,7 @@ def lawful_basis_words(activity: ProcessingActivity) -> list[str]:
         return [_("None recorded")]
     lines = [str(LawfulBasis(activity.lawful_basis).label)]
     if activity.legitimate_interest:
-        lines.append(activity_reads.activity_words(activity.legitimate_interest))
+        lines.append(activity.legitimate_interest)
     return lines
 
 
@@ -84,7 +85,7 @@ def transfer_words(activity: ProcessingActivity) -> list[str]:
     if not activity.transfers:
         return [str(TransferSafeguard.NONE.label)]
     return [
-        activity_reads.activity_words(activity.transfers),
+        activity.transfers,
         _("Safeguard: %(safeguard)s")
         % {"safeguard": TransferSafeguard(activity.transfer_safeguard).label},
     ]
@@ -132,22 +133,21 @@ def records_of_processing(*, include_test_mode: bool = False) -> Records:
     asked for (it happens on no real person's data in production)."""
     rows = []
     for activity in activity_reads.controller_activities(include_test_mode=include_test_mode):
-        words = activity_reads.activity_words
         rows.append(
             [
-                [words(activity.name)],
-                [words(activity.description)],
+                [activity.name],
+                [activity.description],
                 lawful_basis_words(activity),
                 _taxonomy("data_subject", activity.data_subjects),
                 _taxonomy("data_category", activity.data_categories)
                 + _registry_data(activity.code),
                 _taxonomy("data_use", activity.data_uses),
                 _sources(activity.code),
-                activity_reads.activity_lines(activity.recipients),
+                activity.recipient_list,
                 transfer_words(activity),
-                [words(activity.retention)],
+                [activity.retention],
                 _erasure(activity.code),
-                activity_reads.activity_lines(activity.measures),
+                activity.measure_list,
             ]
         )
     return Records(
@@ -176,17 +176,16 @@ def processor_records(*, include_test_mode: bool = False) -> Records:
     Part II): each customer with a workspace is the controller of what it keeps there."""
     rows = []
     for activity in activity_reads.processor_activities(include_test_mode=include_test_mode):
-        words = activity_reads.activity_words
         rows.append(
             [
-                [words(activity.name), words(activity.description)],
+                [activity.name, activity.description],
                 _taxonomy("data_subject", activity.data_subjects),
                 _taxonomy("data_category", activity.data_categories)
                 + _registry_data(activity.code),
-                activity_reads.activity_lines(activity.recipients),
+                activity.recipient_list,
                 transfer_words(activity),
-                [words(activity.retention)],
-                activity_reads.activity_lines(activity.measures),
+                [activity.retention],
+                activity.measure_list,
             ]
         )
     header = [(_("(a) Processor: %(what)s") % {"what": k}, v) for k, v in _responsible()]

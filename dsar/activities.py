@@ -1,9 +1,8 @@
-"""Reads of the processing activities (docs/activities.md), and their words in the reader's
-language.
+"""Reads of the processing activities (docs/activities.md).
 
-The activities are rows (`ProcessingActivity`): officers edit their words in the admin. A text
-still as seeded is translated through the message catalogue; a text an officer changed is shown
-as written (translatable rows are another step: the fields stay plain for it)."""
+The activities are rows (`ProcessingActivity`): officers edit their words in the admin, in every
+language. Each text has a column per language (dsar/translation.py, django-modeltranslation), so
+`activity.name` is already in the reader's language; nothing here translates them again."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import QuerySet
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy
 
 from . import registry
 from .models import (
@@ -45,16 +44,6 @@ def objectionable_activities() -> QuerySet[ProcessingActivity]:
     """The activities a person may object to (GDPR Art. 21(1)): those based on (e) or (f) that
     we do as controller (an objection to a customer's processing goes to that customer)."""
     return controller_activities().filter(lawful_basis__in=OBJECTIONABLE_BASES)
-
-
-def activity_words(text: str) -> str:
-    """A seeded text in the reader's language; an edited one as the officer wrote it."""
-    return gettext(text) if text else ""
-
-
-def activity_lines(text: str) -> list[str]:
-    """A one-per-line field (recipients, measures), each line in the reader's language."""
-    return [activity_words(line.strip()) for line in text.splitlines() if line.strip()]
 
 
 def activity_problems() -> list[tuple[str, str]]:
@@ -140,13 +129,13 @@ def activity_notices(*, as_processor: bool = False) -> list[ActivityNotice]:
     return [
         ActivityNotice(
             code=a.code,
-            name=activity_words(a.name),
-            description=activity_words(a.description),
+            name=a.name,
+            description=a.description,
             basis=str(LawfulBasis(a.lawful_basis).label) if a.lawful_basis else "",
-            legitimate_interest=activity_words(a.legitimate_interest),
-            retention=activity_words(a.retention),
-            recipients=activity_lines(a.recipients),
-            transfers=activity_words(a.transfers),
+            legitimate_interest=a.legitimate_interest or "",
+            retention=a.retention,
+            recipients=a.recipient_list,
+            transfers=a.transfers or "",
             safeguard=str(TransferSafeguard(a.transfer_safeguard).label) if a.transfers else "",
             right=str(RIGHT_BY_BASIS.get(a.lawful_basis, "")),
         )

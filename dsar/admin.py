@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import registry, selectors, services
@@ -711,7 +712,8 @@ class ExportFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 class ProcessingActivityForm(forms.ModelForm):
-    """The Fides keys chosen from the taxonomy itself, never typed."""
+    """The Fides keys chosen from the taxonomy itself, never typed. The translated texts are
+    named once (`name`): the admin (TranslationAdmin) puts a field per language in their place."""
 
     data_categories = forms.MultipleChoiceField(
         label=_("data categories"), choices=lambda: taxonomy_choices("data_category")
@@ -746,11 +748,17 @@ class ProcessingActivityForm(forms.ModelForm):
 
 
 @admin.register(ProcessingActivity)
-class ProcessingActivityAdmin(SimpleHistoryAdmin):
+class ProcessingActivityAdmin(SimpleHistoryAdmin, TranslationAdmin):
     """Officers edit the words and the policy; the code (which models and fields serve an
-    activity, how they are erased) stays in code. Every change is kept in the history."""
+    activity, how they are erased) stays in code. Every change is kept in the history.
+
+    The texts people read show one field per language (dsar/translation.py says which each
+    activity must have); the form's `name` stands for `name_en` and `name_de`."""
 
     form = ProcessingActivityForm
+    # Said here, not left to the form: TranslationAdmin takes the form's fields as the page's,
+    # which would leave out the read-only registry entries.
+    fields = (*ProcessingActivityForm.Meta.fields, "registry_entries")
     list_display = (
         "name",
         "code",
@@ -760,7 +768,7 @@ class ProcessingActivityAdmin(SimpleHistoryAdmin):
         "test_mode",
     )
     list_filter = ("lawful_basis", "as_processor", "test_mode")
-    search_fields = ("code", "name", "description")
+    search_fields = ("code", "name_en", "name_de", "description_en", "description_de")
     readonly_fields = ("registry_entries",)
 
     def get_readonly_fields(self, request, obj=None):

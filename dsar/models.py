@@ -6,7 +6,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
-from simple_history.models import HistoricalRecords
 
 from .deadlines import DeadlineRule, deadline_rule_for
 
@@ -614,13 +613,17 @@ class TransferSafeguard(models.TextChoices):
     DPF = "dpf", _("EU-US Data Privacy Framework (adequacy decision, GDPR Art. 45)")
 
 
+# The translated texts an activity may leave empty (dsar/translation.py requires the others).
+ACTIVITY_OPTIONAL_TEXTS = ("legitimate_interest", "recipients", "transfers", "measures")
+
+
 class ProcessingActivity(models.Model):
     """One processing activity: what the company does with data and why (docs/activities.md).
 
     The code is the stable key the code points at (registry entries, consent purposes, the uses
     a person may restrict or object to); everything else is words and policy, edited by officers
-    in the admin, with history. `name` and `description` stay plain fields so that translatable
-    rows (modeltranslation) can be added later."""
+    in the admin, with history. The texts people read have a column per language
+    (dsar/translation.py): `activity.name` reads the active language's."""
 
     code = models.SlugField(_("code"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=120)
@@ -668,7 +671,6 @@ class ProcessingActivity(models.Model):
         help_text=_("Happens only in test mode: left out of the records unless asked for."),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=100)
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "code"]
@@ -676,12 +678,16 @@ class ProcessingActivity(models.Model):
         verbose_name_plural = _("processing activities")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(lawful_basis="f") | ~Q(legitimate_interest=""),
+                # On the English texts (dsar/translation.py), which every activity has.
+                condition=~Q(lawful_basis="f")
+                | (Q(legitimate_interest_en__isnull=False) & ~Q(legitimate_interest_en="")),
                 name="dsar_activity_f_names_its_interest",
             ),
             models.CheckConstraint(
-                condition=(Q(transfers="") & Q(transfer_safeguard=""))
-                | (~Q(transfers="") & ~Q(transfer_safeguard="")),
+                condition=(
+                    (Q(transfers_en__isnull=True) | Q(transfers_en="")) & Q(transfer_safeguard="")
+                )
+                | (Q(transfers_en__isnull=False) & ~Q(transfers_en="") & ~Q(transfer_safeguard="")),
                 name="dsar_activity_transfer_has_safeguard",
             ),
         ]
@@ -703,15 +709,26 @@ class ProcessingActivity(models.Model):
             bad = taxonomy_keys_invalid(kind, getattr(self, name))
             if bad:
                 errors[name] = _("Not in the Fides taxonomy: %(keys)s") % {"keys": ", ".join(bad)}
-        if (
-            self.lawful_basis == LawfulBasis.LEGITIMATE_INTERESTS
-            and not self.legitimate_interest.strip()
-        ):
-            errors["legitimate_interest"] = _("Basis (f) needs the legitimate interest in words.")
-        if self.transfers.strip() and not self.transfer_safeguard:
+        # The texts are checked in each language's column (dsar/translation.py): an optional
+        # text given in one language is given in all, so no reader is left without it.
+        languages = [code for code, _name in settings.LANGUAGES]
+        for name in ACTIVITY_OPTIONAL_TEXTS:
+            missing = [c for c in languages if not (getattr(self, f"{name}_{c}") or "").strip()]
+            if (
+                name == "legitimate_interest"
+                and self.lawful_basis == LawfulBasis.LEGITIMATE_INTERESTS
+            ):
+                message = _("Basis (f) needs the legitimate interest in words.")
+            elif len(missing) < len(languages):
+                message = _("Give this text in every language.")
+            else:
+                continue
+            errors.update({f"{name}_{code}": message for code in missing})
+        transfers = (self.transfers_en or "").strip()
+        if transfers and not self.transfer_safeguard:
             errors["transfer_safeguard"] = _("A transfer outside the EEA needs its safeguard.")
-        if self.transfer_safeguard and not self.transfers.strip():
-            errors["transfers"] = _("Say who receives the data outside the EEA, and where.")
+        if self.transfer_safeguard and not transfers:
+            errors["transfers_en"] = _("Say who receives the data outside the EEA, and where.")
         if errors:
             raise ValidationError(errors)
 
@@ -729,7 +746,7 @@ class ProcessingActivity(models.Model):
 
 
 def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
 # --- Webhooks out: the outbox, the subscribed endpoints and their deliveries (docs/webhooks.md) ---

@@ -64,13 +64,15 @@ def test_the_page_is_in_german_for_a_german_reader(client):
     assert "Invoices and accounting" not in text and "Ten years after" not in text
 
 
-def test_an_officers_edit_shows_at_once_as_written(client):
+def test_an_officers_edit_shows_at_once_as_written_in_each_language(client):
     ProcessingActivity.objects.filter(code="billing").update(
-        retention="Eleven years, as the new tax law says."
+        retention_en="Eleven years, as the new tax law says.",
+        retention_de="Elf Jahre, wie das neue Steuergesetz sagt.",
     )
     assert "Eleven years, as the new tax law says." in _text(client)
-    # Not yet translated (translatable rows are another step): shown as the officer wrote it.
-    assert "Eleven years, as the new tax law says." in _text(client, language="de")
+    german = _text(client, language="de")
+    assert "Elf Jahre, wie das neue Steuergesetz sagt." in german
+    assert "Eleven years" not in german
 
 
 @pytest.mark.parametrize("page", ["/policy/", "/", "/privacy/requests/new/"])

@@ -61,7 +61,12 @@ def test_basis_f_needs_its_interest_and_a_transfer_its_safeguard():
     activity.transfers = "Our CRM provider, in the USA."
     with pytest.raises(ValidationError) as error:
         activity.full_clean()
-    assert set(error.value.message_dict) == {"legitimate_interest", "transfer_safeguard"}
+    assert set(error.value.message_dict) == {
+        "legitimate_interest_en",
+        "legitimate_interest_de",
+        "transfers_de",  # given in English only
+        "transfer_safeguard",
+    }
 
 
 # --- The system check ---------------------------------------------------------------------------
@@ -167,22 +172,24 @@ def test_the_service_refuses_it_too_and_takes_an_objection_based_on_f(user):
 # --- Officers edit the words in the admin, with history ----------------------------------------
 
 
+TEXTS = ("name", "description", "legitimate_interest", "recipients", "transfers", "retention")
+
+
 def _form(activity: ProcessingActivity, **changes) -> dict:
+    """The admin's form as the activity fills it: each text once per language (`name_en`,
+    `name_de`, …)."""
     data = {
-        "name": activity.name,
-        "description": activity.description,
         "lawful_basis": activity.lawful_basis,
-        "legitimate_interest": activity.legitimate_interest,
         "data_categories": activity.data_categories,
         "data_uses": activity.data_uses,
         "data_subjects": activity.data_subjects,
-        "recipients": activity.recipients,
-        "transfers": activity.transfers,
         "transfer_safeguard": activity.transfer_safeguard,
-        "retention": activity.retention,
-        "measures": activity.measures,
         "position": activity.position,
     }
+    for name in (*TEXTS, "measures"):
+        for language in ("en", "de"):
+            field = f"{name}_{language}"
+            data[field] = getattr(activity, field) or ""
     return {**data, **changes}
 
 
@@ -193,7 +200,7 @@ def test_an_officer_edits_the_words_and_the_history_says_who_changed_what_when(o
     assert "accounts.Invoice" in page  # the registry entries, from the code, read-only
     response = officer_client.post(
         url,
-        _form(billing, code="invoices", retention="Eleven years, as the new tax law says."),
+        _form(billing, code="invoices", retention_en="Eleven years, as the new tax law says."),
     )
     assert response.status_code == 302
     billing.refresh_from_db()
@@ -201,7 +208,11 @@ def test_an_officer_edits_the_words_and_the_history_says_who_changed_what_when(o
     assert billing.retention == "Eleven years, as the new tax law says."
     new, old = billing.history.all()[:2]
     assert new.history_user == officer_client.officer and new.history_type == "~"
-    assert [change.field for change in new.diff_against(old).changes] == ["retention"]
+    # The English column changed, and the plain column modeltranslation keeps beside it.
+    assert {change.field for change in new.diff_against(old).changes} == {
+        "retention",
+        "retention_en",
+    }
     history = officer_client.get(f"/admin/dsar/processingactivity/{billing.pk}/history/")
     page = history.content.decode()
     assert str(officer_client.officer) in page  # who
@@ -234,6 +245,6 @@ def test_an_activity_cannot_be_deleted_and_support_cannot_edit(officer_client, m
     client = Client()
     login_with_totp(client, support, secret)
     url = f"/admin/dsar/processingactivity/{billing.pk}/change/"
-    assert client.post(url, _form(billing, retention="Forever.")).status_code == 403
+    assert client.post(url, _form(billing, retention_en="Forever.")).status_code == 403
     billing.refresh_from_db()
     assert billing.retention.startswith("Ten years")
