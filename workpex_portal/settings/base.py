@@ -105,24 +105,34 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several processes (web, worker, beat) share the file: wait for locks instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "timeout": 20,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
-    )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env.bool(
-    "DATABASE_JIT", default=False
-):
-    # PostgreSQL compiles a query to machine code once its estimated cost passes jit_above_cost.
-    # The consent gate's per-recipient subqueries look costly to the planner, and compiling took
-    # longer than running them (2-3 s of a 4 s query at 100k recipients: bench/NOTES.md).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+
+def database_from_env(**default) -> dict:
+    """The database of DATABASE_URL with the options every process needs (production reads it
+    with no default: a missing URL fails at start)."""
+    database = env.db("DATABASE_URL", **default)
+    database["ATOMIC_REQUESTS"] = True
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # Several processes (web, worker, beat) share the file: wait for locks instead of
+        # failing; BEGIN IMMEDIATE makes the job claims take turns (dsar/claims.py, dsar.E005).
+        database.setdefault("OPTIONS", {}).update(
+            {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
+    if database["ENGINE"] == "django.db.backends.postgresql" and not env.bool(
+        "DATABASE_JIT", default=False
+    ):
+        # PostgreSQL compiles a query to machine code once its estimated cost passes
+        # jit_above_cost. The consent gate's per-recipient subqueries look costly to the planner,
+        # and compiling took longer than running them (2-3 s of a 4 s query at 100k recipients:
+        # bench/NOTES.md).
+        database.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    return database
+
+
+DATABASES = {"default": database_from_env(default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

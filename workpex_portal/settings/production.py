@@ -1,12 +1,11 @@
 """Production shape: PostgreSQL, Redis, gunicorn, workers and one beat, all set by environment."""
 
 from .base import *  # noqa: F403
-from .base import env, object_storage
+from .base import database_from_env, env, object_storage
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")  # no default: a missing key fails at start
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+DATABASES = {"default": database_from_env()}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CACHES = {"default": env.cache("CACHE_URL", default=CELERY_BROKER_URL)}
