@@ -100,6 +100,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 check-deploy: install
+	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=workpex_portal.settings.production \
 	SECRET_KEY=check-deploy-$$(date +%s)-a-long-random-looking-secret-key-for-the-check \
 	DATABASE_URL=sqlite:///$(CURDIR)/var/check.sqlite3 CELERY_BROKER_URL=redis://127.0.0.1:6379/0 \
