@@ -273,14 +273,29 @@ personal_data(
 
 
 def _webhook_event_rows(subject):
-    """Events about the person, except those a subscribed system has not acknowledged yet: they
-    keep what it needs to find the person until it has (an erasure's own events above all), and
-    the delivery clears the address then (dsar.services.webhooks)."""
     about = Q()
     if subject.user_id is not None:
         about |= Q(account_id=subject.user_id)
     if subject.email:
         about |= Q(subject_email__iexact=subject.email)
+    return _webhook_events_about(about)
+
+
+def _webhook_event_rows_many(subjects):
+    user_ids = sorted({s.user_id for s in subjects if s.user_id is not None})
+    emails = sorted({s.email for s in subjects if s.email})
+    about = Q()
+    if user_ids:
+        about |= values_in("account_id", user_ids)
+    if emails:
+        about |= email_in("subject_email", emails)
+    return _webhook_events_about(about)
+
+
+def _webhook_events_about(about: Q):
+    """Events about the person, except those a subscribed system has not acknowledged yet: they
+    keep what it needs to find the person until it has (an erasure's own events above all), and
+    the delivery clears the address then (dsar.services.webhooks)."""
     if not about:
         return WebhookEvent.objects.none()
     waiting = WebhookDelivery.objects.filter(endpoint__active=True).exclude(
@@ -307,6 +322,7 @@ personal_data(
     erasure=ErasureStrategy.ANONYMISE,
     anonymise={"account_id": None, "subject_email": ""},
     subject_rows=_webhook_event_rows,
+    subjects_rows=_webhook_event_rows_many,
     erase_order=12,
 )
 no_personal_data(WebhookEndpoint, reason="The addresses of the company's own systems.")

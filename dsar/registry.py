@@ -11,11 +11,10 @@ their `models.py`); `dsar` itself imports no other app.
 from __future__ import annotations
 
 import json
-import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import lru_cache, reduce
+from functools import lru_cache
 from typing import Any
 
 from django.apps import apps
@@ -80,8 +79,8 @@ class PersonalData:
     email_field: str | None = None
     # Or a function for rows that cannot be found by a field path (it wins over the two above).
     subject_rows: Callable[[Subject], QuerySet] | None = None
-    # Optional, with subject_rows: the rows of many subjects at once (bulk erasure). Without it,
-    # rows_for_many ORs the per-subject querysets: still one statement, a longer WHERE clause.
+    # With subject_rows, required: the rows of many subjects at once, as one condition (bulk
+    # erasure), matching exactly the union of subject_rows(s).
     subjects_rows: Callable[[Sequence[Subject]], QuerySet] | None = None
     # ANONYMISE: field -> replacement: a constant or a Django expression (F, Value, Concat...),
     # applied in one set-based UPDATE. Callables are refused: they would need a query per row.
@@ -153,9 +152,7 @@ class PersonalData:
         if not subjects:
             return manager.none()
         if self.subject_rows is not None:
-            if self.subjects_rows is not None:
-                return self.subjects_rows(subjects)
-            return reduce(operator.or_, (self.subject_rows(s) for s in subjects))
+            return self.subjects_rows(subjects)
         condition = Q()
         user_ids = sorted({s.user_id for s in subjects if s.user_id is not None})
         emails = sorted({s.email for s in subjects if s.email})
@@ -358,6 +355,10 @@ def _check_fields(entry: PersonalData) -> None:
             raise RegistryError(f"{entry.label} has no field {name!r}")
     if not (entry.subject_rows or entry.user_field or entry.email_field):
         raise RegistryError(f"{entry.label}: say how a subject's rows are found")
+    if (entry.subject_rows is None) != (entry.subjects_rows is None):
+        # Many subjects' rows as one condition (erasure in bulk): OR-ing one queryset per
+        # subject copies the whole condition each time, quadratic in the number of subjects.
+        raise RegistryError(f"{entry.label}: subject_rows and subjects_rows go together")
 
 
 def personal_data(model: type[models.Model], **declaration) -> PersonalData:

@@ -131,3 +131,27 @@ def test_erasure_schedules_of_many_subjects_are_one_condition_with_the_same_rows
     each = {pk for s in subjects for pk in entry.rows_for(s).values_list("pk", flat=True)}
     assert set(entry.rows_for_many(subjects).values_list("pk", flat=True)) == each
     assert each == {by_id, by_address, by_extra}
+
+
+def test_webhook_events_of_many_subjects_are_one_condition_with_the_same_rows():
+    """Every entry found by a function has a many-subject form that finds the same rows (the
+    registry refuses one without it): here the outbox, whose events a subscribed system has not
+    acknowledged yet are kept out of an erasure."""
+    from dsar.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+    ada, grace = (UserFactory(email=f"{n}@example.org") for n in ("ada", "grace"))
+    endpoint = WebhookEndpoint.objects.create(url="https://hooks.example.org/in", events=["*"])
+
+    def event(**about):
+        return WebhookEvent.objects.create(type="consent.changed", **about)
+
+    by_account = event(account_id=ada.pk).pk
+    by_address = event(subject_email="Grace@Example.org").pk
+    waiting = event(account_id=ada.pk)
+    WebhookDelivery.objects.create(event=waiting, endpoint=endpoint)
+    event(account_id=UserFactory().pk)
+    subjects = [Subject(user_id=ada.pk, email=ada.email), Subject(email="GRACE@example.org")]
+    entry = registry.entry_by_label("dsar.WebhookEvent")
+    each = {pk for s in subjects for pk in entry.rows_for(s).values_list("pk", flat=True)}
+    assert set(entry.rows_for_many(subjects).values_list("pk", flat=True)) == each
+    assert each == {by_account, by_address}

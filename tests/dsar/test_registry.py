@@ -53,6 +53,14 @@ def test_declarations_are_checked():
         registry.personal_data(
             Thing, export_fields=("email",), erasure=registry.ErasureStrategy.LEGAL_HOLD, **common
         )
+    with pytest.raises(registry.RegistryError, match="subject_rows and subjects_rows go together"):
+        registry.personal_data(
+            Thing,
+            export_fields=("email",),
+            erasure=registry.ErasureStrategy.DELETE,
+            subject_rows=lambda subject: Thing.objects.none(),
+            **common,
+        )
     with pytest.raises(registry.RegistryError, match="already"):
         registry.no_personal_data(AuditEvent, reason="again")
 
