@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # In the order of the priorities.
 BENCHMARKS = [
     "consent_gate",
+    "api_contact_batch",
     "access_export",
     "heavy_erasure",
     "erasure_many",

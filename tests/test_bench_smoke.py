@@ -47,6 +47,7 @@ def test_bench_smoke_runs_every_benchmark(tmp_path):
     report = out.read_text()
     for title in (
         "Consent gate",
+        "API batch may-I-contact",
         "Access export",
         "Heavy-subject erasure",
         "Erasure of many subjects",
