@@ -13,7 +13,14 @@ from ..models import (
     ProcessingBlock,
     WebhookEventType,
 )
-from ..purposes import ALL_USES, ALL_USES_BLOCK, DIRECT_MARKETING, processing_uses
+from ..purposes import (
+    ALL_USES,
+    ALL_USES_BLOCK,
+    DIRECT_MARKETING,
+    objection_refused_message,
+    objection_uses_clean,
+    processing_uses,
+)
 from ..registry import Subject
 from ..textinput import text_refuse_unstorable
 from .base import RequestError, audit_record
@@ -48,6 +55,9 @@ def processing_block_add(
 ) -> ProcessingBlock:
     """Stop processing for one use (a code of `dsar.purposes`, 'direct_marketing'), or for every
     use ('' or 'all'). An unknown code is refused: a block that names nothing real stops nothing.
+    An objection names only what GDPR Art. 21 lets a person object to (`objection_uses`: the
+    activities based on (e) or (f), and direct marketing), whoever adds it: the form, the API
+    or an officer applying a request filed before an activity's basis changed.
     """
     text_refuse_unstorable(kind, purpose, reason)
     if purpose == ALL_USES:
@@ -58,6 +68,11 @@ def processing_block_add(
             _("“%(code)s” is not a use of data we have: choose one from the list.")
             % {"code": purpose}
         )
+    if kind == ProcessingBlock.Kind.OBJECTION:
+        try:
+            objection_uses_clean([purpose or ALL_USES])
+        except ValueError:
+            raise RequestError(objection_refused_message(purpose)) from None
     block = ProcessingBlock(
         kind=kind,
         user_id=subject.user_id,

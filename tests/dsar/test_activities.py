@@ -12,8 +12,9 @@ from django.core.management.base import SystemCheckError
 
 from consent.models import Purpose
 from dsar import registry, services
-from dsar.models import DataSubjectRequest, LawfulBasis, ProcessingActivity
+from dsar.models import DataSubjectRequest, LawfulBasis, ProcessingActivity, ProcessingBlock
 from dsar.purposes import objection_uses, processing_uses
+from dsar.registry import Subject
 
 pytestmark = pytest.mark.django_db
 
@@ -167,6 +168,28 @@ def test_the_service_refuses_it_too_and_takes_an_objection_based_on_f(user):
         kind="objection", user=user, purposes=["service_improvement", "newsletter"]
     )
     assert request.purposes == ["service_improvement", "newsletter"]
+
+
+def test_no_way_around_it_an_objection_block_names_only_what_art_21_allows(user):
+    """The block service is the one gate: whoever adds an objection (the filing flow, an
+    officer applying a request, the API) can name only an (e)/(f) activity or direct
+    marketing; a restriction may name any use."""
+    subject = Subject(user_id=user.pk)
+    with pytest.raises(services.RequestError, match="You can object only to"):
+        services.processing_block_add(
+            kind="objection", subject=subject, purpose="stored_payment_method"
+        )
+    assert not ProcessingBlock.objects.exists()
+    services.processing_block_add(kind="objection", subject=subject, purpose="service_improvement")
+    services.processing_block_add(kind="objection", subject=subject, purpose="direct_marketing")
+    services.processing_block_add(
+        kind="restriction", subject=subject, purpose="stored_payment_method"
+    )
+    assert set(ProcessingBlock.objects.values_list("kind", "purpose")) == {
+        ("objection", "service_improvement"),
+        ("objection", "direct_marketing"),
+        ("restriction", "stored_payment_method"),
+    }
 
 
 # --- Officers edit the words in the admin, with history ----------------------------------------

@@ -22,7 +22,7 @@ from consent.models import ConsentEvent, PageViewCount, Partner
 from desk.consent_insights import consent_insights
 from dsar import services
 from dsar.models import DataSubjectRequest, ProcessingBlock
-from dsar.purposes import ALL_USES, processing_uses, processing_uses_clean
+from dsar.purposes import ALL_USES, objection_uses, processing_uses, processing_uses_clean
 from dsar.registry import Subject
 from notifications import push
 from tests.notifications.conftest import register
@@ -178,9 +178,20 @@ def test_every_probe_runs_before_any_block(world):
 @pytest.mark.parametrize("kind", ["restriction", "objection"])
 @pytest.mark.parametrize("blocked", sorted(STOPS))
 def test_a_block_stops_exactly_the_use_it_names(world, blocked, kind):
-    services.processing_block_add(kind=kind, subject=world.subject, purpose=blocked, reason="x")
+    """A restriction may name any use; an objection only what Art. 21 allows (else refused,
+    and nothing stops)."""
+    objectionable = {use.code for use in objection_uses()} | {"all"}
+    if kind == "objection" and blocked not in objectionable:
+        with pytest.raises(services.RequestError, match="You can object only to"):
+            services.processing_block_add(
+                kind=kind, subject=world.subject, purpose=blocked, reason="x"
+            )
+        stops = set()
+    else:
+        services.processing_block_add(kind=kind, subject=world.subject, purpose=blocked, reason="x")
+        stops = STOPS[blocked]
     happening = {code: probe(world) for code, probe in PROBES.items()}
-    assert happening == {code: code not in STOPS[blocked] for code in PROBES}
+    assert happening == {code: code not in stops for code in PROBES}
 
 
 @pytest.mark.parametrize("blocked", sorted(set(STOPS) - {"all"}))
