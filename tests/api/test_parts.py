@@ -14,19 +14,10 @@ from dsar import services as dsar_services
 from dsar.models import AuditEvent, DataSubjectRequest, RequestKind, RequestState, WebhookDelivery
 from tests.datastores.shop import ALICE, customers, rows, shop_create
 from tests.datastores.systems import alice, erasure_run, in_progress, sql_system, webhook_system
-from tests.dsar.webhook_receiver import Receiver
 
 from .conftest import problem
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def receiver():
-    """The connected system's webhook receiver, up, verifying signatures."""
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture
