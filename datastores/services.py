@@ -202,6 +202,13 @@ def dry_run(*, subjects: list[Subject], phones=()) -> list[dict]:
 # --- Parts of a request ------------------------------------------------------------------------
 
 
+# What a system's part waits for first: a worker (SQL), someone, or the system itself.
+FIRST_STATE = {
+    ConnectedSystem.Kind.MANUAL: SystemPart.State.MANUAL,
+    ConnectedSystem.Kind.WEBHOOK: SystemPart.State.WAITING,
+}
+
+
 def parts_create_for_erasure(*, request, subjects: list[Subject], phones=()) -> list[SystemPart]:
     """Each active system's erasure part (once: a resumed erasure run finds them made). A SQL
     system's part is woken on a worker; one done by hand is a task due in its days; one
@@ -215,10 +222,7 @@ def parts_create_for_erasure(*, request, subjects: list[Subject], phones=()) -> 
         version = system.dataset
         if not out_of_reach and version is None:
             continue  # nothing described yet: nothing the portal can do there
-        if system.kind == ConnectedSystem.Kind.WEBHOOK:
-            state = SystemPart.State.WAITING
-        else:
-            state = SystemPart.State.MANUAL if out_of_reach else SystemPart.State.PENDING
+        state = FIRST_STATE.get(system.kind, SystemPart.State.PENDING)
         part, created = SystemPart.objects.get_or_create(
             request=request,
             system=system,

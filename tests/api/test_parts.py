@@ -7,13 +7,20 @@ answers the same, bad input is a 400 problem that changes nothing, and each call
 import pytest
 from django.utils import timezone
 
-from api.models import Scope
+from api.models import ApiClient, Scope
 from datastores import services as datastores_services
 from datastores.models import SystemPart
 from dsar import services as dsar_services
 from dsar.models import AuditEvent, DataSubjectRequest, RequestKind, RequestState, WebhookDelivery
 from tests.datastores.shop import ALICE, customers, rows, shop_create
-from tests.datastores.systems import alice, erasure_run, in_progress, sql_system, webhook_system
+from tests.datastores.systems import (
+    alice,
+    erasure_run,
+    in_progress,
+    manual_system,
+    sql_system,
+    webhook_system,
+)
 
 from .conftest import problem
 
@@ -155,3 +162,24 @@ def test_a_part_that_is_not_waiting_for_the_system_is_a_conflict(
     problem(_done(call, token, waiting_part.request.public_id, crm.pk), 409)
     waiting_part.refresh_from_db()
     assert waiting_part.state == SystemPart.State.PENDING
+
+
+def test_an_officer_ties_a_client_to_its_system(officer_client, crm):
+    """Only systems confirmed through the API are offered; the tie is audited."""
+    manual_system()
+    page = officer_client.get("/admin/api/apiclient/add/").content.decode()
+    assert f'<option value="{crm.pk}">CRM</option>' in page and "Paper archive" not in page
+    response = officer_client.post(
+        "/admin/api/apiclient/add/",
+        {
+            "name": "CRM",
+            "scopes": ["requests:confirm"],
+            "rate_limit": "100/m",
+            "system": str(crm.pk),
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200, response.content
+    created = ApiClient.objects.get(name="CRM")
+    assert created.system == crm and created.scopes == ["requests:confirm"]
+    assert AuditEvent.objects.get(action="api_client_created").detail["system"] == crm.pk
