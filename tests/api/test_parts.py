@@ -5,6 +5,7 @@ Only that system's client may confirm (others: 404), the scope is needed (403), 
 answers the same, bad input is a 400 problem that changes nothing, and each call is audited."""
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from api.models import ApiClient, Scope
@@ -183,3 +184,21 @@ def test_an_officer_ties_a_client_to_its_system(officer_client, crm):
     created = ApiClient.objects.get(name="CRM")
     assert created.system == crm and created.scopes == ["requests:confirm"]
     assert AuditEvent.objects.get(action="api_client_created").detail["system"] == crm.pk
+
+
+def test_the_command_ties_a_client_to_its_system(crm, capsys):
+    call_command(
+        "api_client_create", "--name", "CRM", "--scopes", "requests:confirm", "--system", "CRM"
+    )
+    assert ApiClient.objects.get(name="CRM").system == crm
+    manual_system()
+    with pytest.raises(CommandError, match="no connected system 'Paper archive'"):
+        call_command(
+            "api_client_create",
+            "--name",
+            "Paper",
+            "--scopes",
+            "requests:confirm",
+            "--system",
+            "Paper archive",
+        )
