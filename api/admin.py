@@ -21,7 +21,7 @@ class ApiClientForm(forms.ModelForm):
 
     class Meta:
         model = ApiClient
-        fields = ["name", "scopes", "rate_limit", "is_active"]
+        fields = ["name", "scopes", "rate_limit", "system", "is_active"]
 
 
 def _tokens_page(request, admin_site, tokens: list[tuple[ApiClient, str]]):
@@ -37,7 +37,15 @@ def _tokens_page(request, admin_site, tokens: list[tuple[ApiClient, str]]):
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
     form = ApiClientForm
-    list_display = ["name", "client_id", "scope_list", "rate_limit", "is_active", "rotated_at"]
+    list_display = [
+        "name",
+        "client_id",
+        "scope_list",
+        "rate_limit",
+        "system",
+        "is_active",
+        "rotated_at",
+    ]
     list_filter = ["is_active"]
     search_fields = ["name", "client_id"]
     readonly_fields = ["client_id", "created_at", "rotated_at", "previous_valid_until"]
@@ -58,6 +66,7 @@ class ApiClientAdmin(admin.ModelAdmin):
             name=obj.name,
             scopes=form.cleaned_data["scopes"],
             rate_limit=obj.rate_limit,
+            system=obj.system,
             actor=request.user,
         )
         obj.pk, obj.client_id = created.pk, created.client_id

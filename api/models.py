@@ -11,6 +11,10 @@ class Scope(models.TextChoices):
     CONSENT_WRITE = "consent:write", _("Record consent, change preferences, unsubscribe")
     REQUESTS_WRITE = "requests:write", _("File privacy requests on a person's behalf")
     REQUESTS_READ = "requests:read", _("Read a privacy request's state and deadline")
+    REQUESTS_CONFIRM = (
+        "requests:confirm",
+        _("Confirm its own connected system's part of a privacy request done"),
+    )
     WEBHOOKS_MANAGE = "webhooks:manage", _("Manage webhook subscriptions")
 
 
@@ -56,6 +60,20 @@ class ApiClient(models.Model):
         help_text=_("Calls allowed per period, e.g. 600/m or 600/m,20000/h (s, m, h, d)."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The connected system this client is: it may confirm that system's parts of requests.
+    system = models.ForeignKey(
+        "datastores.ConnectedSystem",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="api_clients",
+        limit_choices_to={"kind": "webhook"},
+        verbose_name=_("confirms for the connected system"),
+        help_text=_(
+            "A connected system confirmed through the API: this client may confirm that "
+            "system's part of each erasure (with the scope requests:confirm), and no other."
+        ),
+    )
     secret_hash = models.CharField(max_length=64, editable=False)
     previous_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
     previous_valid_until = models.DateTimeField(

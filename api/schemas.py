@@ -215,3 +215,43 @@ class RequestOut(Schema):
     closed_at: datetime | None
     next_step: str
     joined: bool = False
+
+
+CollectionName = Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_.]{1,100}$")]
+
+
+class PartDoneIn(Schema):
+    model_config = examples(
+        {
+            "confirmation": "Deleted the customer record and anonymised 12 orders.",
+            "counts": {"customers": 1, "orders": 12},
+        }
+    )
+
+    confirmation: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=2000, pattern=r"^[^\x00]*\S[^\x00]*$"),
+        Field(description="What the system did, in words; kept with the request."),
+    ]
+    counts: dict[CollectionName, Annotated[int, Field(ge=0, le=MAX_ID)]] = Field(
+        default_factory=dict,
+        max_length=200,
+        description="Optional: how many rows the system changed or deleted, per collection.",
+    )
+
+
+class PartSystem(Schema):
+    id: int
+    name: str
+
+
+class PartOut(Schema):
+    request_id: UUID
+    system: PartSystem
+    kind: str
+    state: str
+    state_label: str
+    due_at: datetime | None
+    finished_at: datetime | None
+    confirmation: str
+    counts: dict[str, int]

@@ -40,10 +40,10 @@ def _token_new(client_id: str) -> tuple[str, str]:
 
 @transaction.atomic
 def api_client_create(
-    *, name: str, scopes: list[str], rate_limit: str = "", actor=None
+    *, name: str, scopes: list[str], rate_limit: str = "", system=None, actor=None
 ) -> tuple[ApiClient, str]:
     """A new client and its token, which is shown once and never again (only its hash is
-    kept). Audited."""
+    kept); `system`: the connected system it confirms for. Audited."""
     client_id = secrets.token_hex(8)
     token, secret_hash = _token_new(client_id)
     client = ApiClient(
@@ -51,6 +51,7 @@ def api_client_create(
         client_id=client_id,
         scopes=sorted(set(scopes)),
         secret_hash=secret_hash,
+        system=system,
     )
     if rate_limit:
         client.rate_limit = rate_limit.strip()
@@ -60,7 +61,7 @@ def api_client_create(
         action="api_client_created",
         actor=actor,
         obj=client,
-        detail={"client": client.client_id, "scopes": client.scopes},
+        detail={"client": client.client_id, "scopes": client.scopes, "system": client.system_id},
     )
     return client, token
 
@@ -179,7 +180,7 @@ def api_client_update(*, client: ApiClient, actor=None) -> ApiClient:
     """Save an officer's change of name, scopes, rate or active flag (the secret is changed
     only by rotation). Audited with the scopes and rate it leaves."""
     client.full_clean()
-    client.save(update_fields=["name", "scopes", "rate_limit", "is_active"])
+    client.save(update_fields=["name", "scopes", "rate_limit", "system", "is_active"])
     audit_record(
         action="api_client_changed",
         actor=actor,
@@ -188,6 +189,7 @@ def api_client_update(*, client: ApiClient, actor=None) -> ApiClient:
             "client": client.client_id,
             "scopes": client.scopes,
             "rate_limit": client.rate_limit,
+            "system": client.system_id,
             "active": client.is_active,
         },
     )

@@ -1,10 +1,14 @@
 """Connected systems in the admin: officers register a database (URL stored encrypted, shown
 masked), test the connection, bring and edit its Fides dataset (every version kept), see each
 system's part of a request on the request page, retry a failed part, confirm a part done by
-hand, and dry-run a request (which systems, collections and rows) before anything changes."""
+hand (or a system's part its receiver cannot confirm), see which parts are overdue, and dry-run
+a request (which systems, collections and rows) before anything changes."""
 
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from dsar.admin import ReadOnlyInline
@@ -17,6 +21,16 @@ from . import services
 from .fides import DatasetError
 from .forms import ConfirmForm, ConnectedSystemForm
 from .models import ConnectedSystem, DatasetVersion, SystemPart
+
+
+def part_due(part: SystemPart):
+    """When a part waiting for a confirmation is due, marked when it is overdue."""
+    if part.due_at is None:
+        return "—"
+    when = date_format(timezone.localtime(part.due_at), "DATETIME_FORMAT")
+    if part.overdue:
+        return format_html('<strong class="errornote">{} ({})</strong>', when, _("overdue"))
+    return when
 
 
 class DatasetVersionInline(ReadOnlyInline):
@@ -36,6 +50,17 @@ class ConnectedSystemAdmin(admin.ModelAdmin):
         (_("SQL database"), {"fields": ("url", "url_masked", "last_checked_at", "last_check")}),
         (_("Dataset"), {"fields": ("dataset_text", "dataset_file")}),
         (_("Done by hand"), {"fields": ("instructions", "team", "due_days")}),
+        (
+            _("Confirmed by the system through the API"),
+            {
+                "fields": ("endpoint",),
+                "description": _(
+                    "Each erasure is sent to this endpoint (the event erasure.part_due); the "
+                    "system confirms its part through the API with the API client that names "
+                    "this system. Days to do it (above) sets when the part is overdue."
+                ),
+            },
+        ),
     )
     inlines = [DatasetVersionInline]
     actions = ["test_connection"]
@@ -79,7 +104,7 @@ class ConnectedSystemAdmin(admin.ModelAdmin):
 
 @admin.register(SystemPart)
 class SystemPartAdmin(admin.ModelAdmin):
-    list_display = ("request", "system", "kind", "state", "attempts", "due_at", "finished_at")
+    list_display = ("request", "system", "kind", "state", "attempts", "due", "finished_at")
     list_filter = ("state", "kind", "system")
     fields = (
         "request",
@@ -93,13 +118,18 @@ class SystemPartAdmin(admin.ModelAdmin):
         "last_error",
         "instructions",
         "team",
-        "due_at",
+        "due",
         "confirmed_by",
+        "confirmed_via",
         "confirmation",
         "finished_at",
     )
     readonly_fields = fields
     actions = ["retry", "confirm_done"]
+
+    @admin.display(description=_("due"), ordering="due_at")
+    def due(self, obj):
+        return part_due(obj)
 
     def has_add_permission(self, request):
         return False
@@ -114,7 +144,8 @@ class SystemPartAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Confirm done by hand"))
     def confirm_done(self, request, queryset):
-        queryset = queryset.filter(state=SystemPart.State.MANUAL)
+        # Also a system's part its receiver cannot confirm (the team did it another way).
+        queryset = queryset.filter(state__in=SystemPart.CONFIRMABLE)
         form = ConfirmForm(request.POST if "confirmation" in request.POST else None)
         if form.is_valid():
             for part in queryset:
@@ -150,11 +181,16 @@ class SystemPartInline(ReadOnlyInline):
         "counts",
         "attempts",
         "last_error",
-        "due_at",
+        "due",
         "confirmed_by",
+        "confirmed_via",
     )
     readonly_fields = fields
     verbose_name_plural = _("Connected systems")
+
+    @admin.display(description=_("due"))
+    def due(self, obj):
+        return part_due(obj)
 
 
 @admin.action(description=_("Dry run in the connected systems"))

@@ -32,7 +32,7 @@ class ConnectedSystemForm(forms.ModelForm):
 
     class Meta:
         model = ConnectedSystem
-        fields = ("name", "kind", "instructions", "team", "due_days", "active")
+        fields = ("name", "kind", "instructions", "team", "due_days", "endpoint", "active")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,6 +48,11 @@ class ConnectedSystemForm(forms.ModelForm):
             system_url_set(system=self.instance, url=url)
         if kind == ConnectedSystem.Kind.SQL and not self.instance.url_encrypted:
             self.add_error("url", _("A SQL database needs its connection URL."))
+            return data
+        if kind == ConnectedSystem.Kind.WEBHOOK and not data.get("endpoint"):
+            self.add_error(
+                "endpoint", _("Choose the webhook endpoint that tells this system whom to erase.")
+            )
             return data
         upload = data.get("dataset_file")
         text = (

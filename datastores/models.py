@@ -1,17 +1,23 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
 class ConnectedSystem(models.Model):
     """Another system that holds personal data: a SQL database the portal reaches by its
     SQLAlchemy URL (stored encrypted) and describes by a Fides dataset, or a system it cannot
-    reach, whose part of a request is a task for an officer or a team."""
+    reach, whose part of a request is a task for an officer or a team, or is sent to the system
+    itself (a webhook) and confirmed by it through the API."""
 
     class Kind(models.TextChoices):
         SQL = "sql", _("SQL database (reached by the portal)")
         MANUAL = "manual", _("Done by hand (a task for an officer or a team)")
+        WEBHOOK = "webhook", _("Confirmed by the system through the API (told by a webhook)")
+
+    # Kinds the portal cannot reach: their part of a request waits for someone to confirm it.
+    OUT_OF_REACH = (Kind.MANUAL, Kind.WEBHOOK)
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.SQL)
@@ -21,7 +27,25 @@ class ConnectedSystem(models.Model):
         _("what to do"), blank=True, help_text=_("For a system done by hand: what the team does.")
     )
     team = models.CharField(_("who does it"), max_length=200, blank=True)
-    due_days = models.PositiveIntegerField(_("days to do it"), default=7)
+    due_days = models.PositiveIntegerField(
+        _("days to do it"),
+        default=7,
+        help_text=_(
+            "For a system done by hand or confirmed through the API: when its part is due."
+        ),
+    )
+    endpoint = models.ForeignKey(
+        "dsar.WebhookEndpoint",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("webhook endpoint"),
+        help_text=_(
+            "For a system confirmed through the API: where the portal tells it whom to erase. "
+            "Then choose this system on the API client it confirms with."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
     last_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_check = models.TextField(_("last connection test"), blank=True, editable=False)
@@ -33,6 +57,10 @@ class ConnectedSystem(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind="sql") | ~Q(url_encrypted=""), name="datastores_sql_has_url"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="webhook") | Q(endpoint__isnull=False),
+                name="datastores_webhook_has_endpoint",
             ),
         ]
 
@@ -80,7 +108,11 @@ class SystemPart(models.Model):
         RUNNING = "running", _("Running")
         FAILED = "failed", _("Failed, to retry")
         MANUAL = "manual", _("Waiting for someone to do it")
+        WAITING = "waiting", _("Waiting for the system to confirm")
         DONE = "done", _("Done")
+
+    # Parts done outside the portal: confirmed by an officer or by the system through the API.
+    CONFIRMABLE = (State.MANUAL, State.WAITING)
 
     request = models.ForeignKey(
         "dsar.DataSubjectRequest", on_delete=models.CASCADE, related_name="system_parts"
@@ -109,6 +141,7 @@ class SystemPart(models.Model):
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    confirmed_via = models.CharField(_("confirmed through the API by"), max_length=200, blank=True)
     confirmation = models.TextField(_("what was done"), blank=True)
 
     class Meta:
@@ -122,3 +155,12 @@ class SystemPart(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system} · {self.get_kind_display()} ({self.get_state_display()})"
+
+    @property
+    def overdue(self) -> bool:
+        """A part waiting for a confirmation past its due time."""
+        return (
+            self.state in self.CONFIRMABLE
+            and self.due_at is not None
+            and self.due_at < timezone.now()
+        )

@@ -13,9 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dsar.claims import claim_one
+from dsar.models import WebhookEventType
 from dsar.registry import Subject
 from dsar.request_parts import ExportSection
-from dsar.services import audit_record, erasure_complete_if_possible
+from dsar.services import audit_record, erasure_complete_if_possible, webhook_emit
+from dsar.services.webhooks import request_webhook_data
+from dsar.textinput import text_refuse_unstorable
 from dsar.wake import job_wake
 
 from . import app_settings
@@ -175,6 +178,8 @@ def dry_run(*, subjects: list[Subject], phones=()) -> list[dict]:
         version = system.dataset
         if system.kind == ConnectedSystem.Kind.MANUAL:
             entry["error"] = _("Done by hand: %(what)s") % {"what": system.instructions}
+        elif system.kind == ConnectedSystem.Kind.WEBHOOK:
+            entry["error"] = _("Told by a webhook; the system confirms its part through the API.")
         elif version is None:
             entry["error"] = _("No dataset yet: this system is left out.")
         else:
@@ -197,34 +202,63 @@ def dry_run(*, subjects: list[Subject], phones=()) -> list[dict]:
 # --- Parts of a request ------------------------------------------------------------------------
 
 
+# What a system's part waits for first: a worker (SQL), someone, or the system itself.
+FIRST_STATE = {
+    ConnectedSystem.Kind.MANUAL: SystemPart.State.MANUAL,
+    ConnectedSystem.Kind.WEBHOOK: SystemPart.State.WAITING,
+}
+
+
 def parts_create_for_erasure(*, request, subjects: list[Subject], phones=()) -> list[SystemPart]:
-    """Each active system's erasure part (once: a resumed erasure run finds them made)."""
+    """Each active system's erasure part (once: a resumed erasure run finds them made). A SQL
+    system's part is woken on a worker; one done by hand is a task due in its days; one
+    confirmed through the API waits for its system, told by an `erasure.part_due` webhook
+    written in this transaction (so the part exists when the system hears of it)."""
     identities = identities_of(subjects, phones)
     now = timezone.now()
     parts = []
     for system in ConnectedSystem.objects.filter(active=True):
-        manual = system.kind == ConnectedSystem.Kind.MANUAL
+        out_of_reach = system.kind in ConnectedSystem.OUT_OF_REACH
         version = system.dataset
-        if not manual and version is None:
+        if not out_of_reach and version is None:
             continue  # nothing described yet: nothing the portal can do there
+        state = FIRST_STATE.get(system.kind, SystemPart.State.PENDING)
         part, created = SystemPart.objects.get_or_create(
             request=request,
             system=system,
             kind=SystemPart.Kind.ERASURE,
             defaults={
-                "dataset": version,
-                "identities": {} if manual else identities,
-                "state": SystemPart.State.MANUAL if manual else SystemPart.State.PENDING,
+                "dataset": None if out_of_reach else version,
+                "identities": {} if out_of_reach else identities,
+                "state": state,
                 "instructions": system.instructions,
                 "team": system.team,
-                "due_at": now + timedelta(days=system.due_days) if manual else None,
-                "next_attempt_at": None if manual else now + _stuck_after(),
+                "due_at": now + timedelta(days=system.due_days) if out_of_reach else None,
+                "next_attempt_at": None if out_of_reach else now + _stuck_after(),
             },
         )
-        if created and not manual:
+        if created and state == SystemPart.State.PENDING:
             job_wake(task=PART_TASK, args=[part.pk])
+        if created and state == SystemPart.State.WAITING and subjects:
+            _part_due_webhook(part, subjects[0])
         parts.append(part)
     return parts
+
+
+def _part_due_webhook(part: SystemPart, subject: Subject) -> None:
+    """Tell the system whom to erase (its account id and address, as `erasure.due` does) and
+    which part to confirm: `POST /api/v1/requests/{request.id}/systems/{system.id}/done`."""
+    webhook_emit(
+        type=WebhookEventType.ERASURE_PART_DUE,
+        subject=subject,
+        data={
+            **request_webhook_data(part.request),
+            "system": {"id": part.system_id, "name": part.system.name},
+            "part_due_at": part.due_at.isoformat(),
+        },
+        request=part.request,
+        endpoint_ids=[part.system.endpoint_id],
+    )
 
 
 def _stuck_after() -> timedelta:
@@ -342,22 +376,58 @@ def system_part_retry(*, part: SystemPart, actor) -> SystemPart:
     return part
 
 
-def system_part_confirm(*, part: SystemPart, actor, confirmation: str) -> SystemPart:
-    """Someone did a part by hand: who and what is recorded, and the request completes if this
-    was the last thing it waited for."""
+class PartNotWaiting(DatasetError):
+    """A confirmation of a part that is not waiting for one (a SQL system's part)."""
+
+
+def system_part_confirm(
+    *,
+    part: SystemPart,
+    confirmation: str,
+    actor=None,
+    via: str = "",
+    counts: dict[str, int] | None = None,
+) -> SystemPart:
+    """A part done outside the portal is confirmed: by an officer (`actor`: a task done by hand,
+    or a system's part its receiver cannot confirm), or by the system itself through the API
+    (`via` names its API client; only a part waiting for the system). Who, what and, if given,
+    how many rows per collection are recorded, and the request completes if this was the last
+    thing it waited for. A part already done is returned as it is: a repeat changes nothing."""
+    text_refuse_unstorable(confirmation, via)
     confirmation = confirmation.strip()
     if not confirmation:
         raise DatasetError(_("Say what was done."))
     with transaction.atomic():
         part = SystemPart.objects.select_for_update().get(pk=part.pk)
-        if part.state != SystemPart.State.MANUAL:
-            raise DatasetError(_("This part is not waiting for someone to do it."))
+        if part.state == SystemPart.State.DONE:
+            return part
+        waiting = (SystemPart.State.WAITING,) if via else SystemPart.CONFIRMABLE
+        if part.state not in waiting:
+            raise PartNotWaiting(_("This part is not waiting for a confirmation."))
         part.state = SystemPart.State.DONE
         part.finished_at = timezone.now()
         part.confirmed_by = actor
+        part.confirmed_via = via
         part.confirmation = confirmation
-        part.save(update_fields=["state", "finished_at", "confirmed_by", "confirmation"])
-        audit_record(action="datastore_part_confirmed", actor=actor, obj=part)
+        if counts:
+            part.counts = dict(counts)
+        part.save(
+            update_fields=[
+                "state",
+                "finished_at",
+                "confirmed_by",
+                "confirmed_via",
+                "confirmation",
+                "counts",
+            ]
+        )
+        audit_record(
+            action="datastore_part_confirmed",
+            actor=actor,
+            actor_kind="system" if via else None,
+            obj=part,
+            detail={"system": part.system_id, "via": via, "rows": sum(part.counts.values())},
+        )
     erasure_complete_if_possible(request=part.request)
     return part
 
@@ -377,12 +447,20 @@ def system_parts_sweep(*, limit: int = 100) -> int:
 
 
 def parts_blockers(request) -> list[str]:
-    open_parts = request.system_parts.exclude(state=SystemPart.State.DONE)
-    if not open_parts.exists():
-        return []
-    if open_parts.filter(state=SystemPart.State.MANUAL).exists():
-        return [_("Connected systems done by hand still wait for someone to confirm them.")]
-    return [_("The erasure in the connected systems is not done yet.")]
+    """What of the connected systems' work the request waits for, in plain words."""
+    states = set(
+        request.system_parts.exclude(state=SystemPart.State.DONE).values_list("state", flat=True)
+    )
+    blockers = []
+    if SystemPart.State.MANUAL in states:
+        blockers.append(_("Connected systems done by hand still wait for someone to confirm them."))
+    if SystemPart.State.WAITING in states:
+        blockers.append(
+            _("Connected systems told by a webhook have not yet confirmed through the API.")
+        )
+    if states - set(SystemPart.CONFIRMABLE):
+        blockers.append(_("The erasure in the connected systems is not done yet."))
+    return blockers
 
 
 # --- Access ------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from . import registry, selectors, services
 from .forms import ExtensionForm, LogRequestForm
 from .models import (
     CLOSED_STATES,
+    SUBSCRIBABLE_EVENT_TYPES,
     AuditEvent,
     DataSubjectRequest,
     ExportFile,
@@ -793,7 +794,7 @@ class WebhookEndpointForm(forms.ModelForm):
     url = forms.URLField(label=_("address"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         label=_("events"),
-        choices=WebhookEventType.choices,
+        choices=SUBSCRIBABLE_EVENT_TYPES,
         widget=forms.CheckboxSelectMultiple,
         help_text=_(
             "An erasure or restriction is not done until every system subscribed to its events "

@@ -761,10 +761,21 @@ class WebhookEventType(models.TextChoices):
     REQUEST_COMPLETED = "request.completed", _("Privacy request completed")
     ERASURE_DUE = "erasure.due", _("Erasure due: erase the person now")
     ERASURE_DONE = "erasure.done", _("Erasure done")
+    ERASURE_PART_DUE = (
+        "erasure.part_due",
+        _("Erasure due in this connected system: erase, then confirm through the API"),
+    )
     RESTRICTION_APPLIED = "restriction.applied", _("Restriction or objection applied")
     RESTRICTION_LIFTED = "restriction.lifted", _("Restriction or objection lifted")
     POLICY_PUBLISHED = "policy.published", _("Privacy policy version published")
 
+
+# Sent only to the endpoint of the connected system whose part of a request it is (the system
+# names the endpoint), never by subscription.
+TARGETED_EVENT_TYPES = (WebhookEventType.ERASURE_PART_DUE,)
+SUBSCRIBABLE_EVENT_TYPES = [
+    (code, label) for code, label in WebhookEventType.choices if code not in TARGETED_EVENT_TYPES
+]
 
 # A request is not done while a subscribed system has not acknowledged one of these (GDPR
 # Art. 19 reaching the company's own systems).

@@ -16,6 +16,7 @@ from ..app_settings import app_settings
 from ..claims import claim_one
 from ..models import (
     ART19_EVENT_TYPES,
+    SUBSCRIBABLE_EVENT_TYPES,
     DataSubjectRequest,
     WebhookAttempt,
     WebhookDelivery,
@@ -43,7 +44,11 @@ DELIVER_TASK = "dsar.tasks.webhook_deliver_task"
 STUCK_AFTER = timedelta(minutes=5)
 # Events whose receivers must find the person even after we no longer can: the address goes
 # with them, also for account holders (docs/webhooks.md, "What a payload holds").
-EMAIL_ALWAYS = (WebhookEventType.ERASURE_DUE, WebhookEventType.ERASURE_DONE)
+EMAIL_ALWAYS = (
+    WebhookEventType.ERASURE_DUE,
+    WebhookEventType.ERASURE_DONE,
+    WebhookEventType.ERASURE_PART_DUE,
+)
 
 
 # --- Endpoints (officers, or the API) -----------------------------------------------------------
@@ -60,14 +65,15 @@ def webhook_endpoint_check(
     refusal = url_refusal(url)
     if refusal:
         raise RequestError(refusal)
-    unknown = sorted(set(events) - set(WebhookEventType.values))
+    codes = [code for code, _label in SUBSCRIBABLE_EVENT_TYPES]
+    unknown = sorted(set(events) - set(codes))
     if unknown:
         raise RequestError(
             _("Unknown event: %(codes)s. Choose from the list.") % {"codes": ", ".join(unknown)}
         )
     if not events:
         raise RequestError(_("Choose at least one event to send."))
-    return url, [code for code in WebhookEventType.values if code in events]
+    return url, [code for code in codes if code in events]
 
 
 @transaction.atomic
@@ -147,20 +153,22 @@ def webhook_emit(
     subject: Subject | None = None,
     data: dict | None = None,
     request: DataSubjectRequest | None = None,
+    endpoint_ids: Sequence[int] | None = None,
 ) -> WebhookEvent | None:
     """Write an event and its deliveries, in the caller's transaction (so a change that rolls
     back sends nothing), and wake the workers after the commit. Nothing is written when no
-    active endpoint subscribes to `type`.
+    active endpoint subscribes to `type`; with `endpoint_ids`, the event goes to those (active)
+    endpoints only, whatever they subscribe to: an event for one system (TARGETED_EVENT_TYPES).
 
     `data` holds ids, codes and dates only. Whom it is about: the account id, and the address
     only for a person without an account, or for an erasure (EMAIL_ALWAYS)."""
     if type not in WebhookEventType.values:
         raise ValueError(f"Unknown webhook event type {type!r}")
-    endpoints = [
-        pk
-        for pk, events in WebhookEndpoint.objects.filter(active=True).values_list("pk", "events")
-        if type in events
-    ]
+    active = WebhookEndpoint.objects.filter(active=True)
+    if endpoint_ids is not None:
+        endpoints = list(active.filter(pk__in=endpoint_ids).values_list("pk", flat=True))
+    else:
+        endpoints = [pk for pk, events in active.values_list("pk", "events") if type in events]
     if not endpoints:
         return None
     account_id, email = None, ""

@@ -3,16 +3,22 @@ import pytest
 from api import services
 from api.models import Scope
 from tests.consent.conftest import partners  # noqa: F401  (the reselling partners fixture)
+from tests.datastores.conftest import sqlite_url  # noqa: F401  (a second database, in a file)
+from tests.dsar.webhook_receiver import receiver  # noqa: F401  (a receiving system that is up)
 
 
 @pytest.fixture
 def make_client(db):
-    """An API client with the given scopes; returns (client, token)."""
+    """An API client with the given scopes (and the connected system it confirms for);
+    returns (client, token)."""
 
-    def make(*scopes: str, name: str | None = None, rate_limit: str = ""):
+    def make(*scopes: str, name: str | None = None, rate_limit: str = "", system=None):
         make.count += 1
         return services.api_client_create(
-            name=name or f"system {make.count}", scopes=list(scopes), rate_limit=rate_limit
+            name=name or f"system {make.count}",
+            scopes=list(scopes),
+            rate_limit=rate_limit,
+            system=system,
         )
 
     make.count = 0

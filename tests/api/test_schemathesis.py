@@ -13,8 +13,11 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from api import services
 from api.models import Scope
 from consent import services as consent_services
+from datastores.models import SystemPart
+from dsar import services as dsar_services
 from dsar.registry import Subject
 from tests.accounts.factories import UserFactory
+from tests.datastores.systems import in_progress, webhook_system
 
 # Two subtests (every operation) of a few examples each: about a minute on the small machine.
 EXAMPLES = 12
@@ -39,9 +42,22 @@ def people():
 
 
 @pytest.fixture
-def every_scope(people):
+def part(people):
+    """A connected system's part of an erasure, waiting for the system to confirm it."""
+    endpoint, _secret = dsar_services.webhook_endpoint_create(
+        url="http://127.0.0.1:9/hooks", events=["erasure.due"], actor=None
+    )
+    request = in_progress(people[1], "erasure")
+    return SystemPart.objects.create(
+        request=request, system=webhook_system(endpoint), kind="erasure", state="waiting"
+    )
+
+
+@pytest.fixture
+def every_scope(part):
+    """A client with every scope, that is the connected system of `part`."""
     return services.api_client_create(
-        name="schemathesis", scopes=list(Scope.values), rate_limit="100000/m"
+        name="schemathesis", scopes=list(Scope.values), rate_limit="100000/m", system=part.system
     )[1]
 
 
@@ -50,11 +66,12 @@ def no_scope(people):
     return services.api_client_create(name="nothing", scopes=[], rate_limit="100000/m")[1]
 
 
-def each_operation(schema, check, mode: schemathesis.GenerationMode) -> list[str]:
+def each_operation(schema, check, mode: schemathesis.GenerationMode, part=None) -> list[str]:
     """Run `check` on a few generated cases of every operation of the schema (Hypothesis, with
     Schemathesis's strategies); the operations run, by their label. Positive cases also come
-    from the schema's examples and, where a purpose is asked in the query, with a real one: so
-    answers, not only refusals, are checked against the schema."""
+    from the schema's examples and, where a purpose is asked in the query, with a real one, and
+    where a system's part of a request is named in the path, with `part`: so answers, not only
+    refusals, are checked against the schema."""
     labels = []
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -63,6 +80,11 @@ def each_operation(schema, check, mode: schemathesis.GenerationMode) -> list[str
             strategies += operation.get_strategies_from_examples()
             if any(p.name == "purpose" for p in operation.query):
                 strategies.append(operation.as_strategy(query={"purpose": "newsletter"}))
+            if part is not None and {"request_id", "system_id"} <= {
+                p.name for p in operation.path_parameters
+            }:
+                path = {"request_id": str(part.request.public_id), "system_id": part.system_id}
+                strategies.append(operation.as_strategy(path_parameters=path))
 
         @HYPOTHESIS
         @given(case=st.one_of(strategies))
@@ -74,12 +96,12 @@ def each_operation(schema, check, mode: schemathesis.GenerationMode) -> list[str
     return labels
 
 
-OPERATIONS = 8
+OPERATIONS = 9
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("mode", list(schemathesis.GenerationMode))
-def test_the_api_keeps_its_schema(api_schema, every_scope, mode):
+def test_the_api_keeps_its_schema(api_schema, every_scope, part, mode):
     statuses = []
 
     def check(case):
@@ -92,11 +114,13 @@ def test_the_api_keeps_its_schema(api_schema, every_scope, mode):
         )
         statuses.append(response.status_code)
 
-    assert len(each_operation(api_schema, check, mode)) == OPERATIONS
+    assert len(each_operation(api_schema, check, mode, part)) == OPERATIONS
     assert len(statuses) >= OPERATIONS * 3
     assert max(statuses) < 500
     if mode == schemathesis.GenerationMode.POSITIVE:
         assert any(200 <= s < 300 for s in statuses), statuses  # real answers, not only refusals
+        part.refresh_from_db()
+        assert part.state == "done"  # the system's confirmation, answered as the schema says
     else:
         assert all(400 <= s < 500 for s in statuses), statuses
 

@@ -24,21 +24,7 @@ from tests.conftest import ROOT, _database_url, wait_for
 
 from .shop import ALICE, BOB, customers, order_items, orders, rows, shop_create
 from .systems import alice, in_progress, manual_system, sql_system
-
-LATER = timedelta(days=40)  # past the erasure's grace period
-
-
-def _erasure_run(request) -> None:
-    dsar_services.dsar_request_apply(request=request, actor=None)
-    assert dsar_services.erasure_run(schedule_id=request.erasure.pk, now=timezone.now() + LATER)
-    _recipients_told(request)
-
-
-def _recipients_told(request) -> None:
-    """An officer tells the recipients without an adapter (the payment processor), as in
-    tests/dsar/test_jobs.py: what is left is the systems' parts."""
-    for notification in request.recipient_notifications.filter(adapter=""):
-        dsar_services.recipient_notification_mark_done(notification=notification, actor=None)
+from .systems import erasure_run as _erasure_run
 
 
 def _state(request) -> str:

@@ -5,6 +5,7 @@ import pytest
 from tests.accounts.factories import UserFactory
 
 from .people import make_person
+from .webhook_receiver import receiver  # noqa: F401  (a receiving system that is up)
 
 
 @pytest.fixture

@@ -23,14 +23,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def receiver():
-    """A receiving system that is up."""
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
 def down():
     """A receiving system that is down: nothing listens on its port until the test starts it."""
     receiver = Receiver()

@@ -10,19 +10,10 @@ from dsar.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, Webhoo
 from dsar.registry import Subject
 from dsar.webhooks import secret_decrypt
 
-from .webhook_receiver import Receiver
-
 pytestmark = pytest.mark.django_db
 
 ADD = "/admin/dsar/webhookendpoint/add/"
 DELIVERIES = "/admin/dsar/webhookdelivery/"
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
 
 
 def add_endpoint(client, url: str, events=("consent.changed",)):

@@ -8,6 +8,7 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 
@@ -71,3 +72,12 @@ class Receiver:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+@pytest.fixture
+def receiver():
+    """A receiving system that is up (tests/dsar/conftest.py and tests/api/conftest.py offer
+    it to their tests)."""
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()

@@ -261,6 +261,7 @@ NOT_PAGES = {
     "api-v1:unsubscribe": "JSON API for other systems (docs/api.md)",
     "api-v1:request_file": "JSON API for other systems (docs/api.md)",
     "api-v1:request_read": "JSON API for other systems (docs/api.md)",
+    "api-v1:system_part_done": "JSON API for other systems (docs/api.md)",
     "api-docs": "Swagger UI as django-ninja ships it, for developers among staff (3rd party)",
 }
 

@@ -418,6 +418,41 @@ def check_api_request_read(make_staff):
     )
 
 
+def check_api_system_part_done(make_staff):
+    """A connected system's part is confirmed only by the client of that system, with
+    requests:confirm: not by the person's session, anonymously, another system's client or
+    the system's client without the scope; nothing changes until then."""
+    from api.services import api_client_create
+    from datastores.models import SystemPart
+    from tests.datastores.systems import webhook_system
+
+    endpoint, _secret = services.webhook_endpoint_create(
+        url="http://127.0.0.1:9/hooks", events=["request.completed"], actor=None
+    )
+    request = _request_of(owner(), RequestKind.ERASURE)
+    part = SystemPart.objects.create(
+        request=request, system=webhook_system(endpoint), kind="erasure", state="waiting"
+    )
+    url = f"/api/v1/requests/{request.public_id}/systems/{part.system_id}/done"
+    body = {"confirmation": "Erased."}
+    _, tied = api_client_create(name="crm", scopes=["requests:confirm"], system=part.system)
+    _, untied = api_client_create(name="other", scopes=["requests:confirm", "requests:read"])
+    _, unscoped = api_client_create(name="crm-read", scopes=["requests:read"], system=part.system)
+
+    def post(client, token=None):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return client.post(url, body, content_type="application/json", headers=headers)
+
+    assert_refused(post(signed_in(request.user)), allowed=(401,))
+    assert_refused(post(anonymous()), allowed=(401,))
+    assert_refused(post(anonymous(), f"{tied}x"), allowed=(401,))
+    assert_refused(post(anonymous(), untied), allowed=(404,))
+    assert_refused(post(anonymous(), unscoped), allowed=(403,))
+    part.refresh_from_db()
+    assert part.state == "waiting"
+    assert post(anonymous(), tied).status_code == 200
+
+
 def _owner_post_refused(path, kind):
     a = owner()
     request = _request_of(a, kind)
@@ -822,6 +857,7 @@ CHECKS = {
     "dsar:request_confirm": check_request_confirm,
     "dsar:request_detail": check_request_detail,
     "api-v1:request_read": check_api_request_read,
+    "api-v1:system_part_done": check_api_system_part_done,
     "dsar:request_withdraw": check_request_withdraw,
     "dsar:erasure_cancel": check_erasure_cancel,
     "dsar:export_download": check_export_download,
