@@ -9,6 +9,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from dsar.registry import (
     SERVICE_DATA_CATEGORY,
@@ -36,8 +37,6 @@ from .models import (
 from .services import RECTIFIABLE_FIELDS, user_rectify
 from .workspaces import workspace_records_for_owner, workspace_records_for_owners
 
-ACCOUNT_RETENTION = "While you have an account; erased when you or we close it."
-
 
 def _rectify_user(subject, field: str, value: str) -> None:
     user_rectify(user=User.objects.get(pk=subject.user_id), field=field, value=value)
@@ -61,11 +60,8 @@ def _admin_log_rows_many(subjects):
 personal_data(
     User,
     activity="account",
-    category="Account and profile",
-    purpose="To set up and run your account, support you, and keep it secure.",
+    category=gettext_noop("Account and profile"),
     source=Source.PROVIDED,
-    retention=ACCOUNT_RETENTION,
-    recipients=("Workpex staff on a need-to-know basis",),
     export_fields=(
         "username",
         "full_name",
@@ -93,11 +89,8 @@ personal_data(
 personal_data(
     EmailAddress,
     activity="account",
-    category="Account and profile",
-    purpose="To sign you in, verify your address and send you account mail.",
+    category=gettext_noop("Account and profile"),
     source=Source.PROVIDED,
-    retention=ACCOUNT_RETENTION,
-    recipients=("Our email delivery provider",),
     export_fields=("email", "verified", "primary"),
     erasure=ErasureStrategy.DELETE,
     user_field="user",
@@ -107,11 +100,8 @@ personal_data(
 personal_data(
     EmailConfirmation,
     activity="account",
-    category="Account and profile",
-    purpose="To confirm that an email address is yours.",
+    category=gettext_noop("Account and profile"),
     source=Source.AUTOMATIC,
-    retention="Until the address is confirmed or the link expires.",
-    recipients=(),
     export_fields=("created", "sent"),
     erasure=ErasureStrategy.DELETE,
     user_field="email_address__user",
@@ -121,11 +111,8 @@ personal_data(
 personal_data(
     Authenticator,
     activity="sign_in",
-    category="Sign-in security",
-    purpose="Two-factor authentication for your account.",
+    category=gettext_noop("Sign-in security"),
     source=Source.PROVIDED,
-    retention=ACCOUNT_RETENTION,
-    recipients=(),
     export_fields=("type", "created_at", "last_used_at"),
     erasure=ErasureStrategy.DELETE,
     user_field="user",
@@ -134,11 +121,8 @@ personal_data(
 personal_data(
     UserSession,
     activity="sign_in",
-    category="Sign-in security",
-    purpose="To keep you signed in.",
+    category=gettext_noop("Sign-in security"),
     source=Source.AUTOMATIC,
-    retention="Until you sign out or the session expires (two weeks at most).",
-    recipients=(),
     export_fields=("expire_date",),
     export_row_id=False,  # the key would let anyone holding the report sign in as the person
     erasure=ErasureStrategy.DELETE,
@@ -151,11 +135,8 @@ personal_data(
 personal_data(
     LogEntry,
     activity="accountability",
-    category="Staff actions on your account",
-    purpose="A record of changes staff made to your account in the admin.",
+    category=gettext_noop("Staff actions on your account"),
     source=Source.AUTOMATIC,
-    retention=ACCOUNT_RETENTION,
-    recipients=("Workpex staff on a need-to-know basis",),
     export_fields=("action_time", "action_flag", "change_message"),
     erasure=ErasureStrategy.ANONYMISE,
     anonymise={"object_repr": "[erased]", "change_message": ""},
@@ -199,17 +180,8 @@ def _child_report_rows_many(subjects):
 personal_data(
     ChildDataReport,
     activity="child_reports",
-    category="Reports about children's data",
-    purpose=(
-        "To remove information given to us by children under 16, and to tell the person who "
-        "reported it what we did."
-    ),
+    category=gettext_noop("Reports about children's data"),
     source=Source.PROVIDED,
-    retention=(
-        "The details about the child are deleted as soon as the report is closed; the report "
-        "itself (who reported it, the outcome) one year after it is closed."
-    ),
-    recipients=("Workpex privacy officers",),
     export_fields=(
         "source",
         "state",
@@ -236,12 +208,8 @@ no_personal_data(Session, reason="Not used: sessions live in accounts.UserSessio
 personal_data(
     PaymentMethod,
     activity="stored_payment_method",
-    category="Payments",
-    purpose="To take your payments. The full card number goes to the payment processor only.",
+    category=gettext_noop("Payments"),
     source=Source.PROVIDED,
-    retention="Until you remove the card or close your account. The processor's token is kept "
-    "only while you allow us to store your payment method.",
-    recipients=("Our payment processor",),
     export_fields=(
         "cardholder_name",
         "billing_line1",
@@ -262,11 +230,8 @@ personal_data(
 personal_data(
     Invoice,
     activity="billing",
-    category="Payments",
-    purpose="To bill you and keep the accounting records the law requires.",
+    category=gettext_noop("Payments"),
     source=Source.PROVIDED,
-    retention="Ten years after the end of the financial year (commercial and tax law).",
-    recipients=("Our payment processor", "Our auditors and tax authorities, when the law requires"),
     export_fields=(
         "number",
         "issued_at",
@@ -304,11 +269,8 @@ personal_data(
 personal_data(
     Testimonial,
     activity="testimonial",
-    category="Testimonials",
-    purpose="To publish your testimonial, only as you approved it, while you allow it.",
+    category=gettext_noop("Testimonials"),
     source=Source.PROVIDED,
-    retention="Until you withdraw it or close your account.",
-    recipients=("Visitors of our public testimonials page, while it is published",),
     export_fields=(
         "state",
         "feedback",
@@ -326,23 +288,11 @@ personal_data(
     erase_order=30,
 )
 
-SERVICE_DATA_PURPOSE = (
-    "To provide our services with the records you keep about your customers or employees; "
-    "you own this service data."
-)
-SERVICE_DATA_RETENTION = "Until you delete it, ask us to, or close your account."
 personal_data(
     Workspace,
     activity="service_data",
     category=SERVICE_DATA_CATEGORY,
-    purpose=SERVICE_DATA_PURPOSE,
     source=Source.PROVIDED,
-    retention=SERVICE_DATA_RETENTION,
-    recipients=(
-        "Collaborators you add (your name and photo only)",
-        "Third-party integrations you enable, as far as you allow them",
-        "Workpex support staff, with a stated reason and for a limited time",
-    ),
     export_fields=("name", "created_at"),
     erasure=ErasureStrategy.DELETE,
     user_field="owner",
@@ -352,14 +302,7 @@ personal_data(
     WorkspaceRecord,
     activity="service_data",
     category=SERVICE_DATA_CATEGORY,
-    purpose=SERVICE_DATA_PURPOSE,
     source=Source.PROVIDED,
-    retention=SERVICE_DATA_RETENTION,
-    recipients=(
-        "Collaborators in the workspace",
-        "Third-party integrations you enable, as far as you allow them",
-        "Workpex support staff, with a stated reason and for a limited time",
-    ),
     export_fields=("workspace", "kind", "name", "email", "phone", "notes", "created_at"),
     erasure=ErasureStrategy.DELETE,
     subject_rows=workspace_records_for_owner,
@@ -370,10 +313,7 @@ personal_data(
     WorkspaceMember,
     activity="service_data",
     category=SERVICE_DATA_CATEGORY,
-    purpose="To let you work with others in a workspace; they see your name and photo only.",
     source=Source.PROVIDED,
-    retention="While you are a collaborator in the workspace.",
-    recipients=("The other collaborators in the workspace (your name and photo only)",),
     export_fields=("workspace", "added_at"),
     erasure=ErasureStrategy.DELETE,
     user_field="user",
@@ -382,12 +322,8 @@ personal_data(
 personal_data(
     IntegrationGrant,
     activity="integrations",
-    category="Third-party integrations",
-    purpose="To let the integrations you enabled read what you allowed, and to show you what "
-    "you shared.",
+    category=gettext_noop("Third-party integrations"),
     source=Source.PROVIDED,
-    retention="While you have an account; a revoked grant stays listed here as a record.",
-    recipients=("The integrations you enabled, as far as you allowed them",),
     export_fields=("integration", "scopes", "workspace", "granted_at", "revoked_at"),
     erasure=ErasureStrategy.DELETE,
     user_field="user",
@@ -396,12 +332,8 @@ personal_data(
 personal_data(
     StaffAccessWindow,
     activity="support_access",
-    category="Staff access to your data",
-    purpose="To let support staff see your profile or service data only for a support ticket, "
-    "for a limited time, and to show you who looked and why.",
+    category=gettext_noop("Staff access to your data"),
     source=Source.AUTOMATIC,
-    retention=ACCOUNT_RETENTION,
-    recipients=("Workpex support staff on a need-to-know basis",),
     export_fields=("ticket_reference", "reason", "starts_at", "expires_at"),
     erasure=ErasureStrategy.DELETE,
     user_field="subject_user",

@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dsar.registry import ErasureStrategy, Source, no_personal_data, personal_data
 
@@ -58,14 +59,8 @@ def channel_names() -> Callable[[Any], Any]:
 personal_data(
     ConsentEvent,
     activity="consent_records",
-    category="Consents and marketing preferences",
-    purpose=(
-        "To know what you agreed to and withdrew, when and how, so that we contact you only as "
-        "you allow, and can prove it."
-    ),
+    category=gettext_noop("Consents and marketing preferences"),
     source=Source.PROVIDED,
-    retention="As long as we hold your other data; erased with it.",
-    recipients=("Workpex staff on a need-to-know basis",),
     export_fields=(
         "purpose",
         "partner",
@@ -90,17 +85,8 @@ personal_data(
 personal_data(
     FormSubmission,
     activity="forms",
-    category="Forms you sent us",
-    purpose=(
-        "To handle what you asked for: event registrations, newsletter signups, downloads, "
-        "contests, surveys, support, quotes and messages."
-    ),
+    category=gettext_noop("Forms you sent us"),
     source=Source.PROVIDED,
-    retention=(
-        "From six months to two years depending on the form (shown with each form), then "
-        "deleted automatically."
-    ),
-    recipients=("Workpex staff on a need-to-know basis", "Our email delivery provider"),
     export_fields=(
         "kind",
         "email",
@@ -128,14 +114,8 @@ personal_data(
 personal_data(
     PolicyNotice,
     activity="policy_notices",
-    category="Privacy policy notices",
-    purpose=(
-        "To tell you about significant changes to our privacy policy at least 30 days before "
-        "they affect your rights, and to prove that we did."
-    ),
+    category=gettext_noop("Privacy policy notices"),
     source=Source.AUTOMATIC,
-    retention="Three years after the notice was made, as proof that we told you; then deleted.",
-    recipients=("Our email delivery provider",),
     export_fields=("version", "state", "attempts", "sent_at", "created_at"),
     export_words={"version": policy_version_names},
     erasure=ErasureStrategy.DELETE,
@@ -147,11 +127,8 @@ personal_data(
 personal_data(
     PolicyAcknowledgement,
     activity="policy_notices",
-    category="Privacy policy notices",
-    purpose="To know that you read a change to our privacy policy, so we stop reminding you.",
+    category=gettext_noop("Privacy policy notices"),
     source=Source.PROVIDED,
-    retention="While you have an account; erased with it.",
-    recipients=(),
     export_fields=("version", "method", "at"),
     export_words={"version": policy_version_names},
     erasure=ErasureStrategy.DELETE,

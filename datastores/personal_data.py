@@ -1,5 +1,7 @@
 """What the datastores app holds about people, in the personal-data registry."""
 
+from django.utils.translation import gettext_noop
+
 from dsar.registry import ErasureStrategy, Source, no_personal_data, personal_data
 
 from .models import ConnectedSystem, DatasetVersion, SystemPart
@@ -8,12 +10,9 @@ no_personal_data(ConnectedSystem, reason="Other systems' names and encrypted con
 no_personal_data(DatasetVersion, reason="Descriptions of other systems' tables, no rows.")
 personal_data(
     SystemPart,
-    category="Your privacy requests",
+    category=gettext_noop("Your privacy requests"),
     activity="privacy_requests",
-    purpose="To carry out your request in the company's other systems.",
     source=Source.AUTOMATIC,
-    retention="Whom it is about is cleared as soon as that system's part is done.",
-    recipients=("Workpex privacy officers",),
     export_fields=("kind", "state", "finished_at"),
     erasure=ErasureStrategy.LEGAL_HOLD,
     legal_hold_reason=(

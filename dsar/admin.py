@@ -1,3 +1,4 @@
+import dataclasses
 import re
 
 from django import forms
@@ -13,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from . import registry, selectors, services
 from .forms import ExtensionForm, LogRequestForm
@@ -39,6 +41,7 @@ from .services.exports import EXPORT_KINDS
 from .staff import staff_assignable, staff_can_work_requests, staff_sees_only_assigned
 from .taxonomy import taxonomy_choices
 from .textinput import id_from_text
+from .translation import TRANSLATED_TEXTS
 from .views import export_file_response
 
 OFFICER_PERMISSION = "dsar.work_request"
@@ -748,6 +751,15 @@ class ProcessingActivityForm(forms.ModelForm):
         )
 
 
+class ActivityHistoryHelper(HistoricalRecordContextHelper):
+    """The History page lists each change once per language: the plain column modeltranslation
+    keeps beside `retention_en` (a copy of the English) is left out."""
+
+    def context_for_delta_changes(self, delta):
+        changes = [c for c in delta.changes if c.field not in TRANSLATED_TEXTS]
+        return super().context_for_delta_changes(dataclasses.replace(delta, changes=changes))
+
+
 @admin.register(ProcessingActivity)
 class ProcessingActivityAdmin(SimpleHistoryAdmin, TranslationAdmin):
     """Officers edit the words and the policy; the code (which models and fields serve an
@@ -778,6 +790,9 @@ class ProcessingActivityAdmin(SimpleHistoryAdmin, TranslationAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # the code and the consent purposes point at activities by their code
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ActivityHistoryHelper(self.model, historical_record)
 
     @admin.display(description=_("registry entries (from the code)"))
     def registry_entries(self, obj):

@@ -39,10 +39,11 @@ from django.utils.translation import gettext as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from dsar import registry
+from dsar.models import ProcessingActivity
 from dsar.registry import PersonalData, Source, Subject
 from dsar.request_parts import ExportSection
 
-ACCESS_REPORT_SCHEMA = "workpex-access-report/1"
+ACCESS_REPORT_SCHEMA = "workpex-access-report/2"
 PORTABILITY_SCHEMA_VERSION = "1"
 REDACTED = "[redacted]"
 # Rows fetched per round trip. Large enough to keep round trips few, small enough that a chunk of
@@ -57,10 +58,18 @@ Redactions = Mapping[str, Mapping[str, Iterable[str]]]
 
 @dataclass(frozen=True)
 class Category:
-    """One data category and the registered models that hold data in it."""
+    """One data category, the registered models that hold data in it, and the processing
+    activities they serve: why the data is held, how long and who receives it are the activities'
+    words (officers edit them, in every language), never the code's."""
 
     name: str
     entries: tuple[PersonalData, ...]
+    activities: tuple[ProcessingActivity, ...] = ()
+
+    @property
+    def title(self) -> str:
+        """The heading in the reader's language (the names are marked with gettext_noop)."""
+        return _(self.name)
 
     @property
     def sources(self) -> list[str]:
@@ -68,15 +77,21 @@ class Category:
 
     @property
     def purposes(self) -> list[str]:
-        return _distinct(e.purpose for e in self.entries)
+        return _distinct(a.description for a in self.activities)
+
+    @property
+    def lawful_bases(self) -> list[str]:
+        return _distinct(
+            str(a.get_lawful_basis_display()) for a in self.activities if a.lawful_basis
+        )
 
     @property
     def retentions(self) -> list[str]:
-        return _distinct(e.retention for e in self.entries)
+        return _distinct(a.retention for a in self.activities)
 
     @property
     def recipients(self) -> list[str]:
-        return _distinct(r for e in self.entries for r in e.recipients)
+        return _distinct(line for a in self.activities for line in _lines(a.recipients))
 
     @property
     def field_names(self) -> list[str]:
@@ -84,25 +99,32 @@ class Category:
         return _distinct(name for e in self.entries for name in e.export_fields)
 
     def description(self) -> dict[str, Any]:
-        """The category's header in the JSON documents.
-
-        Models sharing a category may differ in purpose or source; the category-level strings join
-        the distinct values, and `models` keeps what applies to each model exactly.
-        """
+        """The category's header in the JSON documents: the joined words of its activities, each
+        activity as it is, and which activities each model serves."""
         return {
             "category": self.name,
+            "title": self.title,
             "source": "; ".join(self.sources),
             "purpose": " ".join(self.purposes),
             "retention": " ".join(self.retentions),
             "recipients": self.recipients,
+            "activities": [
+                {
+                    "code": a.code,
+                    "name": a.name,
+                    "lawful_basis": str(a.get_lawful_basis_display()),
+                    "purpose": a.description,
+                    "retention": a.retention,
+                    "recipients": _lines(a.recipients),
+                }
+                for a in self.activities
+            ],
             "models": [
                 {
                     "model": e.label,
                     "name": str(capfirst(e.model._meta.verbose_name_plural)),
                     "source": str(Source(e.source).label),
-                    "purpose": e.purpose,
-                    "retention": e.retention,
-                    "recipients": list(e.recipients),
+                    "activities": list(e.activity_codes),
                 }
                 for e in self.entries
             ],
@@ -113,16 +135,29 @@ def _distinct(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 def export_categories(only: Iterable[str] | None = None) -> list[Category]:
     """Every category of the registry (or those named in `only`), in name order, each with its
-    models in label order."""
+    models in label order and their activities (one query), in the active language."""
     wanted = set(only) if only is not None else None
     by_name: dict[str, list[PersonalData]] = {}
     for entry in sorted(registry.entries(), key=lambda e: e.label):
         if wanted is not None and entry.category not in wanted:
             continue
         by_name.setdefault(entry.category, []).append(entry)
-    return [Category(name, tuple(by_name[name])) for name in sorted(by_name)]
+    codes = {code for entries in by_name.values() for e in entries for code in e.activity_codes}
+    rows = {a.code: a for a in ProcessingActivity.objects.filter(code__in=codes)}
+    categories = []
+    for name in sorted(by_name):
+        entries = tuple(by_name[name])
+        used = dict.fromkeys(code for e in entries for code in e.activity_codes)
+        # dsar.E004 fails on a code with no row; a report never breaks on one.
+        activities = tuple(rows[code] for code in used if code in rows)
+        categories.append(Category(name, entries, activities))
+    return categories
 
 
 def export_columns(entry: PersonalData) -> list[tuple[str, models.Field]]:
@@ -468,7 +503,7 @@ class HtmlSink:
         title = escape(_("Your personal data held by Workpex"))
         language = escape(translation.get_language() or "en")
         links = "".join(
-            f'<li><a href="#{self._anchor(c)}">{escape(c.name)}</a></li>' for c in categories
+            f'<li><a href="#{self._anchor(c)}">{escape(c.title)}</a></li>' for c in categories
         )
         self.out.write(
             f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
@@ -494,6 +529,7 @@ class HtmlSink:
         about = [
             (_("Where it comes from"), category.sources),
             (_("Why we hold it"), category.purposes),
+            (_("On which legal basis"), category.lawful_bases),
             (_("How long we keep it"), category.retentions),
             (_("Who receives it"), category.recipients or [_("Nobody outside Workpex")]),
         ]
@@ -503,7 +539,7 @@ class HtmlSink:
         )
         self.out.write(
             f'<section aria-labelledby="{anchor}">\n'
-            f'<h2 id="{anchor}">{escape(category.name)}</h2>\n<dl>{items}</dl>\n'
+            f'<h2 id="{anchor}">{escape(category.title)}</h2>\n<dl>{items}</dl>\n'
         )
 
     def model_start(self, entry: PersonalData) -> None:

@@ -204,6 +204,13 @@ class DataSubjectRequest(models.Model):
     channel = models.CharField(
         _("received by"), max_length=16, choices=RequestChannel.choices, default=RequestChannel.WEB
     )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The person's language: their report is written in it."),
+    )
 
     filed_at = models.DateTimeField(auto_now_add=True)
     received_at = models.DateTimeField(null=True, blank=True)

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from .models import (
     ERASED,
@@ -53,11 +54,8 @@ def _audit_rows_many(subjects):
 personal_data(
     AuditEvent,
     activity="accountability",
-    category="Records of who handled your data",
-    purpose="To show who looked at or changed your data, when and why (accountability).",
+    category=gettext_noop("Records of who handled your data"),
     source=Source.AUTOMATIC,
-    retention="Kept as proof of how we handled your data; the reasons are blanked on erasure.",
-    recipients=("Workpex privacy officers",),
     export_fields=("at", "action", "actor_kind", "reason"),
     erasure=ErasureStrategy.ANONYMISE,
     anonymise={"reason": ERASED},
@@ -68,11 +66,8 @@ personal_data(
 personal_data(
     ProcessingBlock,
     activity="privacy_requests",
-    category="Restrictions and objections",
-    purpose="To stop processing you asked us to restrict or objected to.",
+    category=gettext_noop("Restrictions and objections"),
     source=Source.PROVIDED,
-    retention="Until you lift it, or your data is erased.",
-    recipients=(),
     export_fields=("kind", "purpose", "reason", "created_at", "lifted_at"),
     erasure=ErasureStrategy.DELETE,
     user_field="user",
@@ -82,11 +77,8 @@ personal_data(
 personal_data(
     DataSubjectRequest,
     activity="privacy_requests",
-    category="Your privacy requests",
-    purpose="To handle the rights you exercise, and to prove we did.",
+    category=gettext_noop("Your privacy requests"),
     source=Source.PROVIDED,
-    retention="Three years after the request is closed; detached from you if you ask for erasure.",
-    recipients=("Workpex privacy officers",),
     export_fields=(
         "kind",
         "state",
@@ -94,6 +86,7 @@ personal_data(
         "details",
         "purposes",
         "country",
+        "language",
         "filed_at",
         "received_at",
         "due_at",
@@ -112,11 +105,8 @@ personal_data(
 personal_data(
     RequestEvent,
     activity="privacy_requests",
-    category="Your privacy requests",
-    purpose="The history of each of your requests.",
+    category=gettext_noop("Your privacy requests"),
     source=Source.AUTOMATIC,
-    retention="As long as the request it belongs to.",
-    recipients=("Workpex privacy officers",),
     export_fields=("at", "kind", "from_state", "to_state"),
     erasure=ErasureStrategy.ANONYMISE,
     anonymise={"text": "[erased]"},
@@ -127,11 +117,8 @@ personal_data(
 personal_data(
     RecipientNotification,
     activity="privacy_requests",
-    category="Your privacy requests",
-    purpose="To pass your rectification, erasure or restriction on to whoever received your data.",
+    category=gettext_noop("Your privacy requests"),
     source=Source.AUTOMATIC,
-    retention="The address is cleared as soon as the recipient has been told.",
-    recipients=("The recipients of your data named in the notification",),
     export_fields=("recipient_name", "state", "created_at", "done_at"),
     erasure=ErasureStrategy.LEGAL_HOLD,
     legal_hold_reason=(
@@ -147,11 +134,8 @@ personal_data(
 personal_data(
     RectificationProposal,
     activity="privacy_requests",
-    category="Your privacy requests",
-    purpose="To correct your data as you asked.",
+    category=gettext_noop("Your privacy requests"),
     source=Source.PROVIDED,
-    retention="As long as the request it belongs to.",
-    recipients=("Workpex privacy officers",),
     export_fields=("target", "proposed_value", "decision", "decided_at"),
     erasure=ErasureStrategy.ANONYMISE,
     anonymise={"proposed_value": "[erased]"},
@@ -162,11 +146,8 @@ personal_data(
 personal_data(
     ExportFile,
     activity="privacy_requests",
-    category="Your privacy requests",
-    purpose="The copy of your data you asked for.",
+    category=gettext_noop("Your privacy requests"),
     source=Source.AUTOMATIC,
-    retention="Deleted 7 days after it is ready.",
-    recipients=("You", "The privacy officer handling your request"),
     export_fields=("kind", "state", "ready_at", "released_at", "expires_at"),
     erasure=ErasureStrategy.DELETE,
     user_field="request__user",
@@ -176,17 +157,8 @@ personal_data(
 personal_data(
     ThirdPartyTransfer,
     activity="privacy_requests",
-    category="Your privacy requests",
-    purpose=(
-        "To send your portable data to the recipient you named (GDPR Art. 20(2)), and to show "
-        "you where it went."
-    ),
+    category=gettext_noop("Your privacy requests"),
     source=Source.PROVIDED,
-    retention=(
-        "One year after you named the recipient, then deleted; the link itself works once and "
-        "for at most 7 days."
-    ),
-    recipients=("The recipient you named", "The privacy officer handling your request"),
     export_fields=(
         "recipient_email",
         "recipient_name",
@@ -237,11 +209,8 @@ def _erasure_schedule_rows_many(subjects):
 personal_data(
     ErasureSchedule,
     activity="privacy_requests",
-    category="Your privacy requests",
-    purpose="To erase your data as you asked, and to finish the erasure if it is interrupted.",
+    category=gettext_noop("Your privacy requests"),
     source=Source.AUTOMATIC,
-    retention="Whom to erase is kept only while the erasure runs.",
-    recipients=("Workpex privacy officers",),
     export_fields=("state", "due_at", "started_at", "finished_at"),
     erasure=ErasureStrategy.ANONYMISE,
     anonymise={"erase_user_id": None, "erase_email": "", "erase_extra_email": ""},
@@ -258,12 +227,8 @@ no_personal_data(
 personal_data(
     ProcessingActivity.history.model,
     activity="accountability",
-    category="Records of who handled your data",
-    purpose="Who changed the description of a processing activity, and when (privacy officers).",
+    category=gettext_noop("Records of who handled your data"),
     source=Source.AUTOMATIC,
-    retention="Kept as proof of how the records of processing changed; the officer's name is "
-    "removed on erasure.",
-    recipients=("Workpex privacy officers",),
     export_fields=("history_date", "history_type", "code"),
     erasure=ErasureStrategy.ANONYMISE,
     anonymise={"history_user": None},
@@ -307,17 +272,8 @@ def _webhook_events_about(about: Q):
 personal_data(
     WebhookEvent,
     activity="privacy_requests",
-    category="Your privacy requests",
-    purpose=(
-        "To tell the company's other systems about your consent, your requests, an erasure or a "
-        "restriction, so that they act on it too (GDPR Art. 19)."
-    ),
+    category=gettext_noop("Your privacy requests"),
     source=Source.AUTOMATIC,
-    retention=(
-        "The address goes only with erasures and with events about people without an account, "
-        "and is cleared once every system has acknowledged the event."
-    ),
-    recipients=("The company's systems subscribed to the event",),
     export_fields=("type", "occurred_at"),
     erasure=ErasureStrategy.ANONYMISE,
     anonymise={"account_id": None, "subject_email": ""},

@@ -23,10 +23,11 @@ from django.db import connection, models
 from django.db.models import F, Lookup, Q, QuerySet
 from django.db.models.functions import Cast, Upper
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 # The category of Part II's service data (records people keep about their own customers or
 # employees). Service-data export and deletion requests cover this category only.
-SERVICE_DATA_CATEGORY = "Service data"
+SERVICE_DATA_CATEGORY = gettext_noop("Service data")
 
 
 class Source(models.TextChoices):
@@ -67,11 +68,11 @@ class PersonalData:
     """What one model holds about people, and how each right applies to it."""
 
     model: type[models.Model]
+    # The heading people read in their report (marked with gettext_noop, translated when shown).
+    # Why, how long and who receives it are the words of the entry's activities, edited by
+    # officers (ProcessingActivity): the code keeps only what is technical.
     category: str
-    purpose: str
     source: Source
-    retention: str  # in plain words, for people
-    recipients: tuple[str, ...]
     export_fields: tuple[str, ...]
     erasure: ErasureStrategy
     # How to find a subject's rows: field paths compared with Subject.user_id and Subject.email.
@@ -125,6 +126,11 @@ class PersonalData:
     @property
     def label(self) -> str:
         return self.model._meta.label
+
+    @property
+    def activity_codes(self) -> tuple[str, ...]:
+        """The activities this data serves: the model's, then its fields' (distinct, in order)."""
+        return tuple(dict.fromkeys((self.activity, *self.field_activities.values())))
 
     def rows_for(self, subject: Subject) -> QuerySet:
         if self.subject_rows is not None:

@@ -11,11 +11,13 @@ from .models import ProcessingActivity
 
 WORDS = ("name", "description", "legitimate_interest", "recipients", "transfers", "retention")
 REQUIRED = ("name", "description", "retention")
+# The plain columns modeltranslation keeps beside each language's (a copy of the English).
+TRANSLATED_TEXTS = (*WORDS, "measures")
 
 
 @register(ProcessingActivity)
 class ProcessingActivityTranslation(TranslationOptions):
-    fields = (*WORDS, "measures")
+    fields = TRANSLATED_TEXTS
     required_languages = {"en": REQUIRED, "de": REQUIRED}
 
 

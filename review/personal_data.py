@@ -8,14 +8,9 @@ from dsar.registry import SERVICE_DATA_CATEGORY, ErasureStrategy, Source, person
 from .models import ScanReview, SpamReview
 from .selectors import review_rows_for
 
-REVIEWERS = (
-    "Workpex reviewers, only while the item is assigned to them, with the purpose recorded; "
-    "every look is listed under “Who looked at my data and why”",
-)
 COMMON = {
     "category": SERVICE_DATA_CATEGORY,
     "source": Source.PROVIDED,
-    "recipients": REVIEWERS,
     "erasure": ErasureStrategy.DELETE,
     # `purge_after` is set to the end of the retention when the item is sent and when it is
     # checked; the daily retention sweep deletes the row (and its file) once it has passed.
@@ -28,14 +23,6 @@ spam_rows, spam_rows_many = review_rows_for(SpamReview)
 personal_data(
     SpamReview,
     activity="spam_review",
-    purpose=(
-        "To manually verify messages you report as spam, to improve our spam detection "
-        "(our legitimate interest in a working spam filter, and our contract with you)."
-    ),
-    retention=(
-        "The message is deleted as soon as a reviewer has checked it, and at the latest 30 days "
-        "after you reported it; the outcome is deleted 30 days after the check."
-    ),
     export_fields=(
         "workspace",
         "state",
@@ -55,15 +42,6 @@ scan_rows, scan_rows_many = review_rows_for(ScanReview)
 personal_data(
     ScanReview,
     activity="scan_review",
-    purpose=(
-        "To manually verify scanned images you send us, to ensure the accuracy of optical "
-        "character recognition (our contract with you)."
-    ),
-    retention=(
-        "The scanned image and the recognised text are deleted as soon as a reviewer has checked "
-        "them, and at the latest 30 days after you sent them; the checked text is kept for you "
-        "for 30 days after the check."
-    ),
     export_fields=(
         "workspace",
         "state",

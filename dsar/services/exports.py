@@ -6,11 +6,12 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .. import registry
@@ -157,34 +158,11 @@ def export_build(*, export_id: int) -> bool:
         return False
     subject = export_subject(export.request)
     try:
-        sections = export_sections(export.request, subject)
-        with tempfile.TemporaryDirectory(prefix="workpex-export-") as folder:
-            folder = Path(folder)
-            if export.kind == ExportFile.Kind.ACCESS:
-                with (
-                    open(folder / "report.html", "w", encoding="utf-8") as html_file,
-                    open(folder / "report.json", "w", encoding="utf-8") as json_file,
-                ):
-                    counts = access_report_write(
-                        subject=subject,
-                        json_file=json_file,
-                        html_file=html_file,
-                        redactions=export.redactions,
-                        categories=export_scope(export.request),
-                        sections=sections,
-                    )
-                files = {"file": folder / "report.html", "data_file": folder / "report.json"}
-            else:
-                with open(folder / "package.zip", "wb") as zip_file:
-                    manifest = portability_package_write(
-                        subject=subject,
-                        zip_file=zip_file,
-                        redactions=export.redactions,
-                        categories=export_scope(export.request),
-                        sections=sections,
-                    )
-                counts = {f["name"]: f["records"] for f in manifest["files"]}
-                files = {"file": folder / "package.zip"}
+        with (
+            translation.override(export.request.language or settings.LANGUAGE_CODE),
+            tempfile.TemporaryDirectory(prefix="workpex-export-") as folder,
+        ):
+            files, counts = _write(export, subject, Path(folder))
             _store(export, files)
     except Exception as error:  # recorded on the row; the sweep retries up to MAX_ATTEMPTS
         logger.exception("Export %s failed (attempt %s)", export.pk, export.attempts)
@@ -206,6 +184,34 @@ def export_build(*, export_id: int) -> bool:
         detail={"kind": export.kind, "records": sum(counts.values())},
     )
     return True
+
+
+def _write(export: ExportFile, subject, folder: Path) -> tuple[dict[str, Path], dict[str, int]]:
+    """Write the export's files into `folder`, in the active language: (files, counts)."""
+    sections = export_sections(export.request, subject)
+    if export.kind == ExportFile.Kind.ACCESS:
+        with (
+            open(folder / "report.html", "w", encoding="utf-8") as html_file,
+            open(folder / "report.json", "w", encoding="utf-8") as json_file,
+        ):
+            counts = access_report_write(
+                subject=subject,
+                json_file=json_file,
+                html_file=html_file,
+                redactions=export.redactions,
+                categories=export_scope(export.request),
+                sections=sections,
+            )
+        return {"file": folder / "report.html", "data_file": folder / "report.json"}, counts
+    with open(folder / "package.zip", "wb") as zip_file:
+        manifest = portability_package_write(
+            subject=subject,
+            zip_file=zip_file,
+            redactions=export.redactions,
+            categories=export_scope(export.request),
+            sections=sections,
+        )
+    return {"file": folder / "package.zip"}, {f["name"]: f["records"] for f in manifest["files"]}
 
 
 def _fail(pk: int, *, attempts: int, error: str) -> None:

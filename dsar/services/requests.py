@@ -4,11 +4,12 @@ extensions, assignment, reminders and the officer's decisions."""
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .. import registry
@@ -76,6 +77,13 @@ TRANSITIONS: dict[str, set[str]] = {
         RequestState.WITHDRAWN,
     },
 }
+
+
+def _filing_language(user) -> str:
+    """The language the person reads: their account's, else the one they filed in. (A request an
+    officer logs from a letter or call has none: the default language.)"""
+    language = getattr(user, "language", "") or translation.get_language() or ""
+    return language if language in dict(settings.LANGUAGES) else ""
 
 
 def _open_duplicate(*, kind: str, user, email: str) -> DataSubjectRequest | None:
@@ -161,6 +169,7 @@ def dsar_request_file(
         purposes=purposes,
         country=country,
         region=region.strip().upper(),
+        language=_filing_language(user),
     )
     if user is not None:
         request.state = RequestState.VERIFIED

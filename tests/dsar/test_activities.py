@@ -241,6 +241,9 @@ def test_an_officer_edits_the_words_and_the_history_says_who_changed_what_when(o
     assert str(officer_client.officer) in page  # who
     assert "Eleven years, as the new tax law says." in page  # what, before and after
     assert "Ten years after the end of the financial year" in page
+    # Each change once per language: the plain column beside `retention_en` is not listed again.
+    changes = [getattr(r, "history_delta_changes", []) for r in history.context["page_obj"]]
+    assert [c["field"] for c in changes[0]] == ["Retention [en]"]
 
 
 def test_an_edit_outside_the_vocabulary_is_refused_and_nothing_changes(officer_client):

@@ -156,10 +156,7 @@ def hand_made(model, **declaration):
     """An entry built without registering it (the registry already holds every real model)."""
     common = {
         "category": "Test",
-        "purpose": "Testing",
         "source": Source.AUTOMATIC,
-        "retention": "Never",
-        "recipients": (),
         "export_fields": (),
     }
     return PersonalData(model=model, **(common | declaration))
@@ -243,10 +240,7 @@ def test_the_registry_refuses_declarations_the_engines_cannot_honour():
 
     base = {
         "category": "Payments",
-        "purpose": "x",
         "source": Source.PROVIDED,
-        "retention": "x",
-        "recipients": (),
         "user_field": "user",
     }
     with pytest.raises(RegistryError, match="is a callable"):

@@ -70,7 +70,7 @@ def test_access_report_lists_every_category_with_its_description_and_records(per
     assert person.session.session_key not in json.dumps(report)
     assert person.session.session_key not in html
 
-    assert report["schema"] == "workpex-access-report/1"
+    assert report["schema"] == "workpex-access-report/2"
     assert report["subject"] == f"user:{person.user.pk}"
     assert {c["category"] for c in report["categories"]} == set(registry.categories())
     for category in report["categories"]:

@@ -171,10 +171,7 @@ def test_a_statutory_hold_must_declare_every_field_it_cannot_blank():
 
     base = {
         "category": "Payments",
-        "purpose": "x",
         "source": Source.PROVIDED,
-        "retention": "x",
-        "recipients": (),
         "export_fields": (),
         "user_field": "user",
         "erasure": ErasureStrategy.LEGAL_HOLD,

