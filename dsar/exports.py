@@ -91,7 +91,7 @@ class Category:
 
     @property
     def recipients(self) -> list[str]:
-        return _distinct(line for a in self.activities for line in _lines(a.recipients))
+        return _distinct(line for a in self.activities for line in a.recipient_list)
 
     @property
     def field_names(self) -> list[str]:
@@ -115,7 +115,7 @@ class Category:
                     "lawful_basis": str(a.get_lawful_basis_display()),
                     "purpose": a.description,
                     "retention": a.retention,
-                    "recipients": _lines(a.recipients),
+                    "recipients": a.recipient_list,
                 }
                 for a in self.activities
             ],
@@ -133,10 +133,6 @@ class Category:
 
 def _distinct(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
-
-
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def export_categories(only: Iterable[str] | None = None) -> list[Category]:

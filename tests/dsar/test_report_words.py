@@ -9,30 +9,18 @@ from django.utils import translation
 
 from dsar import registry, services
 from dsar.models import ProcessingActivity, RequestKind
-from tests.accounts.factories import UserFactory
 
-from .people import make_person
 from .test_exports import write_report
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def person():
-    return make_person(
-        username="ada",
-        full_name="Ada Lovelace",
-        phone="+353861234567",
-        staff=UserFactory(is_staff=True),
-    )
 
 
 def category(report, name):
     return next(c for c in report["categories"] if c["category"] == name)
 
 
-def test_each_category_names_exactly_the_activities_its_data_serves(person):
-    _counts, report, _html = write_report(person.subject)
+def test_each_category_names_exactly_the_activities_its_data_serves(ada):
+    _counts, report, _html = write_report(ada.subject)
     for entry_category in report["categories"]:
         entries = [e for e in registry.entries() if e.category == entry_category["category"]]
         codes = {code for e in entries for code in e.activity_codes}
@@ -51,13 +39,13 @@ def test_each_category_names_exactly_the_activities_its_data_serves(person):
     assert basis == "A contract with the person (GDPR Art. 6(1)(b))"
 
 
-def test_an_officer_s_edit_of_an_activity_is_what_the_next_report_says(person):
+def test_an_officer_s_edit_of_an_activity_is_what_the_next_report_says(ada):
     activity = ProcessingActivity.objects.get(code="billing")
     activity.retention_en = "Eleven years, because the tax office says so."
     activity.recipients_en = "Our payment processor\nThe tax office"
     activity.save()
 
-    _counts, report, html = write_report(person.subject)
+    _counts, report, html = write_report(ada.subject)
 
     payments = category(report, "Payments")
     assert "Eleven years, because the tax office says so." in payments["retention"]
@@ -66,11 +54,11 @@ def test_an_officer_s_edit_of_an_activity_is_what_the_next_report_says(person):
     assert "Ten years after the end of the financial year" not in json.dumps(report)
 
 
-def test_the_report_is_written_in_the_language_the_person_reads(person):
-    person.user.language = "de"
-    person.user.save(update_fields=["language"])
+def test_the_report_is_written_in_the_language_the_person_reads(ada):
+    ada.user.language = "de"
+    ada.user.save(update_fields=["language"])
     with translation.override("en"):  # the worker's language is not the person's
-        request, _ = services.dsar_request_file(kind=RequestKind.ACCESS, user=person.user)
+        request, _ = services.dsar_request_file(kind=RequestKind.ACCESS, user=ada.user)
     assert request.language == "de"
     [export] = services.exports_create(request=request)
     assert services.export_build(export_id=export.pk)
