@@ -498,6 +498,13 @@ class HtmlSink:
     def start(self, categories: Sequence[Category]) -> None:
         title = escape(_("Your personal data held by Workpex"))
         language = escape(translation.get_language() or "en")
+        # Translated outside the f-strings: makemessages does not read inside them.
+        generated = escape(_("Generated at %(time)s for %(subject)s.")) % {
+            "time": f'<time datetime="{escape(self.generated_at)}">'
+            f"{escape(self.generated_at)}</time>",
+            "subject": f"<code>{escape(self.subject.ref)}</code>",
+        }
+        nav_label = escape(_("Categories"))
         links = "".join(
             f'<li><a href="#{self._anchor(c)}">{escape(c.title)}</a></li>' for c in categories
         )
@@ -505,10 +512,8 @@ class HtmlSink:
             f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{title}</title>\n<style>{_HTML_STYLE}</style>\n</head>\n<body>\n<main>\n"
-            f"<h1>{title}</h1>\n<p>{escape(_('Generated at'))} "
-            f'<time datetime="{escape(self.generated_at)}">{escape(self.generated_at)}</time> '
-            f"{escape(_('for'))} <code>{escape(self.subject.ref)}</code>.</p>\n"
-            f'<nav aria-label="{escape(_("Categories"))}"><ul>{links}</ul></nav>\n'
+            f"<h1>{title}</h1>\n<p>{generated}</p>\n"
+            f'<nav aria-label="{nav_label}"><ul>{links}</ul></nav>\n'
         )
 
     def finish(self) -> None:
@@ -549,8 +554,9 @@ class HtmlSink:
             headers = "".join(
                 f'<th scope="col">{escape(capfirst(f.verbose_name))}</th>' for _n, f in self.columns
             )
+            id_heading = escape(_("ID"))
             self.out.write(
-                f'<table>\n<thead><tr><th scope="col">{escape(_("ID"))}</th>{headers}</tr></thead>'
+                f'<table>\n<thead><tr><th scope="col">{id_heading}</th>{headers}</tr></thead>'
                 "\n<tbody>\n"
             )
         fields = record.fields
@@ -564,7 +570,8 @@ class HtmlSink:
         if count:
             self.out.write("</tbody>\n</table>\n")
         else:
-            self.out.write(f"<p>{escape(_('We hold nothing of this kind about you.'))}</p>\n")
+            nothing = escape(_("We hold nothing of this kind about you."))
+            self.out.write(f"<p>{nothing}</p>\n")
 
     def category_end(self, category: Category) -> None:
         self.out.write("</section>\n")

@@ -121,7 +121,8 @@ class ProcessingBlock(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({self.purpose or _('all purposes')})"
+        purpose = self.purpose or _("all purposes")
+        return f"{self.get_kind_display()} ({purpose})"
 
 
 class RequestKind(models.TextChoices):

@@ -47,7 +47,8 @@ class Device(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_platform_display()}: {self.name or _('unnamed device')}"
+        name = self.name or _("unnamed device")
+        return f"{self.get_platform_display()}: {name}"
 
     @property
     def token_hint(self) -> str:

@@ -72,6 +72,7 @@ def test_the_report_is_written_in_the_language_the_person_reads(ada):
     assert '<html lang="de">' in html
     assert "Konto und Profil" in html  # the category's heading
     assert "Auf welcher Rechtsgrundlage" in html
+    assert "Erstellt am <time" in html and "Wir speichern nichts dieser Art" in html
     assert account.retention_de in html
     assert account.retention_en not in html
     assert category(report, "Account and profile")["title"] == "Konto und Profil"
