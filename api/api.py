@@ -12,12 +12,14 @@ from ninja.openapi.docs import Swagger
 from .auth import ClientToken
 from .endpoints import router
 from .problems import handlers_install, openapi_problems
+from .webhooks import router as webhooks_router
 
 DESCRIPTION = """The Workpex Privacy Portal's API for the company's other systems: may this
 person be contacted, record consent, read and change preferences, unsubscribe, file and
-follow privacy requests. Authenticate with `Authorization: Bearer wpx_…` (a client created by
-a privacy officer); each operation names the scope it needs. Errors are RFC 9457 problem
-details (`application/problem+json`). Guide: docs/api.md."""
+follow privacy requests, subscribe your systems to webhooks. Authenticate with
+`Authorization: Bearer wpx_…` (a client created by a privacy officer); each operation names
+the scope it needs. Errors are RFC 9457 problem details (`application/problem+json`). Guide:
+docs/api.md."""
 
 
 class PortalApi(NinjaAPI):
@@ -36,6 +38,7 @@ api = PortalApi(
 )
 handlers_install(api)
 api.add_router("/", router)
+api.add_router("/webhooks", webhooks_router)
 
 
 @admin.site.admin_view
