@@ -94,9 +94,6 @@ class ClientWebhookEndpointInline(ReadOnlyInline):
     verbose_name = _("made by the API client")
     verbose_name_plural = _("made by the API client")
 
-    def has_view_permission(self, request, obj=None):
-        return obj is not None and super().has_view_permission(request, obj)  # not when adding
-
 
 # dsar's admin does not know the API; the owner is added to its endpoint page here, through the
 # admin site's public API (as datastores adds its parts to the request page).

@@ -3,6 +3,7 @@ import pytest
 from api import services
 from api.models import Scope
 from tests.consent.conftest import partners  # noqa: F401  (the reselling partners fixture)
+from tests.dsar.test_webhooks import deliver_now, down, receiver  # noqa: F401  (receivers)
 
 
 @pytest.fixture
