@@ -432,11 +432,17 @@ def _webhook_endpoint_refused(rest: str, method: str):
     url = f"/api/v1/webhooks/endpoints/{endpoint.public_id}{rest}"
     _nosy, nosy = api_client_create(name="nosy", scopes=["webhooks:manage"])
     _other, other = api_client_create(name="other", scopes=["consent:read"])
-    send = getattr(anonymous(), method)
+    body = {}
+    if method != "get":
+        body = {"data": '{"description": "mine"}', "content_type": "application/json"}
+
+    def send(url, **kwargs):
+        return getattr(anonymous(), method)(url, **body, **kwargs)
+
     assert_refused(send(url, headers={"Authorization": f"Bearer {nosy}"}), allowed=(404,))
     assert_refused(send(url, headers={"Authorization": f"Bearer {other}"}))
     assert_refused(send(url), allowed=(401,))
-    assert_refused(getattr(signed_in(UserFactory()), method)(url), allowed=(401,))
+    assert_refused(getattr(signed_in(UserFactory()), method)(url, **body), allowed=(401,))
     endpoint = WebhookEndpoint.objects.get(pk=endpoint.pk)
     assert (endpoint.secret_encrypted, endpoint.active) == before
 
