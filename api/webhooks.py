@@ -39,6 +39,13 @@ def _manage(request, operation: str):
     return call_for(request, scope=Scope.WEBHOOKS_MANAGE, operation=operation)
 
 
+def _page_query_only(request) -> None:
+    """A list takes only limit and offset: anything else is a mistake to say, not to ignore."""
+    unknown = sorted(set(request.GET) - {"limit", "offset"})
+    if unknown:
+        raise Problem(400, f"Unknown query parameter: {', '.join(unknown)[:100]}.")
+
+
 def _own(call: services.ApiCall, endpoint_id: UUID):
     endpoint = selectors.webhook_endpoint_of(client=call.client, endpoint_id=endpoint_id)
     if endpoint is None:
@@ -58,6 +65,7 @@ def webhook_endpoints_list(request):
     """The webhook endpoints this client subscribed (not those an officer made), oldest first.
     Scope webhooks:manage."""
     call = _manage(request, "webhook_endpoints_listed")
+    _page_query_only(request)
     services.api_call_audit(call=call)
     return selectors.webhook_endpoints_of(client=call.client)
 
@@ -143,6 +151,7 @@ def webhook_deliveries_list(request, endpoint_id: UUID):
     """The endpoint's deliveries, newest first: each event's id and type, its state, tries,
     the last answer and the next try. Scope webhooks:manage."""
     call = _manage(request, "webhook_deliveries_listed")
+    _page_query_only(request)
     endpoint = _own(call, endpoint_id)
     services.api_call_audit(call=call, obj=endpoint)
     return selectors.webhook_deliveries_of(endpoint=endpoint)
