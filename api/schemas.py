@@ -9,6 +9,9 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from dsar.models import WebhookEventType
+from dsar.selectors import webhook_delivery_status
+
 MAX_ID = 2**63 - 1
 BATCH_MAX = 10_000
 
@@ -255,3 +258,87 @@ class PartOut(Schema):
     finished_at: datetime | None
     confirmation: str
     counts: dict[str, int]
+
+
+# --- Webhook subscriptions (api/webhooks.py) ---------------------------------------------------
+
+EventType = Literal[tuple(WebhookEventType.values)]
+EventId = Annotated[str, StringConstraints(pattern=r"^evt_[0-9a-f]{32}$")]
+WebhookUrl = Annotated[
+    str,
+    StringConstraints(max_length=500),
+    Field(description="Where the events are POSTed: https:// (or http://), a public address."),
+]
+WebhookEvents = Annotated[list[EventType], Field(max_length=len(WebhookEventType.values) * 2)]
+WebhookDescription = Annotated[str, StringConstraints(max_length=200)]
+HOOKS = {"url": "https://crm.example.com/hooks/privacy", "events": ["consent.changed"]}
+
+
+class EndpointIn(Schema):
+    model_config = examples({**HOOKS, "description": "CRM: consent changes"})
+
+    url: WebhookUrl
+    events: WebhookEvents = Field(description="The events to send (at least one).")
+    description: WebhookDescription = ""
+    active: bool = True
+
+
+class EndpointPatch(Schema):
+    """Only the fields given are changed."""
+
+    model_config = examples({"events": ["consent.changed", "erasure.due"]}, {"active": True})
+
+    url: WebhookUrl | None = None
+    events: WebhookEvents | None = None
+    description: WebhookDescription | None = None
+    active: bool | None = None
+
+
+class EndpointOut(Schema):
+    id: UUID
+    url: str
+    description: str
+    events: list[str]
+    active: bool
+    created_at: datetime
+    secret_rotated_at: datetime | None
+
+    @staticmethod
+    def resolve_id(endpoint) -> UUID:
+        return endpoint.public_id
+
+
+class EndpointSecretOut(Schema):
+    """The endpoint and its signing secret: in this answer only, never again."""
+
+    endpoint: EndpointOut
+    secret: str = Field(description="The whsec_… secret to verify signatures with.")
+
+
+class DeliveryOut(Schema):
+    event_id: str = Field(description="The event's id: the webhook-id header of every try.")
+    event_type: str
+    state: str
+    status: str = Field(description="What happened and what happens next, in words.")
+    tries: int
+    next_try_at: datetime | None
+    delivered_at: datetime | None
+    last_status_code: int | None
+    last_error: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_event_id(delivery) -> str:
+        return delivery.event.message_id
+
+    @staticmethod
+    def resolve_event_type(delivery) -> str:
+        return delivery.event.type
+
+    @staticmethod
+    def resolve_status(delivery) -> str:
+        return webhook_delivery_status(delivery).text
+
+    @staticmethod
+    def resolve_next_try_at(delivery) -> datetime | None:
+        return delivery.due_at if delivery.state == delivery.State.PENDING else None
