@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Schema
@@ -274,8 +274,21 @@ WebhookDescription = Annotated[str, StringConstraints(max_length=200)]
 HOOKS = {"url": "https://crm.example.com/hooks/privacy", "events": ["consent.changed"]}
 
 
+def _no_null_default(field_schema: dict) -> None:
+    """An optional field that may be left out but not sent as null: no `default: null` in the
+    schema either."""
+    field_schema.pop("default", None)
+
+
+def _left_out() -> Any:
+    return Field(None, json_schema_extra=_no_null_default)
+
+
 class EndpointIn(Schema):
-    model_config = examples({**HOOKS, "description": "CRM: consent changes"})
+    model_config = ConfigDict(
+        extra="forbid",  # a misspelt field is said, not ignored
+        json_schema_extra={"examples": [{**HOOKS, "description": "CRM: consent changes"}]},
+    )
 
     url: WebhookUrl
     events: WebhookEvents = Field(description="The events to send (at least one).")
@@ -283,15 +296,30 @@ class EndpointIn(Schema):
     active: bool = True
 
 
+PATCHABLE = ("url", "events", "description", "active")
+
+
 class EndpointPatch(Schema):
-    """Only the fields given are changed."""
+    """Only the fields given are changed; at least one, none of them null, no others."""
 
-    model_config = examples({"events": ["consent.changed", "erasure.due"]}, {"active": True})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"events": ["consent.changed", "erasure.due"]}, {"active": True}],
+            "minProperties": 1,
+        },
+    )
 
-    url: WebhookUrl | None = None
-    events: WebhookEvents | None = None
-    description: WebhookDescription | None = None
-    active: bool | None = None
+    url: WebhookUrl = _left_out()
+    events: WebhookEvents = _left_out()
+    description: WebhookDescription = _left_out()
+    active: bool = _left_out()
+
+    @model_validator(mode="after")
+    def something_to_change(self):
+        if not self.model_fields_set:
+            raise ValueError(f"Give at least one field to change: {', '.join(PATCHABLE)}.")
+        return self
 
 
 class EndpointOut(Schema):

@@ -24,6 +24,10 @@ router = Router(tags=["webhooks"])
 
 NO_ENDPOINT = "There is no webhook endpoint of this client with this id."
 NO_DELIVERY = "This endpoint has no delivery of this event."
+SWITCHED_OFF = (
+    'This endpoint is switched off: nothing is sent to it. PATCH {"active": true} to switch it '
+    "on, then replay."
+)
 PAGE, PAGE_MAX, OFFSET_MAX = 50, 100, 100_000
 
 
@@ -102,7 +106,7 @@ def webhook_endpoint_change(request, endpoint_id: UUID, body: schemas.EndpointPa
     Switching off stops its deliveries. Scope webhooks:manage."""
     call = _manage(request, "webhook_endpoint_changed")
     endpoint = _own(call, endpoint_id)
-    given = body.model_dump(exclude_none=True)
+    given = body.model_dump(exclude_unset=True)  # never empty, never null (the schema's)
     endpoint = dsar_services.webhook_endpoint_update(
         endpoint=endpoint,
         url=given.get("url", endpoint.url),
@@ -164,9 +168,12 @@ def webhook_deliveries_list(request, endpoint_id: UUID):
 def webhook_delivery_replay(request, endpoint_id: UUID, event_id: schemas.EventId):
     """Send the event to the endpoint again, with the same event id (deduplicate by it): one
     the system acknowledged but lost, or one that failed while it was down. 409 while it is
-    being sent. Scope webhooks:manage."""
+    being sent, or while the endpoint is switched off (nothing is sent to it then: switch it
+    on first). Scope webhooks:manage."""
     call = _manage(request, "webhook_delivery_replayed")
     endpoint = _own(call, endpoint_id)
+    if not endpoint.active:
+        raise Problem(409, SWITCHED_OFF)
     delivery = (
         selectors.webhook_deliveries_of(endpoint=endpoint)
         .filter(event__public_id=UUID(event_id.removeprefix("evt_")))
