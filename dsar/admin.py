@@ -832,9 +832,16 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     readonly_fields = ("secret_display", "created_at", "secret_rotated_at")
     change_form_template = "admin/dsar/webhookendpoint/change_form.html"
     actions = ["switch_off"]
+    # Read-only fields other apps add to the change page only (the api app: the client that
+    # subscribed the endpoint); the add page stays the form alone.
+    change_readonly_fields: tuple = ()
 
     def has_delete_permission(self, request, obj=None):
         return False  # switched off instead: its deliveries stay visible
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if obj is None else (*fields, *self.change_readonly_fields)
 
     @admin.action(description=_("Switch off the selected endpoints"), permissions=["change"])
     def switch_off(self, request, queryset):

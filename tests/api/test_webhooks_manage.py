@@ -8,7 +8,9 @@ import uuid
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
+from api.admin import webhook_endpoint_owner
 from api.models import ClientWebhookEndpoint, Scope
 from consent.services import consent_grant
 from dsar import services as dsar_services
@@ -182,6 +184,65 @@ def test_switching_off_stops_new_deliveries_and_keeps_the_endpoint(
     assert call(token, "delete", path(endpoint)).status_code == 204  # a repeat: the same
     assert AuditEvent.objects.filter(action="webhook_endpoint_switched_off").count() == 1
     assert AuditEvent.objects.filter(action="api_webhook_endpoint_switched_off").count() == 2
+
+
+def test_a_switched_off_endpoint_gets_no_more_deliveries_while_the_others_do(
+    call, make_client, token, receiver, down, user, deliver_now, settings
+):
+    """Switched off through the API: no new delivery is made for it, the retry it had waiting
+    is never sent (not by the sweep, not by a late message, not by a replay), and another
+    client's endpoint for the same events goes on getting them."""
+    settings.DSAR_WEBHOOK_BACKOFF_SECONDS = 0
+    mine = subscribed(call, token, down)  # down: its first try fails, a retry waits
+    theirs = subscribed(call, make_client(Scope.WEBHOOKS_MANAGE, name="ERP")[1], receiver)
+    deliver_now(lambda: grant(user))
+    first = WebhookEvent.objects.get()
+    waiting = WebhookDelivery.objects.get(endpoint=mine)
+    assert (waiting.state, waiting.tries) == ("pending", 1)
+    assert receiver.arrivals == [first.message_id]
+
+    assert call(token, "delete", path(mine)).status_code == 204
+    down.start()  # the system is back: still nothing may reach it
+    assert dsar_services.webhook_deliveries_sweep() == 0
+    assert dsar_services.webhook_deliver(delivery_id=waiting.pk) is False  # a late message
+    replayed = problem(
+        call(token, "post", path(mine, f"/deliveries/{first.message_id}/replay")), 409
+    )
+    assert "switched off" in replayed["detail"]
+
+    deliver_now(lambda: grant(user, "product_updates"))
+    second = WebhookEvent.objects.exclude(pk=first.pk).get()
+    assert down.arrivals == [] and down.raw == []  # not one request reached it
+    assert list(WebhookDelivery.objects.filter(endpoint=mine)) == [waiting]  # none made since
+    waiting.refresh_from_db()
+    assert (waiting.state, waiting.tries) == ("pending", 1)  # never tried again
+    assert receiver.arrivals == [first.message_id, second.message_id]  # the other goes on
+    assert WebhookDelivery.objects.get(endpoint=theirs, event=second).state == "delivered"
+
+    # Switched on again, it gets what happens from then on.
+    on = call(token, "patch", path(mine), json={"active": True})
+    assert on.status_code == 200 and on.json()["active"] is True
+    deliver_now(lambda: grant(user, "events"))
+    third = WebhookEvent.objects.order_by("-pk").first()
+    assert down.arrivals == [third.message_id]
+
+
+def test_another_client_cannot_see_or_switch_off_an_endpoint_it_does_not_own(
+    call, make_client, token, receiver, user, deliver_now
+):
+    endpoint = subscribed(call, token, receiver)
+    _nosy_client, nosy = make_client(Scope.WEBHOOKS_MANAGE, name="Nosy")
+    for method in ("delete", "get"):
+        refused = problem(call(nosy, method, path(endpoint)), 404)
+        assert refused["detail"] == "There is no webhook endpoint of this client with this id."
+    endpoint.refresh_from_db()
+    assert endpoint.active is True
+    assert not AuditEvent.objects.filter(action__endswith="switched_off").exists()
+    assert AuditEvent.objects.filter(action="api_call_refused").count() == 2
+
+    deliver_now(lambda: grant(user))
+    assert receiver.arrivals == [WebhookEvent.objects.get().message_id]  # still delivered
+    assert call(token, "get", path(endpoint)).json()["active"] is True
 
 
 def test_what_waited_for_a_switched_off_endpoint_goes_on(call, token, down, deliver_now):
@@ -383,6 +444,17 @@ def test_bad_input_is_a_400_problem_and_nothing_is_made(call, token, settings, b
         ({"events": []}, "at least one event"),
         ({"events": ["nope"]}, "not valid"),
         ({"active": "perhaps"}, "not valid"),
+        ({}, "not valid"),  # nothing to change is a mistake to say, not a 200
+        ({"active": None}, "not valid"),  # left out, or given: never null
+        ({"url": None, "description": "x"}, "not valid"),
+        ({"events": None}, "not valid"),
+        ({"colour": "red"}, "not valid"),  # unknown fields are refused, not ignored
+        ({"description": "new", "actvie": False}, "not valid"),  # a misspelt one too
+        ({"description": "x" * 201}, "not valid"),
+        ({"description": "a\x00b"}, "Null characters"),
+        ([{"active": False}], "not valid"),
+        ('"off"', "not valid"),  # JSON, but not an object
+        ('{"active": fals', "Cannot parse"),  # not JSON at all
     ],
 )
 def test_a_bad_change_is_a_400_problem_and_changes_nothing(call, token, settings, body, words):
@@ -392,11 +464,43 @@ def test_a_bad_change_is_a_400_problem_and_changes_nothing(call, token, settings
     refused = problem(call(token, "patch", path(endpoint), json=body), 400)
     assert words in refused["detail"]
     changed = WebhookEndpoint.objects.get()
-    assert (changed.url, changed.events, changed.active) == (
+    assert (changed.url, changed.events, changed.active, changed.description) == (
         endpoint.url,
         endpoint.events,
         endpoint.active,
+        endpoint.description,
     )
+    assert not AuditEvent.objects.filter(
+        action__in=["webhook_endpoint_changed", "api_webhook_endpoint_changed"]
+    ).exists()
+
+
+def test_an_empty_change_says_what_may_be_given(call, token):
+    subscribe(call, token, PUBLIC)
+    refused = problem(call(token, "patch", path(WebhookEndpoint.objects.get()), json={}), 400)
+    assert "url, events, description, active" in refused["errors"][0]["msg"]
+
+
+def test_a_patch_without_a_body_is_refused(call, token, client):
+    subscribe(call, token, PUBLIC)
+    endpoint = WebhookEndpoint.objects.get()
+    response = client.patch(
+        f"/api/v1{path(endpoint)}", headers={"Authorization": f"Bearer {token}"}
+    )
+    problem(response, 400)
+    assert WebhookEndpoint.objects.get().description == endpoint.description
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"url": PUBLIC, "events": ["consent.changed"], "colour": "red"},
+        {"url": PUBLIC, "events": ["consent.changed"], "secret": "whsec_mine"},
+    ],
+)
+def test_a_subscription_with_unknown_fields_is_refused(call, token, body):
+    problem(call(token, "post", ENDPOINTS, json=body), 400)
+    assert not WebhookEndpoint.objects.exists() and not ClientWebhookEndpoint.objects.exists()
 
 
 def test_an_endpoint_whose_host_is_gone_can_still_be_switched_off(call, token, settings):
@@ -411,7 +515,6 @@ def test_an_endpoint_whose_host_is_gone_can_still_be_switched_off(call, token, s
 # --- The officers' side ------------------------------------------------------------------------
 
 
-@pytest.mark.skip(reason="owner inline not wired: it broke the admin's add form")
 def test_officers_see_which_client_made_an_endpoint(call, manager, token, officer_client):
     subscribe(call, token)
     endpoint = WebhookEndpoint.objects.get()
@@ -419,4 +522,49 @@ def test_officers_see_which_client_made_an_endpoint(call, manager, token, office
     assert page.status_code == 200
     content = page.content.decode()
     assert "Made by the API client" in content and manager[0].name in content
-    assert officer_client.get("/admin/dsar/webhookendpoint/add/").status_code == 200
+    assert f"/admin/api/apiclient/{manager[0].pk}/change/" in content  # linked to its page
+
+    officers, _secret = dsar_services.webhook_endpoint_create(
+        url=PUBLIC, events=["erasure.due"], actor=None
+    )
+    page = officer_client.get(f"/admin/dsar/webhookendpoint/{officers.pk}/change/")
+    assert "no API client: made in the admin" in page.content.decode()
+    with translation.override("de"):  # the officers' German admin
+        assert str(webhook_endpoint_owner.short_description) == "angelegt vom API-Client"
+        assert (
+            str(webhook_endpoint_owner(officers)) == "kein API-Client: in der Verwaltung angelegt"
+        )
+
+
+def test_the_owner_is_read_only_and_the_admin_forms_post_as_before(
+    call, manager, token, officer_client
+):
+    """The owner is a read-only field of the change page only: adding an endpoint and changing
+    one post the form alone, and neither makes nor moves an owner."""
+    add = officer_client.get("/admin/dsar/webhookendpoint/add/")
+    assert add.status_code == 200 and "Made by the API client" not in add.content.decode()
+    added = officer_client.post(
+        "/admin/dsar/webhookendpoint/add/",
+        {"url": PUBLIC, "description": "CRM", "events": ["consent.changed"], "active": "on"},
+    )
+    assert added.status_code == 200 and "whsec_" in added.content.decode()  # the secret page
+    officers = WebhookEndpoint.objects.get()
+    assert not ClientWebhookEndpoint.objects.exists()
+
+    subscribe(call, token)
+    mine = WebhookEndpoint.objects.exclude(pk=officers.pk).get()
+    changed = officer_client.post(
+        f"/admin/dsar/webhookendpoint/{mine.pk}/change/",
+        {
+            "url": "https://crm.example.com/hooks",
+            "description": "changed by an officer",
+            "events": ["consent.changed"],
+            "active": "on",
+            "webhook_endpoint_owner": "someone else",  # a read-only field: ignored
+        },
+    )
+    assert changed.status_code == 302, changed.content.decode()[:2000]
+    mine.refresh_from_db()
+    assert mine.description == "changed by an officer"
+    assert ClientWebhookEndpoint.objects.get().client == manager[0]  # still its client's
+    assert call(token, "get", path(mine)).json()["description"] == "changed by an officer"
