@@ -5,10 +5,14 @@ rotation, and never stored in a message or the session."""
 from django import forms
 from django.contrib import admin
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from dsar.models import WebhookEndpoint
+
 from . import services
-from .models import ApiClient, Scope
+from .models import ApiClient, ClientWebhookEndpoint, Scope
 
 
 class ApiClientForm(forms.ModelForm):
@@ -88,3 +92,32 @@ class ApiClientAdmin(admin.ModelAdmin):
             for client in queryset
         ]
         return _tokens_page(request, self.admin_site, tokens)
+
+
+@admin.display(description=_("made by the API client"))
+def webhook_endpoint_owner(endpoint: WebhookEndpoint):
+    """On a webhook endpoint's change page: the API client that subscribed it through the API,
+    linked to the client's page (the client sees and changes only its own endpoints; an officer
+    sees every endpoint), or that an officer made it here."""
+    link = (
+        ClientWebhookEndpoint.objects.filter(endpoint_id=endpoint.pk)
+        .select_related("client")
+        .first()
+    )
+    if link is None:
+        return _("no API client: made in the admin")
+    return format_html(
+        '<a href="{}">{}</a>',
+        reverse("admin:api_apiclient_change", args=[link.client_id]),
+        link.client.name,
+    )
+
+
+# dsar's admin does not know the API; the owner is added to its endpoint page here, through the
+# admin's own hook for read-only fields of the change page (as datastores adds its parts to the
+# request page): a field, not an inline, so the add form and the change form post as before.
+_endpoints_admin = admin.site.get_model_admin(WebhookEndpoint)
+_endpoints_admin.change_readonly_fields = (
+    *_endpoints_admin.change_readonly_fields,
+    webhook_endpoint_owner,
+)

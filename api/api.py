@@ -13,13 +13,14 @@ from .auth import ClientToken
 from .endpoints import router
 from .parts import router as parts_router
 from .problems import handlers_install, openapi_problems
+from .webhooks import router as webhooks_router
 
 DESCRIPTION = """The Workpex Privacy Portal's API for the company's other systems: may this
 person be contacted, record consent, read and change preferences, unsubscribe, file and
-follow privacy requests, confirm a connected system's part of a request done. Authenticate
-with `Authorization: Bearer wpx_…` (a client created by a privacy officer); each operation
-names the scope it needs. Errors are RFC 9457 problem details (`application/problem+json`).
-Guide: docs/api.md."""
+follow privacy requests, confirm a connected system's part of a request done, subscribe your
+systems to webhooks. Authenticate with `Authorization: Bearer wpx_…` (a client created by a
+privacy officer); each operation names the scope it needs. Errors are RFC 9457 problem details
+(`application/problem+json`). Guide: docs/api.md."""
 
 
 class PortalApi(NinjaAPI):
@@ -39,6 +40,7 @@ api = PortalApi(
 handlers_install(api)
 api.add_router("/", router)
 api.add_router("/", parts_router)
+api.add_router("/webhooks", webhooks_router)
 
 
 @admin.site.admin_view

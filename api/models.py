@@ -99,3 +99,30 @@ class ApiClient(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
+
+
+class ClientWebhookEndpoint(models.Model):
+    """A webhook endpoint a client subscribed through the API: the client sees and changes only
+    these (an officer's endpoints are not a client's). Kept here, not on the endpoint, because
+    dsar does not know the API."""
+
+    client = models.ForeignKey(
+        ApiClient,
+        verbose_name=_("API client"),
+        on_delete=models.PROTECT,  # clients and endpoints are switched off, never deleted
+        related_name="webhook_endpoints",
+    )
+    endpoint = models.OneToOneField(
+        "dsar.WebhookEndpoint",
+        verbose_name=_("webhook endpoint"),
+        on_delete=models.CASCADE,
+        related_name="api_client_link",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("endpoint made by an API client")
+        verbose_name_plural = _("endpoints made by API clients")
+
+    def __str__(self) -> str:
+        return str(self.client)

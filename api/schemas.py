@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Schema
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
+
+from dsar.models import WebhookEventType
+from dsar.selectors import webhook_delivery_status
 
 MAX_ID = 2**63 - 1
 BATCH_MAX = 10_000
@@ -255,3 +258,115 @@ class PartOut(Schema):
     finished_at: datetime | None
     confirmation: str
     counts: dict[str, int]
+
+
+# --- Webhook subscriptions (api/webhooks.py) ---------------------------------------------------
+
+EventType = Literal[tuple(WebhookEventType.values)]
+EventId = Annotated[str, StringConstraints(pattern=r"^evt_[0-9a-f]{32}$")]
+WebhookUrl = Annotated[
+    str,
+    StringConstraints(max_length=500),
+    Field(description="Where the events are POSTed: https:// (or http://), a public address."),
+]
+WebhookEvents = Annotated[list[EventType], Field(max_length=len(WebhookEventType.values) * 2)]
+WebhookDescription = Annotated[str, StringConstraints(max_length=200)]
+HOOKS = {"url": "https://crm.example.com/hooks/privacy", "events": ["consent.changed"]}
+
+
+def _no_null_default(field_schema: dict) -> None:
+    """An optional field that may be left out but not sent as null: no `default: null` in the
+    schema either."""
+    field_schema.pop("default", None)
+
+
+def _left_out() -> Any:
+    return Field(None, json_schema_extra=_no_null_default)
+
+
+class EndpointIn(Schema):
+    model_config = ConfigDict(
+        extra="forbid",  # a misspelt field is said, not ignored
+        json_schema_extra={"examples": [{**HOOKS, "description": "CRM: consent changes"}]},
+    )
+
+    url: WebhookUrl
+    events: WebhookEvents = Field(description="The events to send (at least one).")
+    description: WebhookDescription = ""
+    active: bool = True
+
+
+PATCHABLE = ("url", "events", "description", "active")
+
+
+class EndpointPatch(Schema):
+    """Only the fields given are changed; at least one, none of them null, no others."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"events": ["consent.changed", "erasure.due"]}, {"active": True}],
+            "minProperties": 1,
+        },
+    )
+
+    url: WebhookUrl = _left_out()
+    events: WebhookEvents = _left_out()
+    description: WebhookDescription = _left_out()
+    active: bool = _left_out()
+
+    @model_validator(mode="after")
+    def something_to_change(self):
+        if not self.model_fields_set:
+            raise ValueError(f"Give at least one field to change: {', '.join(PATCHABLE)}.")
+        return self
+
+
+class EndpointOut(Schema):
+    id: UUID
+    url: str
+    description: str
+    events: list[str]
+    active: bool
+    created_at: datetime
+    secret_rotated_at: datetime | None
+
+    @staticmethod
+    def resolve_id(endpoint) -> UUID:
+        return endpoint.public_id
+
+
+class EndpointSecretOut(Schema):
+    """The endpoint and its signing secret: in this answer only, never again."""
+
+    endpoint: EndpointOut
+    secret: str = Field(description="The whsec_… secret to verify signatures with.")
+
+
+class DeliveryOut(Schema):
+    event_id: str = Field(description="The event's id: the webhook-id header of every try.")
+    event_type: str
+    state: str
+    status: str = Field(description="What happened and what happens next, in words.")
+    tries: int
+    next_try_at: datetime | None
+    delivered_at: datetime | None
+    last_status_code: int | None
+    last_error: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_event_id(delivery) -> str:
+        return delivery.event.message_id
+
+    @staticmethod
+    def resolve_event_type(delivery) -> str:
+        return delivery.event.type
+
+    @staticmethod
+    def resolve_status(delivery) -> str:
+        return webhook_delivery_status(delivery).text
+
+    @staticmethod
+    def resolve_next_try_at(delivery) -> datetime | None:
+        return delivery.due_at if delivery.state == delivery.State.PENDING else None

@@ -1,17 +1,22 @@
-"""Reads for the API that are more than a call: a person's preferences as data, and the bulk
-gate over a batch of ids and addresses (the consent app's `contactable`, chunk by chunk)."""
+"""Reads for the API that are more than a call: a person's preferences as data, the bulk
+gate over a batch of ids and addresses (the consent app's `contactable`, chunk by chunk), and a
+client's own webhook endpoints and their deliveries."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from uuid import UUID
 
 from django.contrib.auth import get_user_model
-from django.db.models import Min
+from django.db.models import Min, QuerySet
 from django.db.models.functions import Lower
 
 from consent import selectors as consent_selectors
 from consent.models import Channel, ConsentEvent, Partner, Purpose
+from dsar.models import WebhookDelivery, WebhookEndpoint
 from dsar.registry import Subject
+
+from .models import ApiClient
 
 CHUNK = 500
 
@@ -100,3 +105,22 @@ def contact_batch(
             )
         for email in chunk:
             yield "email", email, email in allowed
+
+
+def webhook_endpoints_of(*, client: ApiClient) -> QuerySet[WebhookEndpoint]:
+    """The webhook endpoints the client subscribed through the API (an officer's are not its
+    own), oldest first."""
+    return WebhookEndpoint.objects.filter(api_client_link__client=client).order_by(
+        "created_at", "pk"
+    )
+
+
+def webhook_endpoint_of(*, client: ApiClient, endpoint_id: UUID) -> WebhookEndpoint | None:
+    """The client's own endpoint with this id; None for one of another client's, an officer's,
+    or none at all (the caller cannot tell them apart)."""
+    return webhook_endpoints_of(client=client).filter(public_id=endpoint_id).first()
+
+
+def webhook_deliveries_of(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    """The endpoint's deliveries, newest first, with their events (one query per page)."""
+    return endpoint.deliveries.select_related("event").order_by("-created_at", "-pk")

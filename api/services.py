@@ -20,10 +20,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from dsar.models import WebhookEndpoint
 from dsar.registry import Subject
-from dsar.services import audit_record, audit_record_views
+from dsar.services import audit_record, audit_record_views, webhook_endpoint_create
 
-from .models import ApiClient
+from .models import ApiClient, ClientWebhookEndpoint
 
 TOKEN_PREFIX = "wpx_"
 DEFAULT_OVERLAP = timedelta(hours=24)
@@ -194,3 +195,17 @@ def api_client_update(*, client: ApiClient, actor=None) -> ApiClient:
         },
     )
     return client
+
+
+@transaction.atomic
+def api_webhook_endpoint_create(
+    *, client: ApiClient, url: str, events: list[str], description: str = "", active: bool = True
+) -> tuple[WebhookEndpoint, str]:
+    """Subscribe an endpoint for the client, through dsar's own service (the admin's path),
+    owned by the client: it sees and changes only its own. Returns the endpoint and its secret,
+    shown this once."""
+    endpoint, secret = webhook_endpoint_create(
+        url=url, events=events, description=description, active=active, actor=None
+    )
+    ClientWebhookEndpoint.objects.create(client=client, endpoint=endpoint)
+    return endpoint, secret

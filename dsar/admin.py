@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -845,9 +846,33 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_filter = ("active",)
     readonly_fields = ("secret_display", "created_at", "secret_rotated_at")
     change_form_template = "admin/dsar/webhookendpoint/change_form.html"
+    actions = ["switch_off"]
+    # Read-only fields other apps add to the change page only (the api app: the client that
+    # subscribed the endpoint); the add page stays the form alone.
+    change_readonly_fields: tuple = ()
 
     def has_delete_permission(self, request, obj=None):
         return False  # switched off instead: its deliveries stay visible
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if obj is None else (*fields, *self.change_readonly_fields)
+
+    @admin.action(description=_("Switch off the selected endpoints"), permissions=["change"])
+    def switch_off(self, request, queryset):
+        endpoints = list(queryset.filter(active=True))
+        for endpoint in endpoints:
+            services.webhook_endpoint_deactivate(endpoint=endpoint, actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)s endpoint switched off: nothing more is sent to it.",
+                "%(count)s endpoints switched off: nothing more is sent to them.",
+                len(endpoints),
+            )
+            % {"count": len(endpoints)},
+            "success",
+        )
 
     @admin.display(description=_("events"))
     def events_display(self, obj):

@@ -57,8 +57,11 @@ def url_refusal(url: str) -> str:
     and, unless WEBHOOK_ALLOW_PRIVATE_URLS, only public addresses, so an admin form cannot be
     used to reach the portal's own network (SSRF). Checked when the endpoint is saved and again
     before every try (the name may point elsewhere since)."""
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:  # e.g. an unclosed IPv6 bracket: not an address at all
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         return _("Give an address that starts with https:// (or http://) and names a host.")
     if parts.username or parts.password:
         return _("Leave the user name and password out of the address.")

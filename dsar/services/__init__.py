@@ -79,6 +79,7 @@ from .webhooks import (
     webhook_emit,
     webhook_endpoint_check,
     webhook_endpoint_create,
+    webhook_endpoint_deactivate,
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
@@ -146,6 +147,7 @@ __all__ = [
     "webhook_emit",
     "webhook_endpoint_check",
     "webhook_endpoint_create",
+    "webhook_endpoint_deactivate",
     "webhook_endpoint_rotate_secret",
     "webhook_endpoint_update",
 ]

@@ -124,12 +124,34 @@ def webhook_endpoint_update(
         detail={"events": events, "active": active},
     )
     if not active:
-        waited = WebhookDelivery.objects.filter(endpoint=endpoint).exclude(
-            state=WebhookDelivery.State.DELIVERED
-        )
-        for event in WebhookEvent.objects.filter(pk__in=waited.values("event_id")):
-            _event_acknowledged(event)
+        _endpoint_no_longer_awaited(endpoint)
     return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_deactivate(*, endpoint: WebhookEndpoint, actor) -> WebhookEndpoint:
+    """Switch an endpoint off (endpoints are never deleted: their deliveries stay to see). Its
+    address is not checked again, so an endpoint whose host is gone can still be switched off.
+    Nothing more is sent to it, and what waited for it goes on without it. A repeat does
+    nothing."""
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if not endpoint.active:
+        return endpoint
+    endpoint.active = False
+    endpoint.save(update_fields=["active"])
+    audit_record(action="webhook_endpoint_switched_off", actor=actor, obj=endpoint)
+    _endpoint_no_longer_awaited(endpoint)
+    return endpoint
+
+
+def _endpoint_no_longer_awaited(endpoint: WebhookEndpoint) -> None:
+    """A switched-off endpoint is waited for no more: the events (and requests) whose only
+    missing acknowledgement was its own go on."""
+    waited = WebhookDelivery.objects.filter(endpoint=endpoint).exclude(
+        state=WebhookDelivery.State.DELIVERED
+    )
+    for event in WebhookEvent.objects.filter(pk__in=waited.values("event_id")):
+        _event_acknowledged(event)
 
 
 @transaction.atomic

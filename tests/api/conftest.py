@@ -4,6 +4,7 @@ from api import services
 from api.models import Scope
 from tests.consent.conftest import partners  # noqa: F401  (the reselling partners fixture)
 from tests.datastores.conftest import sqlite_url  # noqa: F401  (a second database, in a file)
+from tests.dsar.test_webhooks import deliver_now, down  # noqa: F401  (delivery fixtures)
 from tests.dsar.webhook_receiver import receiver  # noqa: F401  (a receiving system that is up)
 
 

@@ -262,6 +262,14 @@ NOT_PAGES = {
     "api-v1:request_file": "JSON API for other systems (docs/api.md)",
     "api-v1:request_read": "JSON API for other systems (docs/api.md)",
     "api-v1:system_part_done": "JSON API for other systems (docs/api.md)",
+    "api-v1:webhook_endpoints_list": "JSON API for other systems (docs/api.md)",
+    "api-v1:webhook_endpoint_create": "JSON API for other systems (docs/api.md)",
+    "api-v1:webhook_endpoint_read": "JSON API for other systems (docs/api.md)",
+    "api-v1:webhook_endpoint_change": "JSON API for other systems (docs/api.md)",
+    "api-v1:webhook_endpoint_switch_off": "JSON API for other systems (docs/api.md)",
+    "api-v1:webhook_endpoint_secret_rotate": "JSON API for other systems (docs/api.md)",
+    "api-v1:webhook_deliveries_list": "JSON API for other systems (docs/api.md)",
+    "api-v1:webhook_delivery_replay": "JSON API for other systems (docs/api.md)",
     "api-docs": "Swagger UI as django-ninja ships it, for developers among staff (3rd party)",
 }
 

@@ -453,6 +453,59 @@ def check_api_system_part_done(make_staff):
     assert post(anonymous(), tied).status_code == 200
 
 
+def _webhook_endpoint_refused(rest: str, method: str):
+    """A client's webhook endpoint: not to another client with webhooks:manage (404), nor a
+    client without the scope, nor a session or anonymously (401); nothing changed."""
+    from api.services import api_client_create, api_webhook_endpoint_create
+    from dsar.models import WebhookEndpoint
+
+    owner_client, _token = api_client_create(name="owner", scopes=["webhooks:manage"])
+    endpoint, _secret = api_webhook_endpoint_create(
+        client=owner_client, url="https://93.184.215.14/hooks", events=["consent.changed"]
+    )
+    before = (endpoint.secret_encrypted, endpoint.active)
+    url = f"/api/v1/webhooks/endpoints/{endpoint.public_id}{rest}"
+    _nosy, nosy = api_client_create(name="nosy", scopes=["webhooks:manage"])
+    _other, other = api_client_create(name="other", scopes=["consent:read"])
+    body = {}
+    if method != "get":
+        body = {"data": '{"description": "mine"}', "content_type": "application/json"}
+
+    def send(url, **kwargs):
+        return getattr(anonymous(), method)(url, **body, **kwargs)
+
+    assert_refused(send(url, headers={"Authorization": f"Bearer {nosy}"}), allowed=(404,))
+    assert_refused(send(url, headers={"Authorization": f"Bearer {other}"}))
+    assert_refused(send(url), allowed=(401,))
+    assert_refused(getattr(signed_in(UserFactory()), method)(url, **body), allowed=(401,))
+    endpoint = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    assert (endpoint.secret_encrypted, endpoint.active) == before
+
+
+def check_api_webhook_endpoint(make_staff):
+    _webhook_endpoint_refused("", "delete")
+
+
+def check_api_webhook_endpoint_read(make_staff):
+    _webhook_endpoint_refused("", "get")
+
+
+def check_api_webhook_endpoint_change(make_staff):
+    _webhook_endpoint_refused("", "patch")
+
+
+def check_api_webhook_secret(make_staff):
+    _webhook_endpoint_refused("/secret", "post")
+
+
+def check_api_webhook_deliveries(make_staff):
+    _webhook_endpoint_refused("/deliveries", "get")
+
+
+def check_api_webhook_replay(make_staff):
+    _webhook_endpoint_refused(f"/deliveries/evt_{'0' * 32}/replay", "post")
+
+
 def _owner_post_refused(path, kind):
     a = owner()
     request = _request_of(a, kind)
@@ -858,6 +911,12 @@ CHECKS = {
     "dsar:request_detail": check_request_detail,
     "api-v1:request_read": check_api_request_read,
     "api-v1:system_part_done": check_api_system_part_done,
+    "api-v1:webhook_endpoint_read": check_api_webhook_endpoint_read,
+    "api-v1:webhook_endpoint_change": check_api_webhook_endpoint_change,
+    "api-v1:webhook_endpoint_switch_off": check_api_webhook_endpoint,
+    "api-v1:webhook_endpoint_secret_rotate": check_api_webhook_secret,
+    "api-v1:webhook_deliveries_list": check_api_webhook_deliveries,
+    "api-v1:webhook_delivery_replay": check_api_webhook_replay,
     "dsar:request_withdraw": check_request_withdraw,
     "dsar:erasure_cancel": check_erasure_cancel,
     "dsar:export_download": check_export_download,
