@@ -1,6 +1,7 @@
 """A connected system confirms its part of a request (docs/datastores.md, "Confirmed by the
-system through the API"): the system was told by an `erasure.part_due` webhook whom to erase;
-when it has, it says so here. The same service as an officer's "Confirm done by hand", then the
+system through the API"): the system was told by an `erasure.part_due` webhook whom to erase,
+or by an `access.part_due` webhook whose data to send; when it has, it says so here (with the
+data, for an access part). The same service as an officer's "Confirm done by hand", then the
 one completion gate: the request completes when every part of it is done."""
 
 from __future__ import annotations
@@ -51,9 +52,10 @@ def _part_out(part: SystemPart) -> dict:
 def system_part_done(request, request_id: UUID, system_id: SystemId, body: schemas.PartDoneIn):
     """Confirm that your system has done its part of a request: the erasure the
     `erasure.part_due` webhook asked for, with what it did and, optionally, how many rows per
-    collection. Only the client of that connected system may (any other gets 404). A repeat
-    answers 200 with the part as it is. The request completes when every part is done. Scope
-    requests:confirm."""
+    collection; or, for the access an `access.part_due` webhook asked for, the person's data
+    (`data`, per collection), which goes into their report. Only the client of that connected
+    system may (any other gets 404). A repeat answers 200 with the part as it is. The request
+    goes on when every part is done. Scope requests:confirm."""
     call = call_for(request, scope=Scope.REQUESTS_CONFIRM, operation="system_part_confirmed")
     part = None
     if call.client.system_id == system_id:
@@ -66,6 +68,7 @@ def system_part_done(request, request_id: UUID, system_id: SystemId, body: schem
             part=part,
             confirmation=body.confirmation,
             counts=body.counts,
+            data=[collection.model_dump() for collection in body.data],
             via=f"{call.client.name} ({call.client.client_id})",
         )
     except datastores_services.PartNotWaiting as error:

@@ -223,12 +223,47 @@ class RequestOut(Schema):
 CollectionName = Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_.]{1,100}$")]
 
 
+FieldName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+DataCategory = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", max_length=200)
+]
+FieldValue = (
+    Annotated[str, StringConstraints(max_length=10_000)]
+    | Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+    | Annotated[float, Field(allow_inf_nan=False)]
+    | bool
+    | None
+)
+
+
+class PartCollectionIn(Schema):
+    collection: CollectionName
+    categories: dict[FieldName, list[DataCategory]] = Field(
+        default_factory=dict,
+        max_length=200,
+        description="Each field's data categories (Fides taxonomy keys, e.g. user.contact.email).",
+    )
+    rows: list[dict[FieldName, FieldValue]] = Field(
+        max_length=10_000, description="The person's rows: field → value."
+    )
+
+
 class PartDoneIn(Schema):
     model_config = examples(
         {
             "confirmation": "Deleted the customer record and anonymised 12 orders.",
             "counts": {"customers": 1, "orders": 12},
-        }
+        },
+        {
+            "confirmation": "Exported the person's tickets.",
+            "data": [
+                {
+                    "collection": "tickets",
+                    "categories": {"subject": ["user.content"]},
+                    "rows": [{"id": 7, "subject": "My invoice"}],
+                }
+            ],
+        },
     )
 
     confirmation: Annotated[
@@ -240,6 +275,14 @@ class PartDoneIn(Schema):
         default_factory=dict,
         max_length=200,
         description="Optional: how many rows the system changed or deleted, per collection.",
+    )
+    data: list[PartCollectionIn] = Field(
+        default_factory=list,
+        max_length=100,
+        description=(
+            "For an access part (told by `access.part_due`): the person's data in your system, "
+            "per collection, for their access report and portable package."
+        ),
     )
 
 

@@ -4,7 +4,7 @@ with null_rewrite as Fides was measured (Fides 2.78.2 on this machine: 32-46 s a
 at 100k, one UPDATE per row).
 
 The portal's path is the request's part from being made to done: the part row is written for
-the erasure request (`parts_create_for_erasure`), claimed and run by the worker's function
+the erasure request (`parts_create`), claimed and run by the worker's function
 (`system_part_run`: plan, anchors, one UPDATE per collection, progress, the request's
 completion check). The baseline is the hand-written SQL for the same work: the two UPDATEs.
 """
@@ -49,7 +49,7 @@ def _left(conn) -> int:
 
 
 def run(size: int) -> list[Measurement]:
-    from datastores.services import parts_create_for_erasure, system_part_run
+    from datastores.services import parts_create, system_part_run
     from dsar.registry import Subject
 
     try:
@@ -63,8 +63,10 @@ def run(size: int) -> list[Measurement]:
                 django_queries() as count,
                 measure(django, queries=lambda: count() + sent()),
             ):
-                (part,) = parts_create_for_erasure(
-                    request=request, subjects=[Subject(user_id=request.user_id, email=PERSON)]
+                (part,) = parts_create(
+                    request=request,
+                    kind="erasure",
+                    subjects=[Subject(user_id=request.user_id, email=PERSON)],
                 )
                 assert system_part_run(part_id=part.pk)
             part.refresh_from_db()

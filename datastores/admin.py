@@ -160,7 +160,10 @@ class SystemPartAdmin(admin.ModelAdmin):
             {
                 **self.admin_site.each_context(request),
                 "title": _("Confirm done by hand"),
-                "explanation": _("Say who did what in these systems for these requests."),
+                "explanation": _(
+                    "Say who did what in these systems for these requests. For an access "
+                    "request, what you write here goes into the person's report."
+                ),
                 "opts": self.model._meta,
                 "queryset": queryset,
                 "form": form,

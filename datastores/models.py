@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -96,12 +98,21 @@ class DatasetVersion(models.Model):
         return f"{self.system} · {self.fides_key} v{self.version}"
 
 
+def part_data_upload_to(instance: "SystemPart", filename: str) -> str:
+    return f"system-parts/{uuid.uuid4().hex}/{filename}"
+
+
 class SystemPart(models.Model):
     """One system's part of one request: a job row, claimed by a worker, retried with backoff,
-    resumed after a worker died (collection by collection), or a task done by hand."""
+    resumed after a worker died (collection by collection), or a task done by hand.
+
+    An access part reads the person's rows (or takes what the system sends through the API)
+    into `data_file`, which the request's access report and portable package are built from;
+    the file is deleted with those packages."""
 
     class Kind(models.TextChoices):
         ERASURE = "erasure", _("Erasure")
+        ACCESS = "access", _("Access")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting for a worker")
@@ -143,6 +154,9 @@ class SystemPart(models.Model):
     )
     confirmed_via = models.CharField(_("confirmed through the API by"), max_length=200, blank=True)
     confirmation = models.TextField(_("what was done"), blank=True)
+    # An access part's data: a first line naming each collection and its fields' categories,
+    # then one line per row ({"c": collection, "r": row}), JSON lines.
+    data_file = models.FileField(upload_to=part_data_upload_to, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("system part of a request")

@@ -3,21 +3,38 @@
 from dsar.request_parts import RequestPartHandler, request_part_handler
 
 
+def _parts_create(kind: str, request, subjects) -> None:
+    from .services import parts_create, request_phones
+
+    parts_create(
+        request=request, kind=kind, subjects=list(subjects), phones=request_phones(request)
+    )
+
+
 @request_part_handler
 class DataStores(RequestPartHandler):
     def erasure_started(self, *, request, subjects) -> None:
-        from .services import parts_create_for_erasure, request_phones
+        _parts_create("erasure", request, subjects)
 
-        parts_create_for_erasure(
-            request=request, subjects=list(subjects), phones=request_phones(request)
-        )
+    def access_started(self, *, request, subjects) -> None:
+        _parts_create("access", request, subjects)
 
     def completion_blockers(self, request) -> list[str]:
         from .services import parts_blockers
 
         return parts_blockers(request)
 
-    def export_sections(self, *, request, subjects):
-        from .services import export_sections, request_phones
+    def export_waits(self, request) -> list[str]:
+        from .services import access_parts_waiting
 
-        return export_sections(subjects=list(subjects), phones=request_phones(request))
+        return access_parts_waiting(request)
+
+    def export_sections(self, *, request, subjects):
+        from .services import export_sections
+
+        return export_sections(request=request)
+
+    def exports_deleted(self, *, request) -> None:
+        from .services import access_data_forget
+
+        access_data_forget(request=request)

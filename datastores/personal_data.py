@@ -20,6 +20,7 @@ personal_data(
         "until that system's part is done."
     ),
     hold_fields=("identities",),
+    detach_fields=("data_file",),  # what an access part read: deleted with the rest
     hold_period="Only until that system's part is done; then it is cleared.",
     user_field="request__user",
     email_field="request__email",

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import os
 import signal
+import tempfile
 from datetime import timedelta
 
+from django.core.files import File
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -16,7 +21,12 @@ from dsar.claims import claim_one
 from dsar.models import WebhookEventType
 from dsar.registry import Subject
 from dsar.request_parts import ExportSection
-from dsar.services import audit_record, erasure_complete_if_possible, webhook_emit
+from dsar.services import (
+    audit_record,
+    erasure_complete_if_possible,
+    exports_resume,
+    webhook_emit,
+)
 from dsar.services.webhooks import request_webhook_data
 from dsar.textinput import text_refuse_unstorable
 from dsar.wake import job_wake
@@ -209,11 +219,19 @@ FIRST_STATE = {
 }
 
 
-def parts_create_for_erasure(*, request, subjects: list[Subject], phones=()) -> list[SystemPart]:
-    """Each active system's erasure part (once: a resumed erasure run finds them made). A SQL
-    system's part is woken on a worker; one done by hand is a task due in its days; one
-    confirmed through the API waits for its system, told by an `erasure.part_due` webhook
-    written in this transaction (so the part exists when the system hears of it)."""
+# The event that tells a system confirmed through the API what its part asks of it.
+PART_DUE_EVENT = {
+    SystemPart.Kind.ERASURE: WebhookEventType.ERASURE_PART_DUE,
+    SystemPart.Kind.ACCESS: WebhookEventType.ACCESS_PART_DUE,
+}
+
+
+def parts_create(*, request, kind: str, subjects: list[Subject], phones=()) -> list[SystemPart]:
+    """Each active system's part of a request, of `kind` (erasure or access), made once: a
+    resumed erasure run or a rebuilt package finds them made. A SQL system's part is woken on a
+    worker; one done by hand is a task due in its days; one confirmed through the API waits for
+    its system, told by an `erasure.part_due` or `access.part_due` webhook written in this
+    transaction (so the part exists when the system hears of it)."""
     identities = identities_of(subjects, phones)
     now = timezone.now()
     parts = []
@@ -226,7 +244,7 @@ def parts_create_for_erasure(*, request, subjects: list[Subject], phones=()) -> 
         part, created = SystemPart.objects.get_or_create(
             request=request,
             system=system,
-            kind=SystemPart.Kind.ERASURE,
+            kind=kind,
             defaults={
                 "dataset": None if out_of_reach else version,
                 "identities": {} if out_of_reach else identities,
@@ -246,10 +264,11 @@ def parts_create_for_erasure(*, request, subjects: list[Subject], phones=()) -> 
 
 
 def _part_due_webhook(part: SystemPart, subject: Subject) -> None:
-    """Tell the system whom to erase (its account id and address, as `erasure.due` does) and
-    which part to confirm: `POST /api/v1/requests/{request.id}/systems/{system.id}/done`."""
+    """Tell the system whom its part is about (their account id and address, as `erasure.due`
+    does), what to do and which part to confirm:
+    `POST /api/v1/requests/{request.id}/systems/{system.id}/done`."""
     webhook_emit(
-        type=WebhookEventType.ERASURE_PART_DUE,
+        type=PART_DUE_EVENT[part.kind],
         subject=subject,
         data={
             **request_webhook_data(part.request),
@@ -289,38 +308,88 @@ def _claim(part_id: int) -> SystemPart | None:
 
 
 def system_part_run(*, part_id: int) -> bool:
-    """Run one system's part: plan from the identities, capture the anchors before any change,
-    then erase collection by collection, recording each one done. A rerun skips what is done."""
+    """Run one system's part (claimed first, so a repeated message does nothing): an erasure
+    or the reading of the person's rows for their access report."""
     part = _claim(part_id)
     if part is None:
         return False
     try:
         graph = _graph_of(part.dataset)
         engine = engine_open(system_url(part.system))
-        if part.anchors is None:
-            plan = plan_build(graph=graph, identities=part.identities)
-            with engine.connect() as conn:
-                part.anchors = anchors_capture(conn, plan)
-            SystemPart.objects.filter(pk=part.pk).update(anchors=part.anchors)
-        plan = plan_build(graph=graph, identities=part.identities, anchors=part.anchors)
-        with engine.connect() as conn:
-            for name in erase_order(plan):
-                if name in part.done_collections:
-                    continue
-                with conn.begin():  # each collection's step commits on its own
-                    rows = erasure_step(conn, plan, name, hmac_key=app_settings.hmac_key())
-                part.done_collections.append(name)
-                part.counts[name] = rows
-                SystemPart.objects.filter(pk=part.pk).update(
-                    done_collections=part.done_collections, counts=part.counts
-                )
-                _test_interruption(name)
+        if part.kind == SystemPart.Kind.ACCESS:
+            _access_read(part, graph, engine)
+        else:
+            _erasure_steps(part, graph, engine)
     except Exception as error:  # recorded; the sweep retries with backoff
         logger.exception("System part %s failed (attempt %s)", part.pk, part.attempts)
         _fail(part, error_text(error, limit=1000))
         return False
     _finish(part)
     return True
+
+
+def _erasure_steps(part: SystemPart, graph: Graph, engine) -> None:
+    """Plan from the identities, capture the anchors before any change, then erase collection
+    by collection, recording each one done. A rerun skips what is done."""
+    if part.anchors is None:
+        plan = plan_build(graph=graph, identities=part.identities)
+        with engine.connect() as conn:
+            part.anchors = anchors_capture(conn, plan)
+        SystemPart.objects.filter(pk=part.pk).update(anchors=part.anchors)
+    plan = plan_build(graph=graph, identities=part.identities, anchors=part.anchors)
+    with engine.connect() as conn:
+        for name in erase_order(plan):
+            if name in part.done_collections:
+                continue
+            with conn.begin():  # each collection's step commits on its own
+                rows = erasure_step(conn, plan, name, hmac_key=app_settings.hmac_key())
+            part.done_collections.append(name)
+            part.counts[name] = rows
+            SystemPart.objects.filter(pk=part.pk).update(
+                done_collections=part.done_collections, counts=part.counts
+            )
+            _test_interruption(name)
+
+
+def _access_read(part: SystemPart, graph: Graph, engine) -> None:
+    """Read the person's rows of each collection with personal fields (one streamed statement
+    per collection, only those fields and the key) into the part's data file. Reading changes
+    nothing, so a rerun reads everything again."""
+    plan = plan_build(graph=graph, identities=part.identities)
+    collections = [
+        {
+            "name": name,
+            "categories": {s.name: list(s.categories) for s in graph.collections[name].personal},
+        }
+        for name in plan.order
+        if graph.collections[name].personal
+    ]
+
+    def rows():
+        with engine.connect() as conn:
+            for collection in collections:
+                for row in access_rows(conn, plan, collection["name"]):
+                    yield collection["name"], row
+                _test_interruption(collection["name"])
+
+    _data_save(part, collections, rows())
+
+
+def _data_save(part: SystemPart, collections: list[dict], rows) -> None:
+    """Write an access part's data file (streamed through a temporary file, so memory stays
+    flat) and its row counts; a file an earlier attempt left is replaced."""
+    counts = dict.fromkeys((c["name"] for c in collections), 0)
+    with tempfile.TemporaryFile() as out:
+        out.write(json.dumps({"collections": collections}).encode() + b"\n")
+        for name, row in rows:
+            out.write(json.dumps({"c": name, "r": row}, cls=DjangoJSONEncoder).encode() + b"\n")
+            counts[name] += 1
+        out.seek(0)
+        if part.data_file:
+            part.data_file.delete(save=False)
+        part.data_file.save("data.jsonl", File(out), save=False)
+    part.counts = counts
+    SystemPart.objects.filter(pk=part.pk).update(data_file=part.data_file.name, counts=counts)
 
 
 def _test_interruption(name: str) -> None:
@@ -358,7 +427,16 @@ def _finish(part: SystemPart) -> None:
             obj=part,
             detail={"system": part.system_id, "rows": sum(part.counts.values())},
         )
-    erasure_complete_if_possible(request=part.request)
+    _request_continue(part)
+
+
+def _request_continue(part: SystemPart) -> None:
+    """A part is done: the request goes on if it waited for nothing else — an erasure
+    completes, an access request's packages are built."""
+    if part.kind == SystemPart.Kind.ACCESS:
+        exports_resume(request=part.request)
+    else:
+        erasure_complete_if_possible(request=part.request)
 
 
 def system_part_retry(*, part: SystemPart, actor) -> SystemPart:
@@ -387,16 +465,22 @@ def system_part_confirm(
     actor=None,
     via: str = "",
     counts: dict[str, int] | None = None,
+    data: list[dict] | None = None,
 ) -> SystemPart:
     """A part done outside the portal is confirmed: by an officer (`actor`: a task done by hand,
     or a system's part its receiver cannot confirm), or by the system itself through the API
     (`via` names its API client; only a part waiting for the system). Who, what and, if given,
-    how many rows per collection are recorded, and the request completes if this was the last
-    thing it waited for. A part already done is returned as it is: a repeat changes nothing."""
+    how many rows per collection are recorded, and the request goes on if this was the last
+    thing it waited for. For an access part the system may send the person's data (`data`:
+    collections, each with its fields' categories and rows), which goes into their report; what
+    was done, in words, is shown there too. A part already done is returned as it is: a repeat
+    changes nothing."""
     text_refuse_unstorable(confirmation, via)
     confirmation = confirmation.strip()
     if not confirmation:
         raise DatasetError(_("Say what was done."))
+    if data and part.kind != SystemPart.Kind.ACCESS:
+        raise DatasetError(_("Only a part of an access request takes the person's data."))
     with transaction.atomic():
         part = SystemPart.objects.select_for_update().get(pk=part.pk)
         if part.state == SystemPart.State.DONE:
@@ -404,13 +488,19 @@ def system_part_confirm(
         waiting = (SystemPart.State.WAITING,) if via else SystemPart.CONFIRMABLE
         if part.state not in waiting:
             raise PartNotWaiting(_("This part is not waiting for a confirmation."))
+        if data:
+            _data_save(
+                part,
+                [{"name": c["collection"], "categories": _fields_of(c)} for c in data],
+                ((c["collection"], row) for c in data for row in c["rows"]),
+            )
+        elif counts:
+            part.counts = dict(counts)
         part.state = SystemPart.State.DONE
         part.finished_at = timezone.now()
         part.confirmed_by = actor
         part.confirmed_via = via
         part.confirmation = confirmation
-        if counts:
-            part.counts = dict(counts)
         part.save(
             update_fields=[
                 "state",
@@ -428,8 +518,18 @@ def system_part_confirm(
             obj=part,
             detail={"system": part.system_id, "via": via, "rows": sum(part.counts.values())},
         )
-    erasure_complete_if_possible(request=part.request)
+    _request_continue(part)
     return part
+
+
+def _fields_of(collection: dict) -> dict[str, list[str]]:
+    """A collection a system sent: each field with the categories it named (none if it named
+    none), in the order it named them, then the fields of its rows in the order they come."""
+    fields = {name: list(c) for name, c in (collection.get("categories") or {}).items()}
+    for row in collection["rows"]:
+        for name in row:
+            fields.setdefault(name, [])
+    return fields
 
 
 def system_parts_sweep(*, limit: int = 100) -> int:
@@ -448,9 +548,10 @@ def system_parts_sweep(*, limit: int = 100) -> int:
 
 def parts_blockers(request) -> list[str]:
     """What of the connected systems' work the request waits for, in plain words."""
-    states = set(
-        request.system_parts.exclude(state=SystemPart.State.DONE).values_list("state", flat=True)
+    waiting = set(
+        request.system_parts.exclude(state=SystemPart.State.DONE).values_list("kind", "state")
     )
+    states = {state for _kind, state in waiting}
     blockers = []
     if SystemPart.State.MANUAL in states:
         blockers.append(_("Connected systems done by hand still wait for someone to confirm them."))
@@ -458,44 +559,71 @@ def parts_blockers(request) -> list[str]:
         blockers.append(
             _("Connected systems told by a webhook have not yet confirmed through the API.")
         )
-    if states - set(SystemPart.CONFIRMABLE):
+    running = {kind for kind, state in waiting if state not in SystemPart.CONFIRMABLE}
+    if SystemPart.Kind.ERASURE in running:
         blockers.append(_("The erasure in the connected systems is not done yet."))
+    if SystemPart.Kind.ACCESS in running:
+        blockers.append(_("The person's data in the connected systems is still being read."))
     return blockers
+
+
+def access_parts_waiting(request) -> list[str]:
+    """What an access request's packages wait for before they can be built: each system's
+    access part done (plain words, as on the request page); nothing if there is none."""
+    parts = request.system_parts.filter(kind=SystemPart.Kind.ACCESS)
+    if not parts.exclude(state=SystemPart.State.DONE).exists():
+        return []
+    return parts_blockers(request)
 
 
 # --- Access ------------------------------------------------------------------------------------
 
 
-def export_sections(*, subjects: list[Subject], phones=()) -> list[ExportSection]:
-    """Each active SQL system's collections that hold the person's rows, with the fields'
-    categories; the rows are read (streamed) when the package is written."""
-    identities = identities_of(subjects, phones)
+def export_sections(*, request) -> list[ExportSection]:
+    """What each system's access part found (or the system sent, or the team who did it by
+    hand wrote), in the order of the systems' names: a section per collection, its rows read
+    from the part's data file when the package is written, and a note where a person did it."""
     sections = []
-    for system in ConnectedSystem.objects.filter(active=True, kind=ConnectedSystem.Kind.SQL):
-        version = system.dataset
-        if version is None:
-            continue
-        graph = _graph_of(version)
-        engine = engine_open(system_url(system))
-        plan = plan_build(graph=graph, identities=identities)
-        for name in plan.order:
-            collection = graph.collections[name]
-            if not collection.personal:
-                continue
+    parts = request.system_parts.filter(kind=SystemPart.Kind.ACCESS, state=SystemPart.State.DONE)
+    for part in parts.select_related("system").order_by("system__name"):
+        note = part.confirmation if part.system.kind in ConnectedSystem.OUT_OF_REACH else ""
+        collections = _data_collections(part) if part.data_file else []
+        if note and not collections:
+            sections.append(ExportSection(system=part.system.name, collection="", note=note))
+        for number, collection in enumerate(collections):
             sections.append(
                 ExportSection(
-                    system=system.name,
-                    collection=name,
-                    categories={s.name: list(s.categories) for s in collection.personal},
-                    rows=_rows_reader(engine, plan, name),
+                    system=part.system.name,
+                    collection=collection["name"],
+                    categories=collection["categories"],
+                    rows=_rows_reader(part.data_file, collection["name"]),
+                    note=note if number == 0 else "",
                 )
             )
     return sections
 
 
-def _rows_reader(engine, plan, name):
+def _data_collections(part: SystemPart) -> list[dict]:
+    with part.data_file.open("rb") as data:
+        return json.loads(data.readline())["collections"]
+
+
+def access_data_forget(*, request) -> int:
+    """Delete the data files of a request's access parts (once its packages are gone)."""
+    forgotten = 0
+    for part in request.system_parts.exclude(data_file=""):
+        part.data_file.delete(save=False)
+        SystemPart.objects.filter(pk=part.pk).update(data_file="")
+        forgotten += 1
+    return forgotten
+
+
+def _rows_reader(data_file, name: str):
     def rows():
-        with engine.connect() as conn:
-            yield from access_rows(conn, plan, name)
+        with data_file.open("rb") as data:
+            for line in itertools.islice(data, 1, None):  # after the collections' line
+                record = json.loads(line)
+                if record["c"] == name:
+                    yield record["r"]
 
     return rows

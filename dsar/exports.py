@@ -783,19 +783,27 @@ def _manifest_file(
 
 
 def _section_label(section: ExportSection) -> str:
+    if not section.collection:
+        return section.system
     return f"{section.system} / {section.collection}"
+
+
+def _field_label(section: ExportSection, name: str) -> str:
+    """A column's heading: the field and its data categories, where the system names them."""
+    categories = section.categories[name]
+    return f"{name} ({', '.join(categories)})" if categories else name
 
 
 def _section_header(section: ExportSection) -> str:
     """The section's JSON object, reopened to append its records."""
-    header = _json(
-        {
-            "system": section.system,
-            "collection": section.collection,
-            "categories": section.categories,
-        }
-    )
-    return header[:-1] + ',"records":['
+    header = {
+        "system": section.system,
+        "collection": section.collection,
+        "categories": section.categories,
+    }
+    if section.note:
+        header["note"] = section.note
+    return _json(header)[:-1] + ',"records":['
 
 
 def _sections_write(
@@ -814,12 +822,16 @@ def _sections_write(
     for number, section in enumerate(sections):
         json_out.write(("," if number else "") + _section_header(section))
         names = list(section.categories)
+        html_out.write(f"<h3>{escape(_section_label(section))}</h3>\n")
+        if section.note:
+            html_out.write(f"<p>{escape(section.note)}</p>\n")
+        if not section.collection:  # a system gone through by hand: its note says it all
+            json_out.write("]}")
+            counts[_section_label(section)] = 0
+            continue
         html_out.write(
-            f"<h3>{escape(_section_label(section))}</h3>\n<table>\n<thead><tr>"
-            + "".join(
-                f'<th scope="col">{escape(n)} ({escape(", ".join(section.categories[n]))})</th>'
-                for n in names
-            )
+            "<table>\n<thead><tr>"
+            + "".join(f'<th scope="col">{escape(_field_label(section, n))}</th>' for n in names)
             + "</tr></thead>\n<tbody>\n"
         )
         count = 0
@@ -843,7 +855,8 @@ def _sections_members_write(
     """One JSON member per other system's collection; their manifest entries."""
     files = []
     for number, section in enumerate(sections, start=1):
-        name = f"system-{number}-{slugify(section.system)}-{slugify(section.collection)}.json"
+        slugs = filter(None, (slugify(section.system), slugify(section.collection)))
+        name = f"system-{number}-{'-'.join(slugs)}.json"
         with archive.open(name, "w") as member:
             out = CountingWriter(member)
             out.write(_section_header(section))

@@ -773,6 +773,10 @@ class WebhookEventType(models.TextChoices):
         "erasure.part_due",
         _("Erasure due in this connected system: erase, then confirm through the API"),
     )
+    ACCESS_PART_DUE = (
+        "access.part_due",
+        _("Access due in this connected system: send the person's data through the API"),
+    )
     RESTRICTION_APPLIED = "restriction.applied", _("Restriction or objection applied")
     RESTRICTION_LIFTED = "restriction.lifted", _("Restriction or objection lifted")
     POLICY_PUBLISHED = "policy.published", _("Privacy policy version published")
@@ -780,7 +784,7 @@ class WebhookEventType(models.TextChoices):
 
 # Sent only to the endpoint of the connected system whose part of a request it is (the system
 # names the endpoint), never by subscription.
-TARGETED_EVENT_TYPES = (WebhookEventType.ERASURE_PART_DUE,)
+TARGETED_EVENT_TYPES = (WebhookEventType.ERASURE_PART_DUE, WebhookEventType.ACCESS_PART_DUE)
 SUBSCRIBABLE_EVENT_TYPES = [
     (code, label) for code, label in WebhookEventType.choices if code not in TARGETED_EVENT_TYPES
 ]

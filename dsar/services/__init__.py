@@ -30,6 +30,7 @@ from .exports import (
     export_release,
     export_retry,
     exports_create,
+    exports_resume,
     exports_sweep,
 )
 from .recipients import (
@@ -107,6 +108,7 @@ __all__ = [
     "export_release",
     "export_retry",
     "exports_create",
+    "exports_resume",
     "exports_sweep",
     "dsar_rectification_current_values",
     "dsar_rectification_decide",

@@ -61,10 +61,15 @@ def export_subject(request: DataSubjectRequest):
 
 
 def exports_create(*, request: DataSubjectRequest) -> list[ExportFile]:
-    """The export rows a request needs; a worker is woken for each after the commit.
+    """The export rows a request needs; a worker is woken for each after the commit. An access
+    or portability request first asks each connected system for its part (dsar.request_parts):
+    the packages are built once those are done.
 
     Asking again changes nothing for a package that is waiting, being built or built; a failed
     one is queued again (as the officer's Retry does), and a deleted one is replaced."""
+    if request.kind in EXPORT_KINDS and export_scope(request) is None:
+        for handler in request_part_handlers():
+            handler.access_started(request=request, subjects=[export_subject(request)])
     current = list(request.exports.exclude(state=ExportFile.State.DELETED))
     if current:
         for export in current:
@@ -117,6 +122,21 @@ def _wake(export: ExportFile) -> None:
     job_wake(task="dsar.tasks.export_build_task", args=[export.pk])
 
 
+def exports_resume(*, request: DataSubjectRequest) -> None:
+    """What a request's packages waited for is done (a connected system's part): build them."""
+    for export in request.exports.filter(state=ExportFile.State.PENDING):
+        _wake(export)
+
+
+def export_waits(request: DataSubjectRequest) -> list[str]:
+    """What the request's packages wait for before they can be built, in plain words."""
+    if export_scope(request) is not None:
+        return []
+    return [
+        reason for handler in request_part_handlers() for reason in handler.export_waits(request)
+    ]
+
+
 def _claim(export_id: int) -> ExportFile | None:
     with transaction.atomic():
         export = claim_one(
@@ -126,6 +146,8 @@ def _claim(export_id: int) -> ExportFile | None:
         )
         if export is None or export.attempts >= MAX_ATTEMPTS:
             return None
+        if export_waits(export.request):
+            return None  # woken again when the connected systems' parts are done
         now = timezone.now()
         retry_at = export.next_attempt_at
         if export.state == ExportFile.State.FAILED and retry_at and retry_at > now:
@@ -439,6 +461,10 @@ def exports_sweep(*, now=None) -> dict[str, int]:
             export.deleted_at = now
             export.save(update_fields=["state", "deleted_at", "file", "data_file"])
             deleted += 1
+            request = export.request
+            if not request.exports.exclude(state=ExportFile.State.DELETED).exists():
+                for handler in request_part_handlers():
+                    handler.exports_deleted(request=request)
     # The worker died: retried at once (the attempt counts), unless past the cap.
     building = ExportFile.objects.filter(
         stuck_rows(state=ExportFile.State.BUILDING, since="started_at", after=STUCK_AFTER, now=now)

@@ -48,6 +48,7 @@ EMAIL_ALWAYS = (
     WebhookEventType.ERASURE_DUE,
     WebhookEventType.ERASURE_DONE,
     WebhookEventType.ERASURE_PART_DUE,
+    WebhookEventType.ACCESS_PART_DUE,
 )
 
 

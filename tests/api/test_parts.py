@@ -4,6 +4,8 @@ request completes only when the system confirms through the API, after the SQL s
 Only that system's client may confirm (others: 404), the scope is needed (403), a repeat
 answers the same, bad input is a 400 problem that changes nothing, and each call is audited."""
 
+import json
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -202,3 +204,67 @@ def test_the_command_ties_a_client_to_its_system(crm, capsys):
             "--system",
             "Paper archive",
         )
+
+
+def test_an_access_part_is_confirmed_with_the_persons_data_which_reaches_the_report(
+    call, make_client, receiver, crm
+):
+    """An access request tells the system, signed, whose data to send (`access.part_due`); the
+    package waits until the system sends it through the API, then holds it with its categories;
+    data sent for an erasure part is refused."""
+    client, token = make_client(Scope.REQUESTS_CONFIRM, name="CRM", system=crm)
+    person = alice()
+    request = in_progress(person, RequestKind.ACCESS)
+    dsar_services.dsar_request_apply(request=request, actor=None)
+    part = SystemPart.objects.get(request=request, system=crm)
+    assert part.kind == SystemPart.Kind.ACCESS and part.state == SystemPart.State.WAITING
+    export = request.exports.get()
+    assert not dsar_services.export_build(export_id=export.pk)
+    _deliver_all()
+    (told,) = [e for e in receiver.events.values() if e["type"] == "access.part_due"]
+    assert told["data"]["system"] == {"id": crm.pk, "name": "CRM"}
+    assert told["data"]["account_id"] == person.pk and told["data"]["email"] == ALICE
+
+    data = [
+        {
+            "collection": "tickets",
+            "categories": {"subject": ["user.content"]},
+            "rows": [{"id": 7, "subject": "My invoice <b>", "open": True, "score": 1.5}],
+        },
+        {"collection": "calls", "rows": []},
+    ]
+    response = _done(call, token, request.public_id, crm.pk, confirmation="Exported.", data=data)
+    assert response.status_code == 200, response.content
+    assert response.json()["counts"] == {"tickets": 1, "calls": 0}
+    assert dsar_services.export_build(export_id=export.pk)
+    export.refresh_from_db()
+    report = json.loads(export.data_file.read())
+    sections = {s["collection"]: s for s in report["connected_systems"]}
+    assert sections["tickets"]["categories"] == {
+        "subject": ["user.content"],
+        "id": [],
+        "open": [],
+        "score": [],
+    }
+    assert sections["tickets"]["records"] == data[0]["rows"]
+    assert sections["tickets"]["note"] == "Exported."
+    assert sections["calls"]["records"] == []
+    html = export.file.read().decode()
+    assert "My invoice &lt;b&gt;" in html and "subject (user.content)" in html
+
+
+def test_data_for_an_erasure_part_or_bad_data_is_a_400_problem(
+    call, make_client, crm, waiting_part
+):
+    client, token = make_client(Scope.REQUESTS_CONFIRM, name="CRM", system=crm)
+    request_id = waiting_part.request.public_id
+    for data in (
+        [{"collection": "tickets", "rows": [{"id": 1}]}],  # an erasure part takes no data
+        [{"collection": "no spaces", "rows": []}],
+        [{"collection": "tickets", "rows": [{"id": {"nested": 1}}]}],
+        [{"collection": "tickets", "categories": {"id": ["Not A Key"]}, "rows": []}],
+        [{"collection": "tickets"}],
+    ):
+        problem(_done(call, token, request_id, crm.pk, data=data), 400)
+    waiting_part.refresh_from_db()
+    assert waiting_part.state == SystemPart.State.WAITING and not waiting_part.data_file

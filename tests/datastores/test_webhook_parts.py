@@ -45,7 +45,7 @@ def test_the_system_alone_is_told_which_part_to_confirm_once():
     assert set(due.deliveries.values_list("endpoint", flat=True)) == {crm_hooks.pk, warehouse.pk}
 
     # A resumed erasure run finds the part made: no second part, no second event.
-    services.parts_create_for_erasure(request=request, subjects=[], phones=())
+    services.parts_create(request=request, kind="erasure", subjects=[], phones=())
     assert SystemPart.objects.filter(system=crm).count() == 1
     assert WebhookEvent.objects.filter(type="erasure.part_due").count() == 1
     assert WebhookDelivery.objects.filter(event=event).count() == 1
