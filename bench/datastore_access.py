@@ -22,6 +22,7 @@ from html import escape
 from .core import Measurement, django_queries, measure
 from .datastore_common import (
     PERSON,
+    broker_warm,
     store,
     store_drop,
     store_prepare,
@@ -73,6 +74,7 @@ def run(size: int) -> list[Measurement]:
         with system_registered():
             request = subject_request("access")
             export = ExportFile.objects.create(request=request, kind=ExportFile.Kind.ACCESS)
+            broker_warm()
             django = Measurement(NAME, "django", str(size), rows=size)
             with (
                 store_statements() as sent,

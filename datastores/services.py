@@ -11,7 +11,6 @@ import tempfile
 from datetime import timedelta
 
 from django.core.files import File
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -331,13 +330,13 @@ def system_part_run(*, part_id: int) -> bool:
 def _erasure_steps(part: SystemPart, graph: Graph, engine) -> None:
     """Plan from the identities, capture the anchors before any change, then erase collection
     by collection, recording each one done. A rerun skips what is done."""
-    if part.anchors is None:
-        plan = plan_build(graph=graph, identities=part.identities)
-        with engine.connect() as conn:
-            part.anchors = anchors_capture(conn, plan)
-        SystemPart.objects.filter(pk=part.pk).update(anchors=part.anchors)
-    plan = plan_build(graph=graph, identities=part.identities, anchors=part.anchors)
     with engine.connect() as conn:
+        if part.anchors is None:
+            plan = plan_build(graph=graph, identities=part.identities)
+            with conn.begin():
+                part.anchors = anchors_capture(conn, plan)
+            SystemPart.objects.filter(pk=part.pk).update(anchors=part.anchors)
+        plan = plan_build(graph=graph, identities=part.identities, anchors=part.anchors)
         for name in erase_order(plan):
             if name in part.done_collections:
                 continue
@@ -381,8 +380,8 @@ def _data_save(part: SystemPart, collections: list[dict], rows) -> None:
     counts = dict.fromkeys((c["name"] for c in collections), 0)
     with tempfile.TemporaryFile() as out:
         out.write(json.dumps({"collections": collections}).encode() + b"\n")
-        for name, row in rows:
-            out.write(json.dumps({"c": name, "r": row}, cls=DjangoJSONEncoder).encode() + b"\n")
+        for name, row in rows:  # plain values: the engine's and the API's
+            out.write(_row_prefix(name) + json.dumps(row).encode() + b"}\n")
             counts[name] += 1
         out.seek(0)
         if part.data_file:
@@ -618,12 +617,20 @@ def access_data_forget(*, request) -> int:
     return forgotten
 
 
+def _row_prefix(name: str) -> bytes:
+    """How a data file's line of a row of collection `name` begins: {"c": name, "r": row}."""
+    return b'{"c": ' + json.dumps(name).encode() + b', "r": '
+
+
 def _rows_reader(data_file, name: str):
+    """The rows of one collection, read line by line from the part's data file (lines of other
+    collections are passed over by their start, without parsing them)."""
+    prefix = _row_prefix(name)
+
     def rows():
         with data_file.open("rb") as data:
-            for line in itertools.islice(data, 1, None):  # after the collections' line
-                record = json.loads(line)
-                if record["c"] == name:
-                    yield record["r"]
+            for line in itertools.islice(data.file, 1, None):  # after the collections' line
+                if line.startswith(prefix):
+                    yield json.loads(line[len(prefix) : -2])
 
     return rows
