@@ -60,6 +60,13 @@ def export_subject(request: DataSubjectRequest):
     )
 
 
+def reaches_other_systems(request: DataSubjectRequest) -> bool:
+    """Whether the request's packages hold what the connected systems have (dsar.request_parts):
+    an access or portability request does; a service-data export covers the portal's service
+    data only."""
+    return request.kind in EXPORT_KINDS and export_scope(request) is None
+
+
 def exports_create(*, request: DataSubjectRequest) -> list[ExportFile]:
     """The export rows a request needs; a worker is woken for each after the commit. An access
     or portability request first asks each connected system for its part (dsar.request_parts):
@@ -67,7 +74,7 @@ def exports_create(*, request: DataSubjectRequest) -> list[ExportFile]:
 
     Asking again changes nothing for a package that is waiting, being built or built; a failed
     one is queued again (as the officer's Retry does), and a deleted one is replaced."""
-    if request.kind in EXPORT_KINDS and export_scope(request) is None:
+    if reaches_other_systems(request):
         for handler in request_part_handlers():
             handler.access_started(request=request, subjects=[export_subject(request)])
     current = list(request.exports.exclude(state=ExportFile.State.DELETED))
@@ -130,7 +137,7 @@ def exports_resume(*, request: DataSubjectRequest) -> None:
 
 def export_waits(request: DataSubjectRequest) -> list[str]:
     """What the request's packages wait for before they can be built, in plain words."""
-    if export_scope(request) is not None:
+    if not reaches_other_systems(request):
         return []
     return [
         reason for handler in request_part_handlers() for reason in handler.export_waits(request)
@@ -163,7 +170,7 @@ def _claim(export_id: int) -> ExportFile | None:
 def export_sections(request: DataSubjectRequest, subject) -> list:
     """What the other systems hold (dsar.request_parts), for an access or portability request
     (a service-data export covers the portal's service data only)."""
-    if export_scope(request) is not None:
+    if not reaches_other_systems(request):
         return []
     return [
         section
