@@ -221,6 +221,39 @@ def user_ids(db: RawDB, count: int) -> tuple[int, int]:
     return lo, hi
 
 
+def subscribers_ensure(db: RawDB, count: int) -> tuple[int, list[int]]:
+    """Bench users 1..count, each with the newsletter granted a day ago and nothing else of it:
+    the newsletter's id, and the users' ids in order (they have gaps: ON CONFLICT DO NOTHING
+    uses up ids). `subscribers_forget` takes their rows of it away again."""
+    users_ensure(db, count)
+    lo, hi = user_ids(db, count)
+    newsletter = purpose_id(db, "newsletter")
+    subscribers_forget(db, newsletter, lo, hi)
+    db.execute(
+        "INSERT INTO consent_consentevent (email, action, method, at, ip_hash, reason, "
+        "user_id, policy_version_id, purpose_id) "
+        "SELECT '', 'granted', 'signup', now() - interval '1 day', 'x', '', u.id, "
+        "(SELECT id FROM consent_policyversion WHERE published_at IS NOT NULL "
+        "AND effective_at <= now() ORDER BY effective_at DESC, id DESC LIMIT 1), %s "
+        "FROM accounts_user u WHERE u.id BETWEEN %s AND %s",
+        [newsletter, lo, hi],
+    )
+    ids = db.fetchall(
+        "SELECT id FROM accounts_user WHERE id BETWEEN %s AND %s "
+        "AND username LIKE 'bench\\_%%' ORDER BY id",
+        [lo, hi],
+    )
+    return newsletter, [row[0] for row in ids]
+
+
+def subscribers_forget(db: RawDB, newsletter: int, lo: int, hi: int) -> None:
+    """Every newsletter row of the users lo..hi."""
+    db.execute(
+        "DELETE FROM consent_consentevent WHERE purpose_id = %s AND user_id BETWEEN %s AND %s",
+        [newsletter, lo, hi],
+    )
+
+
 def users_ensure(db: RawDB, count: int, *, minors_every: int = 0) -> None:
     """Bench users 1..count (missing ones added in one INSERT … SELECT), each with a verified
     primary address. Every `minors_every`-th new user is 12 years old (for the under-16 sweep);

@@ -37,6 +37,7 @@ BENCHMARKS = [
     "child_sweep",
     "officer_desk",
     "unsubscribe_load",
+    "api_contact_load",
 ]
 SEED_USERS = {"smoke": 20, "default": 1000}
 

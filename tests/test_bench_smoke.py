@@ -57,6 +57,7 @@ def test_bench_smoke_runs_every_benchmark(tmp_path):
         "Policy-notice sending",
         "Under-16 sweep",
         "One-click unsubscribe throughput",
+        "API may-I-contact for one person",
     ):
         assert title in report
     assert "## Machine" in report
