@@ -56,8 +56,11 @@ def _query_subject(user_id: int | None, email: str | None) -> Subject:
 
 
 def _message_purpose(code: str):
-    """A purpose messages are sent for (the gate's question); others are bad input."""
-    purpose = consent_selectors.purpose_get(code)
+    """A purpose messages are sent for (the gate's question); others are bad input. From the
+    per-process copy of the purposes, as one-click unsubscribe reads them: every call asks."""
+    purpose = consent_selectors.purpose_cached(code)
+    if purpose is None:
+        raise Problem(400, f"There is no purpose with the code {code!r}.")
     if purpose.channel != Channel.EMAIL:
         raise Problem(400, f"{code!r} is not a purpose messages are sent for.")
     return purpose

@@ -119,10 +119,12 @@ def test_one_person_costs_a_few_queries_and_one_audit_row(call, reader, user):
     statements = [q["sql"] for q in queries.captured_queries]
     writes = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
     assert len(writes) == 1 and "dsar_auditevent" in writes[0]
-    # The client (1), the purpose, the account, the verified address, the ledger, the
-    # restrictions (5: can_contact's own), the audit row (1); savepoints aside.
+    # The client (1), the account, the verified address, the ledger in one read, the
+    # restrictions (4: can_contact's own; the purpose comes from the per-process copy), the
+    # audit row (1); savepoints aside.
     reads_and_writes = [s for s in statements if "SAVEPOINT" not in s.upper()]
-    assert len(reads_and_writes) == 7, "\n".join(statements)
+    assert len(reads_and_writes) == 6, "\n".join(statements)
+    assert not any(s.lstrip().upper().startswith("DECLARE") for s in statements)
 
 
 def test_the_batch_answers_as_the_gate_one_by_one(call, reader):
