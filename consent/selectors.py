@@ -179,7 +179,8 @@ _purposes_cached: dict = {"at": None, "by_code": {}}
 
 def purpose_cached(code: str) -> Purpose | None:
     """The purpose with this code from a per-process copy of the purposes (a few rows that
-    rarely change), for hot paths that should not pay a query for them: one-click unsubscribe.
+    rarely change), for hot paths that should not pay a query for them: one-click unsubscribe
+    and the API's may-I-contact.
     A save or delete of a purpose in this process clears the copy (consent/apps.py); an edit in
     another process shows within PURPOSES_CACHED_SECONDS. The instances are shared: read only."""
     now = time.monotonic()
